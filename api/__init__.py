@@ -1,0 +1,38 @@
+"""Herald's web process: the app factory."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from shared.broker import build_broker
+from shared.config import Settings
+from shared.db import check_schema, make_engine, upgrade
+
+
+def create_app(settings: Settings | None = None, run_worker: bool | None = None) -> Flask:
+    """Build the app. Embedded (no REDIS_URL): upgrade the SQLite file and run the worker pool
+    in this process. Production: refuse an old schema; the workers run as their own processes."""
+    settings = settings or Settings.from_env()
+    engine = make_engine(settings)
+    if settings.embedded:
+        upgrade(engine)
+    else:
+        check_schema(engine)
+    broker = build_broker(settings)
+    app = Flask(__name__, static_folder=None)
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
+    app.json.sort_keys = False
+    app.json.compact = True
+    app.extensions["herald"] = {"settings": settings, "engine": engine, "broker": broker}
+
+    from api import backend, errors, ops
+
+    errors.init_app(app)
+    ops.init_app(app)
+    app.register_blueprint(backend.bp)
+
+    if settings.embedded if run_worker is None else run_worker:
+        from worker.runtime import start_worker  # the embedded mode's in-process pool
+
+        app.extensions["herald"]["worker"] = start_worker(broker, settings, engine)
+    return app

@@ -1,0 +1,29 @@
+"""Backend API authentication: `Authorization: Bearer <project API key>`."""
+
+from __future__ import annotations
+
+from flask import g, request
+
+from shared.db import reading
+from shared.errors import HeraldError
+from shared.projects import Project, authenticate
+
+from api.requests import services
+
+
+def require_project() -> None:
+    """Resolve the request's project into `g.project`, or answer 401."""
+    header = request.headers.get("Authorization", "")
+    scheme, _, key = header.partition(" ")
+    if not header:
+        raise HeraldError("auth/missing", "Send the project's API key as "
+                          "'Authorization: Bearer <key>'.", 401)
+    if scheme.lower() != "bearer" or not key.strip():
+        raise HeraldError("auth/invalid", "The Authorization header must be 'Bearer <key>'.", 401)
+    with reading(services()["engine"]) as connection:
+        g.project = authenticate(connection, key.strip())
+
+
+def current_project() -> Project:
+    """The project the request acts for."""
+    return g.project

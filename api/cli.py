@@ -1,0 +1,209 @@
+"""The `herald` command line (SPEC §6)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+import yaml
+from sqlalchemy import func, select
+
+from shared.config import ConfigError, Settings
+from shared.db import SchemaOutdated, check_schema, make_engine, transaction, upgrade
+from shared.errors import HeraldError
+from shared.models import messages
+
+
+def _settings() -> Settings:
+    try:
+        return Settings.from_env()
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _engine(settings: Settings):
+    """An engine on an up-to-date schema (the embedded SQLite file upgrades itself)."""
+    engine = make_engine(settings)
+    if settings.embedded:
+        upgrade(engine)
+        return engine
+    try:
+        check_schema(engine)
+    except SchemaOutdated as exc:
+        raise click.ClickException(str(exc)) from None
+    return engine
+
+
+@click.group()
+def main() -> None:
+    """Herald: self-hosted notifications by e-mail, SMS and an in-app feed."""
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+def serve(host: str, port: int) -> None:
+    """Run the embedded default, or the web process alone when REDIS_URL is set."""
+    from werkzeug.serving import make_server
+
+    from api import create_app
+
+    settings = _settings()
+    try:
+        app = create_app(settings)
+    except SchemaOutdated as exc:
+        raise click.ClickException(str(exc)) from None
+    mode = "embedded (SQLite, in-process worker, outbox)" if settings.embedded else "production"
+    click.echo(f"Herald listening on http://{host}:{port} - {mode} mode")
+    if settings.embedded:
+        click.echo(f"Outbox: {settings.outbox_dir.resolve()}")
+    server = make_server(host, port, app, threaded=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        worker = app.extensions["herald"].get("worker")
+        if worker is not None:
+            worker.stop()
+
+
+@main.group()
+def db() -> None:
+    """The database schema."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Apply the migrations."""
+    settings = _settings()
+    upgrade(make_engine(settings))
+    click.echo("The database schema is up to date.")
+
+
+@main.group()
+def project() -> None:
+    """Projects (tenants)."""
+
+
+@project.command("create")
+@click.argument("name")
+@click.option("--email-from", help="Default From address of the project's e-mails.")
+@click.option("--email-from-name", help="Default From name.")
+@click.option("--sms-sender-id", help="Default SMS sender id (up to 11 characters).")
+def project_create(name: str, email_from: str | None, email_from_name: str | None,
+                   sms_sender_id: str | None) -> None:
+    """Create a project; prints {"projectId", "apiKey", "widgetSecret"}."""
+    from shared.projects import create_project
+
+    with transaction(_engine(_settings())) as connection:
+        created = create_project(connection, name, email_from, email_from_name, sms_sender_id)
+    click.echo(json.dumps(created))
+
+
+@main.group()
+def key() -> None:
+    """API keys."""
+
+
+@key.command("create")
+@click.argument("project_id")
+def key_create(project_id: str) -> None:
+    """Another API key of a project."""
+    from shared.projects import create_key
+
+    try:
+        with transaction(_engine(_settings())) as connection:
+            click.echo(json.dumps({"projectId": project_id,
+                                   "apiKey": create_key(connection, project_id)}))
+    except HeraldError as exc:
+        raise click.ClickException(exc.message) from None
+
+
+@key.command("revoke")
+@click.argument("api_key")
+def key_revoke(api_key: str) -> None:
+    """Revoke an API key."""
+    from shared.projects import revoke_key
+
+    with transaction(_engine(_settings())) as connection:
+        if not revoke_key(connection, api_key):
+            raise click.ClickException("No live API key matches.")
+    click.echo("Revoked.")
+
+
+@main.group()
+def notifications() -> None:
+    """Notifications."""
+
+
+@notifications.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--project", "project_id", required=True, help="The project's id.")
+def notifications_import(file: Path, project_id: str) -> None:
+    """Upsert the notifications of a JSON or YAML file (a list)."""
+    from shared.notifications import parse_notification, upsert_notification
+    from shared.projects import load_project
+
+    try:
+        loaded = yaml.safe_load(file.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise click.ClickException(f"{file} is not JSON or YAML: {exc}") from None
+    if not isinstance(loaded, list):
+        raise click.ClickException(f"{file} must hold a list of notifications.")
+    engine = _engine(_settings())
+    try:
+        values = [parse_notification(item) for item in loaded]
+        with transaction(engine) as connection:
+            load_project(connection, project_id)
+            for value in values:
+                upsert_notification(connection, project_id, value)
+    except HeraldError as exc:
+        raise click.ClickException(f"{exc.code}: {exc.message} Nothing was imported.") from None
+    click.echo(f"Imported {len(values)} notification(s) into {project_id}.")
+
+
+@main.command()
+def queues() -> None:
+    """Per queue: ready, delayed, in progress, dead letters; and messages waiting in the DB."""
+    settings = _settings()
+    engine = _engine(settings)
+    with engine.connect() as connection:
+        waiting = {row.status: row.count for row in connection.execute(
+            select(messages.c.status, func.count().label("count")).where(
+                messages.c.status.in_(("queued", "scheduled"))).group_by(messages.c.status))}
+    report = {"database": {"queued": waiting.get("queued", 0),
+                           "scheduled": waiting.get("scheduled", 0)}}
+    if settings.embedded:
+        report["broker"] = "in-process (embedded mode): its queue lives in the web process"
+    else:
+        import redis
+
+        from shared.broker import QUEUE
+
+        client = redis.Redis.from_url(settings.redis_url)
+        prefix = f"herald:{QUEUE}"
+        acks = sum(client.scard(k) for k in client.scan_iter(f"herald:__acks__.*.{QUEUE}"))
+        report[QUEUE] = {"ready": client.llen(prefix), "delayed": client.llen(f"{prefix}.DQ"),
+                         "inProgress": acks, "deadLetters": client.zcard(f"{prefix}.XQ")}
+    click.echo(json.dumps(report, indent=2))
+
+
+@main.command()
+def sweep() -> None:
+    """One pass of the sweeper: release due scheduled messages, re-enqueue stuck ones."""
+    from shared.broker import build_broker
+    from shared.sweeper import sweep as sweep_once
+
+    settings = _settings()
+    if settings.embedded:
+        raise click.ClickException("The embedded mode sweeps inside `herald serve`; "
+                                   "`herald sweep` is for the production mode.")
+    engine = _engine(settings)
+    click.echo(json.dumps(sweep_once(engine, build_broker(settings), settings)))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,49 @@
+"""Reading a request: the JSON body, the batch in it, query parameters, the services."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import current_app, request
+
+from shared.errors import HeraldError
+
+
+def services() -> dict[str, Any]:
+    """The settings, engine and broker of this app."""
+    return current_app.extensions["herald"]
+
+
+def json_body() -> dict[str, Any]:
+    """The body as a JSON object, whatever the content type (the widget sends text/plain)."""
+    raw = request.get_data(cache=False)
+    try:
+        body = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise HeraldError("body/invalidJson", f"The body is not valid JSON: {exc}.") from None
+    if not isinstance(body, dict):
+        raise HeraldError("body/invalid", "The body must be a JSON object.")
+    return body
+
+
+def batch(body: dict[str, Any], key: str, limit: int) -> list[Any]:
+    """The list under `key`: 1 to `limit` items."""
+    items = body.get(key)
+    if not isinstance(items, list):
+        raise HeraldError("body/invalid", f"The body must have {key!r}, a list of 1 to {limit} "
+                          "items.")
+    if not items:
+        raise HeraldError("batch/empty", f"{key!r} is empty; send 1 to {limit} items.")
+    if len(items) > limit:
+        raise HeraldError("batch/tooLarge", f"{key!r} has {len(items)} items; the limit is "
+                          f"{limit}. Split it into smaller batches.")
+    return items
+
+
+def query_id(name: str = "id") -> str:
+    """A required, non-empty query parameter."""
+    value = request.args.get(name, "")
+    if not value:
+        raise HeraldError(f"{name}/required", f"The query parameter {name!r} is required.")
+    return value

@@ -1,0 +1,96 @@
+"""Configuration: read once from the environment, with the embedded defaults (SPEC §6)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PROVIDERS = ("ses", "sns", "outbox")
+
+
+class ConfigError(Exception):
+    """A configuration value that Herald cannot run with."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting Herald reads; `Settings.from_env()` is the only reader of os.environ."""
+
+    database_url: str = "sqlite:///var/herald.db"
+    redis_url: str | None = None
+    email_provider: str = "outbox"
+    sms_provider: str = "outbox"
+    outbox_dir: Path = Path("var/outbox")
+    send_wait: float = 5.0
+    aws_region: str = "us-east-1"
+    aws_endpoint_url: str | None = None
+    provider_timeout: float = 5.0
+    provider_retry_budget: float = 3.0
+    worker_threads: int = 32
+    max_body_bytes: int = 1024 * 1024
+    sweep_interval: float = 30.0
+    sweep_requeue_after: float = 120.0
+    send_time_limit: float = 60.0
+
+    @property
+    def embedded(self) -> bool:
+        """True when no broker is configured: SQLite default, in-process broker and worker."""
+        return self.redis_url is None
+
+    @property
+    def is_sqlite(self) -> bool:
+        """True when the database is a SQLite file."""
+        return self.database_url.startswith("sqlite")
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+        """Build the settings from an environment mapping (os.environ by default)."""
+        env = dict(os.environ if env is None else env)
+        redis_url = env.get("REDIS_URL") or None
+        default_email, default_sms = ("outbox", "outbox") if redis_url is None else ("ses", "sns")
+        email_provider = env.get("HERALD_EMAIL_PROVIDER") or default_email
+        sms_provider = env.get("HERALD_SMS_PROVIDER") or default_sms
+        for name, value in (("HERALD_EMAIL_PROVIDER", email_provider),
+                            ("HERALD_SMS_PROVIDER", sms_provider)):
+            if value not in PROVIDERS:
+                raise ConfigError(f"{name} must be one of {', '.join(PROVIDERS)}, not {value!r}.")
+        return cls(
+            database_url=_database_url(env.get("DATABASE_URL") or cls.database_url),
+            redis_url=redis_url,
+            email_provider=email_provider,
+            sms_provider=sms_provider,
+            outbox_dir=Path(env.get("HERALD_OUTBOX_DIR") or cls.outbox_dir),
+            send_wait=_number(env, "HERALD_SEND_WAIT", cls.send_wait),
+            aws_region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or cls.aws_region,
+            aws_endpoint_url=env.get("AWS_ENDPOINT_URL") or None,
+            provider_timeout=_number(env, "HERALD_PROVIDER_TIMEOUT", cls.provider_timeout),
+            provider_retry_budget=_number(env, "HERALD_PROVIDER_RETRY_BUDGET",
+                                          cls.provider_retry_budget),
+            worker_threads=int(_number(env, "HERALD_WORKER_THREADS", cls.worker_threads)),
+            sweep_interval=_number(env, "HERALD_SWEEP_INTERVAL", cls.sweep_interval),
+            sweep_requeue_after=_number(env, "HERALD_SWEEP_REQUEUE_AFTER",
+                                        cls.sweep_requeue_after),
+        )
+
+
+def _database_url(url: str) -> str:
+    """Use psycopg 3 for plain postgres URLs."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def _number(env: dict[str, str], name: str, default: float) -> float:
+    """A positive number from the environment, or a ConfigError naming the variable."""
+    raw = env.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, not {raw!r}.") from None
+    if value <= 0:
+        raise ConfigError(f"{name} must be greater than zero, not {raw!r}.")
+    return value

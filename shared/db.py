@@ -1,0 +1,111 @@
+"""Database engine and transactions for both dialects, and the schema check of `herald db upgrade`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, create_engine, event, func
+from sqlalchemy.dialects import postgresql, sqlite
+
+from shared.config import Settings
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+class SchemaOutdated(Exception):
+    """The database schema is older than this code: `herald db upgrade` must run first."""
+
+
+def make_engine(settings: Settings) -> Engine:
+    """An engine tuned for the dialect: WAL and immediate write locks on SQLite, a pool on PostgreSQL."""
+    if settings.is_sqlite:
+        path = settings.database_url.split("///", 1)[1] if "///" in settings.database_url else ""
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(
+            settings.database_url,
+            pool_size=10,
+            max_overflow=60,
+            connect_args={"check_same_thread": False, "timeout": 30, "isolation_level": None},
+        )
+        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
+        return engine
+    return create_engine(settings.database_url, pool_size=20, max_overflow=40, pool_pre_ping=True)
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    """WAL lets readers run beside the single writer; the busy timeout waits for that writer."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def _sqlite_begin(connection: Connection) -> None:
+    """Take the write lock up front so two writers never deadlock upgrading a read lock."""
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+@contextmanager
+def transaction(engine: Engine) -> Iterator[Connection]:
+    """One transaction: committed on success, rolled back on any exception."""
+    with engine.begin() as connection:
+        yield connection
+
+
+@contextmanager
+def reading(engine: Engine) -> Iterator[Connection]:
+    """A connection for reads (on SQLite, outside the write lock)."""
+    with engine.connect() as connection:
+        if engine.dialect.name == "sqlite":
+            yield connection.execution_options(isolation_level="AUTOCOMMIT")
+        else:
+            yield connection
+            connection.rollback()
+
+
+def alembic_config(engine: Engine) -> Config:
+    """An Alembic configuration bound to this engine's connection."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["engine"] = engine
+    return config
+
+
+def upgrade(engine: Engine) -> None:
+    """Apply every migration not applied yet."""
+    command.upgrade(alembic_config(engine), "head")
+
+
+def check_schema(engine: Engine) -> None:
+    """Raise SchemaOutdated unless the database is at the newest migration."""
+    head = ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
+    with engine.connect() as connection:
+        current = MigrationContext.configure(connection).get_current_revision()
+    if current != head:
+        raise SchemaOutdated(
+            f"The database schema is at {current or 'nothing'}, this Herald needs {head}: "
+            "run `herald db upgrade` first."
+        )
+
+
+
+def dialect_insert(connection: Connection):
+    """The dialect's INSERT, which knows ON CONFLICT."""
+    return (postgresql if connection.dialect.name == "postgresql" else sqlite).insert
+
+
+def merge_json(connection: Connection, current, incoming):
+    """Top-level merge of two JSON objects, the incoming keys winning."""
+    if connection.dialect.name == "postgresql":
+        return current.op("||")(incoming)
+    return func.json_patch(current, incoming)

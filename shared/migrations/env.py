@@ -1,0 +1,13 @@
+"""Alembic environment: runs on the engine `shared.db.upgrade` passes in."""
+
+from alembic import context
+
+from shared.models import metadata
+
+engine = context.config.attributes["engine"]
+with engine.connect() as connection:
+    context.configure(connection=connection, target_metadata=metadata,
+                      render_as_batch=engine.dialect.name == "sqlite")
+    with context.begin_transaction():
+        context.run_migrations()
+    connection.commit()

@@ -1,0 +1,54 @@
+"""`messages.send` from validation to answer: one transaction, one job per new message, one
+deadline for all the results, then each message answered from its job or from its row."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import dramatiq
+from sqlalchemy import Engine, select
+
+from shared.broker import enqueue_delivery, wait_results
+from shared.db import reading, transaction
+from shared.messages import Accepted, accept_batch, message_result, validate_batch
+from shared.models import messages, utcnow
+
+log = logging.getLogger("herald.sending")
+
+
+def send_batch(engine: Engine, broker: dramatiq.Broker, project_id: str,
+               raw_items: list[Any], wait: float) -> list[dict[str, Any]]:
+    """Accept a batch and answer each message, in request order."""
+    accepted, items = validate_batch(raw_items)
+    if any(items):
+        with transaction(engine) as connection:
+            accept_batch(connection, project_id, accepted, items, utcnow())
+    jobs = _enqueue(broker, accepted)
+    results = wait_results(broker, jobs, wait) if jobs else {}
+    missing = [entry.pk for entry in accepted if entry.pk is not None and entry.pk not in results]
+    if missing:
+        results.update(_from_rows(engine, missing))
+    return [entry.result if entry.pk is None else results[entry.pk] for entry in accepted]
+
+
+def _enqueue(broker: dramatiq.Broker, accepted: list[Accepted]) -> dict[int, dramatiq.Message]:
+    """One job per new message (and a widget refresh per stacked one). A failed enqueue leaves
+    the message `queued` in the database, where the sweeper finds it."""
+    jobs: dict[int, dramatiq.Message] = {}
+    for entry in accepted:
+        try:
+            if entry.pk is not None:
+                jobs[entry.pk] = enqueue_delivery(broker, entry.pk)
+            elif entry.refresh_pk is not None:
+                enqueue_delivery(broker, entry.refresh_pk, refresh_widget=True)
+        except Exception:  # noqa: BLE001 - the broker is down: the sweeper re-enqueues
+            log.exception("enqueue failed; the sweeper will re-enqueue message %s", entry.pk)
+    return jobs
+
+
+def _from_rows(engine: Engine, pks: list[int]) -> dict[int, dict[str, Any]]:
+    """Results read from the rows, for messages whose job did not answer in time."""
+    with reading(engine) as connection:
+        rows = connection.execute(select(messages).where(messages.c.pk.in_(pks))).all()
+    return {row.pk: message_result(row) for row in rows}

@@ -1,0 +1,38 @@
+"""The sweeper: releases scheduled messages whose time has come and re-enqueues messages that
+were persisted but never processed (the enqueue failed, or the broker lost the job)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import dramatiq
+from sqlalchemy import Engine, and_, or_, update
+
+from shared.broker import enqueue_delivery
+from shared.config import Settings
+from shared.db import transaction
+from shared.models import messages, utcnow
+
+
+def sweep(engine: Engine, broker: dramatiq.Broker, settings: Settings) -> dict[str, int]:
+    """One pass; returns how many messages it released and re-enqueued.
+
+    Each message is taken by a conditional UPDATE ... RETURNING, so sweepers running in several
+    processes never enqueue the same message twice in one pass.
+    """
+    now = utcnow()
+    stale = now - timedelta(seconds=settings.sweep_requeue_after)
+    with transaction(engine) as connection:
+        due = connection.execute(
+            update(messages)
+            .where(or_(
+                and_(messages.c.status == "scheduled", messages.c.scheduled_at <= now),
+                and_(messages.c.status == "queued", messages.c.enqueued_at < stale),
+            ))
+            .values(status="queued", enqueued_at=now)
+            .returning(messages.c.pk, messages.c.scheduled_at)
+        ).all()
+    for row in due:
+        enqueue_delivery(broker, row.pk)
+    released = sum(1 for row in due if row.scheduled_at is not None and row.scheduled_at <= now)
+    return {"released": released, "requeued": len(due) - released}

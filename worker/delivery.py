@@ -1,0 +1,211 @@
+"""The `deliver_message` actor's work: claim each channel, render, send, record the outcome.
+
+At most one send per channel: before a provider is called, the channel is committed as
+`sending` under the message's row lock. A redelivered job skips final channels, leaves a fresh
+`sending` to the worker that owns it, and records a stale one (its worker died during the
+provider call) as `unknown` instead of sending again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from prometheus_client import Counter, Histogram
+from sqlalchemy import Engine, select, update
+
+from shared.config import Settings
+from shared.db import transaction
+from shared.models import CHANNELS, messages, notifications, projects, users, utcnow
+from shared.messages import FINAL, message_result
+from shared.templates import RenderFailed, build_context, pick_language, render_channel
+from shared.users import PROFILE_FIELDS
+from worker.providers import Email, Provider, ProviderError, Sms, send_with_retries
+
+OUTCOMES = Counter("herald_channel_outcomes_total", "Final channel outcomes.",
+                   ["channel", "status"])
+SEND_SECONDS = Histogram("herald_provider_send_seconds", "Provider call time.", ["channel"])
+
+_USER = [users.c[column].label(f"user_{column}") for column in PROFILE_FIELDS.values()]
+_USER += [users.c.data.label("user_data"), users.c.preferences.label("user_preferences")]
+_NOTIFICATION = [notifications.c[column].label(f"n_{column}") for column in (
+    "name", "templates", "default_language", "allow_mute_widget", "allow_mute_email",
+    "allow_mute_sms")]
+_NOTIFICATION.append(notifications.c.id.label("n_id"))
+_PROJECT = [projects.c.email_from, projects.c.email_from_name, projects.c.sms_sender_id]
+MUTE_FLAGS = {"widget": "muteWidget", "email": "muteEmail", "sms": "muteSMS"}
+
+
+@dataclass
+class Services:
+    """What the actor needs, built once per process."""
+
+    settings: Settings
+    engine: Engine
+    providers: dict[str, Provider]
+
+
+def deliver_message(services: Services, message_pk: int,
+                    refresh_widget: bool = False) -> dict[str, Any]:
+    """Deliver one message on its channels; return its `messages.send` result."""
+    now = utcnow()
+    with transaction(services.engine) as connection:
+        row = connection.execute(
+            select(messages, *_USER, *_NOTIFICATION, *_PROJECT)
+            .select_from(messages.join(projects, projects.c.id == messages.c.project_id)
+                         .outerjoin(users, (users.c.project_id == messages.c.project_id)
+                                    & (users.c.id == messages.c.user_id))
+                         .outerjoin(notifications,
+                                    (notifications.c.project_id == messages.c.project_id)
+                                    & (notifications.c.id == messages.c.notification_id)))
+            .where(messages.c.pk == message_pk)
+            .with_for_update(of=messages)
+        ).first()
+        if row is None:
+            return {"id": None, "ok": False, "status": "failed", "error": "message/notFound",
+                    "message": "The message no longer exists."}
+        if row.status == "scheduled" and row.scheduled_at > now:
+            return message_result(row)
+        if row.status in ("sent", "failed") and not (refresh_widget and row.widget_status):
+            return message_result(row)
+        plan = _plan(services.settings, row, now, refresh_widget)
+        row = connection.execute(update(messages).where(messages.c.pk == message_pk)
+                                 .values(**plan.changes).returning(*messages.c)).one()
+    if not plan.sends:
+        _count(plan.changes)
+        return message_result(row)
+
+    outcomes: dict[str, Any] = {}
+    for channel, content in plan.sends.items():
+        outcomes.update(_send(services, channel, content))
+    finished = {f"{channel}_status": row._mapping[f"{channel}_status"] for channel in CHANNELS}
+    finished.update({k: v for k, v in outcomes.items() if k.endswith("_status")})
+    done = all(status is None or status in FINAL for status in finished.values())
+    with transaction(services.engine) as connection:
+        row = connection.execute(
+            update(messages).where(messages.c.pk == message_pk)
+            .values(**outcomes, status="sent" if done else row.status, updated_at=utcnow())
+            .returning(*messages.c)).one()
+    _count(outcomes)
+    return message_result(row)
+
+
+@dataclass
+class Plan:
+    """The row changes of the claim transaction and the sends it claimed."""
+
+    changes: dict[str, Any]
+    sends: dict[str, Email | Sms]
+
+
+def _plan(settings: Settings, row, now, refresh_widget: bool) -> Plan:
+    """Decide every channel of a message under its row lock."""
+    mapping = row._mapping
+    changes: dict[str, Any] = {"updated_at": now}
+    if row.n_id is None:
+        return _fail(row, changes, "notification/notFound",
+                     f"The notification {row.notification_id!r} was deleted.")
+    preferences = (row.user_preferences or {}).get(row.notification_id, {})
+    stale_before = now - timedelta(seconds=settings.send_time_limit)
+    to_render: list[str] = []
+    in_flight = False
+    for channel in CHANNELS:
+        status = mapping[f"{channel}_status"]
+        if status == "pending":
+            if mapping[f"n_allow_mute_{channel}"] and preferences.get(MUTE_FLAGS[channel]):
+                changes.update({f"{channel}_status": "muted", f"{channel}_detail": "user/muted"})
+            elif channel == "email" and not row.user_email:
+                changes.update(email_status="skipped", email_detail="userEmail/missing")
+            elif channel == "sms" and not row.user_telephone:
+                changes.update(sms_status="skipped", sms_detail="userTelephone/missing")
+            else:
+                to_render.append(channel)
+        elif status == "sending":
+            if row.sending_since is None or row.sending_since < stale_before:
+                changes.update({f"{channel}_status": "unknown", f"{channel}_detail":
+                                "unknown: the worker stopped during the provider call; "
+                                "not sent again"})
+            else:
+                in_flight = True
+        elif channel == "widget" and status == "sent" and refresh_widget:
+            to_render.append(channel)
+
+    try:
+        rendered = _render(row, to_render)
+    except RenderFailed as exc:
+        return _fail(row, changes, exc.code, exc.message, to_render)
+    sends: dict[str, Email | Sms] = {}
+    for channel, fields in rendered.items():
+        if channel == "widget":
+            changes.update(widget_status="sent", widget_content=fields.get("content"),
+                           widget_icon=fields.get("icon"), widget_link=fields.get("link"))
+        elif channel == "email":
+            from_address = fields.get("from") or row.email_from
+            if not from_address:
+                changes.update(email_status="failed", email_detail=(
+                    "emailFrom/missing: neither the template nor the project sets a From address"))
+                continue
+            sends["email"] = Email(row.id, row.user_email, from_address,
+                                   fields.get("fromName") or row.email_from_name,
+                                   fields.get("replyTo"), fields.get("subject") or "",
+                                   fields.get("html"), fields.get("text"))
+        else:
+            sends["sms"] = Sms(row.id, row.user_telephone, fields.get("text") or "",
+                               row.sms_sender_id)
+    for channel in sends:
+        changes[f"{channel}_status"] = "sending"
+    if sends:
+        changes["sending_since"] = now
+    statuses = [changes.get(f"{c}_status", mapping[f"{c}_status"]) for c in CHANNELS]
+    if not sends and not in_flight and all(s is None or s in FINAL for s in statuses):
+        changes["status"] = "sent"
+    return Plan(changes, sends)
+
+
+def _render(row, channels: list[str]) -> dict[str, dict[str, str | None]]:
+    """Render the channels in the user's language (falling back per SPEC), overrides applied."""
+    templates = row.n_templates or {}
+    profile = {name: row._mapping[f"user_{column}"] for name, column in PROFILE_FIELDS.items()}
+    profile["id"] = row.user_id
+    context = build_context(profile, row.user_data or {}, row.data or {}, row.increment, row.id,
+                            {"id": row.notification_id, "name": row.n_name})
+    overrides = {"widget": row.widget_override or {}, "email": row.email_override or {}}
+    rendered = {}
+    for channel in channels:
+        having = {lang: t for lang, t in templates.items() if channel in t}
+        language = pick_language(having, row.user_language, row.n_default_language)
+        fields = {**having.get(language, {}).get(channel, {}), **overrides.get(channel, {})}
+        rendered[channel] = render_channel(language, channel, fields, context)
+    return rendered
+
+
+def _fail(row, changes: dict[str, Any], code: str, message: str,
+          channels: list[str] | None = None) -> Plan:
+    """The message can't be delivered: it and its undecided channels fail with this code."""
+    for channel in CHANNELS if channels is None else channels:
+        if row._mapping[f"{channel}_status"] == "pending":
+            changes.update({f"{channel}_status": "failed", f"{channel}_detail": code})
+    changes.update(status="failed", error=code, error_message=message)
+    return Plan(changes, {})
+
+
+def _send(services: Services, channel: str, content: Email | Sms) -> dict[str, Any]:
+    """Call the channel's provider; the outcome as row changes."""
+    provider = services.providers[channel]
+    try:
+        with SEND_SECONDS.labels(channel).time():
+            provider_id = send_with_retries(provider, content,
+                                            services.settings.provider_retry_budget)
+    except ProviderError as exc:
+        status = "unknown" if exc.unknown else "failed"
+        return {f"{channel}_status": status, f"{channel}_detail": str(exc)}
+    return {f"{channel}_status": "sent", f"{channel}_provider_id": provider_id,
+            f"{channel}_detail": None}
+
+
+def _count(changes: dict[str, Any]) -> None:
+    for channel in CHANNELS:
+        status = changes.get(f"{channel}_status")
+        if status in FINAL:
+            OUTCOMES.labels(channel, status).inc()

@@ -1,0 +1,18 @@
+"""Entry point of `dramatiq worker.main`: the production worker process."""
+
+from __future__ import annotations
+
+import dramatiq
+
+from shared.config import Settings
+from shared.db import check_schema, make_engine
+from shared.broker import build_broker
+from worker.runtime import SweeperMiddleware, register_actors
+
+settings = Settings.from_env()
+engine = make_engine(settings)
+check_schema(engine)  # refuse to start on an old schema, saying to run `herald db upgrade`
+broker = build_broker(settings)
+broker.add_middleware(SweeperMiddleware(settings, engine))
+dramatiq.set_broker(broker)
+deliver_message = register_actors(broker, settings, engine)

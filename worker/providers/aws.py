@@ -1,0 +1,66 @@
+"""What the SES and SNS providers share: one boto3 client per process, errors mapped once."""
+
+from __future__ import annotations
+
+import threading
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    ReadTimeoutError,
+)
+
+from shared.config import Settings
+from worker.providers.base import ProviderError
+
+# Codes a later attempt may get through; the others are final.
+TRANSIENT_CODES = {
+    "Throttling", "ThrottlingException", "Throttled", "TooManyRequestsException",
+    "RequestLimitExceeded", "ServiceUnavailable", "InternalFailure", "InternalError",
+    "InternalErrorException", "ServiceUnavailableException", "SlowDown",
+}
+_lock = threading.Lock()
+
+
+def make_client(service: str, settings: Settings):
+    """A thread-safe boto3 client with explicit timeouts and no retries of botocore's own."""
+    config = Config(
+        region_name=settings.aws_region,
+        connect_timeout=min(settings.provider_timeout, 3.0),
+        read_timeout=settings.provider_timeout,
+        retries={"total_max_attempts": 1},
+        max_pool_connections=max(settings.worker_threads, 10),
+        tcp_keepalive=True,
+    )
+    with _lock:  # creating clients is not thread-safe; using them is
+        return boto3.session.Session().client(service, endpoint_url=settings.aws_endpoint_url,
+                                              config=config)
+
+
+def provider_error(exc: Exception) -> ProviderError:
+    """Map a botocore exception to a ProviderError."""
+    if isinstance(exc, ClientError):
+        error = exc.response.get("Error", {})
+        code = error.get("Code") or "ClientError"
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+        return ProviderError(code, error.get("Message") or str(exc),
+                             transient=code in TRANSIENT_CODES or status >= 500)
+    if isinstance(exc, ConnectTimeoutError | EndpointConnectionError):
+        return ProviderError("ConnectionFailed", str(exc), transient=True)
+    if isinstance(exc, ReadTimeoutError):
+        return ProviderError("Timeout", f"no answer within the read timeout: {exc}", unknown=True)
+    if isinstance(exc, BotoCoreError):
+        return ProviderError(type(exc).__name__, str(exc))
+    raise exc
+
+
+def call(method, **kwargs) -> dict:
+    """Call a boto3 client method; botocore errors become ProviderError."""
+    try:
+        return method(**kwargs)
+    except (BotoCoreError, ClientError) as exc:
+        raise provider_error(exc) from exc

@@ -1,0 +1,87 @@
+"""The channel provider interface: `send` builds the provider's request, posts it and parses the
+answer; each provider overrides those steps. Every failure becomes one `ProviderError`."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from tenacity import Retrying, retry_if_exception, stop_after_delay, wait_exponential_jitter
+
+
+@dataclass(frozen=True)
+class Email:
+    """A rendered e-mail, ready for a provider."""
+
+    message_id: str
+    to: str
+    from_address: str
+    from_name: str | None
+    reply_to: str | None
+    subject: str
+    html: str | None
+    text: str | None
+
+
+@dataclass(frozen=True)
+class Sms:
+    """A rendered SMS, ready for a provider."""
+
+    message_id: str
+    to: str
+    text: str
+    sender_id: str | None
+
+
+class ProviderError(Exception):
+    """A provider refused or failed: its code and message.
+
+    `transient` errors (throttling, a 5xx, a connection never made) are retried within the
+    budget; `unknown` means the request may have been delivered (the answer never came), so it
+    is recorded as such and never retried.
+    """
+
+    def __init__(self, code: str, message: str, *, transient: bool = False,
+                 unknown: bool = False) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+        self.transient = transient
+        self.unknown = unknown
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.message}"
+
+
+class Provider:
+    """Base of the providers of one channel (`email` or `sms`)."""
+
+    channel: str = ""
+
+    def send(self, content: Email | Sms) -> str:
+        """Deliver `content`; return the provider's message id or raise ProviderError."""
+        return self.parse(self.post(self.build(content)))
+
+    def build(self, content):
+        """The provider's request for this content."""
+        raise NotImplementedError
+
+    def post(self, request):
+        """Send the request; raise ProviderError on any failure."""
+        raise NotImplementedError
+
+    def parse(self, response) -> str:
+        """The provider's message id from its answer."""
+        raise NotImplementedError
+
+
+def send_with_retries(provider: Provider, content: Email | Sms, budget: float) -> str:
+    """`provider.send`, retrying transient errors with jittered backoff for at most `budget` s."""
+    retrying = Retrying(
+        retry=retry_if_exception(lambda exc: isinstance(exc, ProviderError) and exc.transient),
+        stop=stop_after_delay(budget),
+        wait=wait_exponential_jitter(initial=0.1, max=1.0),
+        sleep=time.sleep,
+        reraise=True,
+    )
+    return retrying(provider.send, content)

@@ -1,0 +1,83 @@
+"""The embedded default's providers: each e-mail an `.eml` file, each SMS a line of `sms.log`."""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import uuid
+from email.message import EmailMessage
+from email.utils import formataddr, formatdate, make_msgid
+from pathlib import Path
+
+from worker.providers.base import Email, Provider, ProviderError, Sms
+
+
+class OutboxEmailProvider(Provider):
+    """Writes each e-mail as `<outbox>/email/<provider id>.eml`."""
+
+    channel = "email"
+
+    def __init__(self, outbox: Path) -> None:
+        self.folder = outbox / "email"
+        self.folder.mkdir(parents=True, exist_ok=True)
+
+    def build(self, content: Email) -> tuple[str, bytes]:
+        provider_id = str(uuid.uuid4())
+        mail = EmailMessage()
+        mail["From"] = formataddr((content.from_name or "", content.from_address))
+        mail["To"] = content.to
+        if content.reply_to:
+            mail["Reply-To"] = content.reply_to
+        mail["Subject"] = content.subject
+        mail["Date"] = formatdate(localtime=False)
+        mail["Message-ID"] = make_msgid(idstring=provider_id)
+        mail["X-Herald-Message-Id"] = content.message_id
+        mail.set_content(content.text or "")
+        if content.html is not None:
+            mail.add_alternative(content.html, subtype="html")
+        return provider_id, bytes(mail)
+
+    def post(self, request: tuple[str, bytes]) -> str:
+        provider_id, data = request
+        try:
+            (self.folder / f"{provider_id}.eml").write_bytes(data)
+        except OSError as exc:
+            raise ProviderError("OutboxWriteFailed", str(exc)) from exc
+        return provider_id
+
+    def parse(self, response: str) -> str:
+        return response
+
+
+class OutboxSmsProvider(Provider):
+    """Appends each SMS as one JSON line to `<outbox>/sms.log`."""
+
+    channel = "sms"
+    _lock = threading.Lock()
+
+    def __init__(self, outbox: Path) -> None:
+        outbox.mkdir(parents=True, exist_ok=True)
+        self.path = outbox / "sms.log"
+
+    def build(self, content: Sms) -> tuple[str, bytes]:
+        provider_id = str(uuid.uuid4())
+        line = {"providerMessageId": provider_id, "messageId": content.message_id,
+                "to": content.to, "senderId": content.sender_id, "text": content.text}
+        return provider_id, (json.dumps(line, ensure_ascii=False) + "\n").encode()
+
+    def post(self, request: tuple[str, bytes]) -> str:
+        provider_id, line = request
+        try:
+            with self._lock:
+                fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+                try:
+                    os.write(fd, line)
+                finally:
+                    os.close(fd)
+        except OSError as exc:
+            raise ProviderError("OutboxWriteFailed", str(exc)) from exc
+        return provider_id
+
+    def parse(self, response: str) -> str:
+        return response

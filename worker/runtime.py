@@ -1,0 +1,65 @@
+"""Wiring of a worker: the actor bound to a broker, the sweeper thread, the in-process pool."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+import dramatiq
+from dramatiq.middleware import Middleware
+
+from shared.broker import DELIVER, QUEUE
+from shared.config import Settings
+from shared.sweeper import sweep
+from worker.delivery import Services, deliver_message
+from worker.providers import build_providers
+
+log = logging.getLogger("herald.worker")
+
+
+def register_actors(broker: dramatiq.Broker, settings: Settings, engine) -> dramatiq.Actor:
+    """Declare `deliver_message` on this broker with the services it runs with."""
+    services = Services(settings, engine, build_providers(settings))
+
+    def deliver(message_pk: int, refresh_widget: bool = False) -> dict:
+        return deliver_message(services, message_pk, refresh_widget)
+
+    deliver.__name__ = DELIVER
+    return dramatiq.actor(
+        deliver, actor_name=DELIVER, queue_name=QUEUE, broker=broker, store_results=True,
+        max_retries=0, time_limit=int(settings.send_time_limit * 1000),
+    )
+
+
+class SweeperMiddleware(Middleware):
+    """Runs the sweeper every `HERALD_SWEEP_INTERVAL` seconds in each worker process."""
+
+    def __init__(self, settings: Settings, engine) -> None:
+        self.settings = settings
+        self.engine = engine
+        self.stopped = threading.Event()
+
+    def after_worker_boot(self, broker, worker) -> None:
+        threading.Thread(target=self._loop, args=(broker,), name="herald-sweeper",
+                         daemon=True).start()
+
+    def before_worker_shutdown(self, broker, worker) -> None:
+        self.stopped.set()
+
+    def _loop(self, broker) -> None:
+        while not self.stopped.wait(self.settings.sweep_interval):
+            try:
+                sweep(self.engine, broker, self.settings)
+            except Exception:  # noqa: BLE001 - a failed pass is retried on the next tick
+                log.exception("sweeper pass failed")
+
+
+def start_worker(broker: dramatiq.Broker, settings: Settings, engine,
+                 threads: int | None = None) -> dramatiq.Worker:
+    """An in-process worker pool (the embedded mode, and the tests)."""
+    register_actors(broker, settings, engine)
+    broker.add_middleware(SweeperMiddleware(settings, engine))
+    worker = dramatiq.Worker(broker, worker_threads=threads or settings.worker_threads,
+                             worker_timeout=100)
+    worker.start()
+    return worker
