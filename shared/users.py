@@ -102,7 +102,7 @@ def upsert_users(connection: Connection, project_id: str, items: list[UserItem])
     for user_id in sorted(merged):
         row, present = merged[user_id]
         values = {column: None for column in PROFILE_FIELDS.values()}
-        values.update(data={}, preferences={}, **row)
+        values.update({"data": {}, "preferences": {}, **row})
         values.update(project_id=project_id, id=user_id, created_at=now, updated_at=now)
         by_shape.setdefault(frozenset(present), []).append(values)
 
