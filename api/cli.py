@@ -184,8 +184,9 @@ def queues() -> None:
         from shared.broker import QUEUE
 
         client = redis.Redis.from_url(settings.redis_url)
-        prefix = f"herald:{QUEUE}"
-        acks = sum(client.scard(k) for k in client.scan_iter(f"herald:__acks__.*.{QUEUE}"))
+        namespace = settings.redis_namespace
+        prefix = f"{namespace}:{QUEUE}"
+        acks = sum(client.scard(k) for k in client.scan_iter(f"{namespace}:__acks__.*.{QUEUE}"))
         report[QUEUE] = {"ready": client.llen(prefix), "delayed": client.llen(f"{prefix}.DQ"),
                          "inProgress": acks, "deadLetters": client.zcard(f"{prefix}.XQ")}
     click.echo(json.dumps(report, indent=2))

@@ -59,8 +59,9 @@ def build_broker(settings: Settings) -> dramatiq.Broker:
         broker: dramatiq.Broker = StubBroker(middleware=middleware)
         backend = LocalBackend()
     else:
-        broker = RedisBroker(url=settings.redis_url, middleware=middleware, namespace="herald")
-        backend = RedisBackend(url=settings.redis_url, namespace="herald-results")
+        namespace = settings.redis_namespace
+        broker = RedisBroker(url=settings.redis_url, middleware=middleware, namespace=namespace)
+        backend = RedisBackend(url=settings.redis_url, namespace=f"{namespace}-results")
     broker.add_middleware(Results(backend=backend, result_ttl=RESULT_TTL_MS))
     broker.declare_queue(QUEUE)
     return broker

@@ -6,9 +6,6 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-PROVIDERS = ("ses", "sns", "outbox")
-
-
 class ConfigError(Exception):
     """A configuration value that Herald cannot run with."""
 
@@ -19,6 +16,7 @@ class Settings:
 
     database_url: str = "sqlite:///var/herald.db"
     redis_url: str | None = None
+    redis_namespace: str = "herald"
     email_provider: str = "outbox"
     sms_provider: str = "outbox"
     outbox_dir: Path = Path("var/outbox")
@@ -51,13 +49,14 @@ class Settings:
         default_email, default_sms = ("outbox", "outbox") if redis_url is None else ("ses", "sns")
         email_provider = env.get("HERALD_EMAIL_PROVIDER") or default_email
         sms_provider = env.get("HERALD_SMS_PROVIDER") or default_sms
-        for name, value in (("HERALD_EMAIL_PROVIDER", email_provider),
-                            ("HERALD_SMS_PROVIDER", sms_provider)):
-            if value not in PROVIDERS:
-                raise ConfigError(f"{name} must be one of {', '.join(PROVIDERS)}, not {value!r}.")
+        for name, value, allowed in (("HERALD_EMAIL_PROVIDER", email_provider, ("ses", "outbox")),
+                                     ("HERALD_SMS_PROVIDER", sms_provider, ("sns", "outbox"))):
+            if value not in allowed:
+                raise ConfigError(f"{name} must be one of {', '.join(allowed)}, not {value!r}.")
         return cls(
             database_url=_database_url(env.get("DATABASE_URL") or cls.database_url),
             redis_url=redis_url,
+            redis_namespace=env.get("HERALD_REDIS_NAMESPACE") or cls.redis_namespace,
             email_provider=email_provider,
             sms_provider=sms_provider,
             outbox_dir=Path(env.get("HERALD_OUTBOX_DIR") or cls.outbox_dir),

@@ -79,14 +79,19 @@ def parse_notification(raw: Any) -> dict[str, Any]:
     try:
         body = NotificationBody.model_validate(raw)
     except ValidationError as exc:
-        raise item_error(exc) from None
+        raise _body_error(exc) from None
     templates: dict[str, dict[str, dict[str, Any]]] = {}
+    keys: dict[str, str] = {}
     for language, channels in body.templates.items():
         try:
             tag = check_language(language)
         except Exception:
             raise HeraldError("templates/invalid",
                               f"templates key {language!r} is not a language tag.") from None
+        if tag in keys:
+            raise HeraldError("templates/invalid", f"templates keys {keys[tag]!r} and "
+                              f"{language!r} are the same language; keep one.")
+        keys[tag] = language
         templates[tag] = {
             channel: getattr(channels, channel).model_dump(by_alias=True, exclude_none=True)
             for channel in ("widget", "email", "sms") if getattr(channels, channel) is not None
@@ -111,6 +116,16 @@ def parse_notification(raw: Any) -> dict[str, Any]:
         "allow_mute_sms": body.allowMuteSMS, "default_language": body.defaultLanguage,
         "stack_timeout": body.stackTimeout, "templates": templates,
     }
+
+
+def _body_error(exc: ValidationError) -> HeraldError:
+    """`<field>/<reason>`; an unknown key inside `templates` is `templates/invalid` naming it."""
+    error = exc.errors(include_url=False)[0]
+    if error["type"] == "extra_forbidden" and len(error["loc"]) > 1:
+        path = ".".join(str(part) for part in error["loc"])
+        return HeraldError("templates/invalid", f"{path} is not a channel or template field "
+                           "Herald knows.")
+    return item_error(exc)
 
 
 def upsert_notification(connection: Connection, project_id: str, values: dict[str, Any]):

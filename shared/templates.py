@@ -66,7 +66,8 @@ def compile_templates(templates: dict[str, dict[str, dict[str, Any]]]) -> None:
                 except TemplateSyntaxError as exc:
                     raise HeraldError(
                         "template/invalid",
-                        f"Template {language}.{channel}.{field}, line {exc.lineno}: {exc.message}.",
+                        f"Template {language}.{channel}.{field}, line {exc.lineno}: "
+                        f"{(exc.message or 'syntax error').rstrip('.')}.",
                     ) from None
 
 

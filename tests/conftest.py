@@ -11,6 +11,7 @@ Apps live for the session; each test gets its own project, which isolates its da
 from __future__ import annotations
 
 import json
+import logging
 import os
 import secrets
 import urllib.request
@@ -18,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import boto3
+import phonenumbers
 import psycopg
 import pytest
 import redis
@@ -34,6 +36,7 @@ REDIS_TEST = os.environ.get("HERALD_TEST_REDIS", "redis://127.0.0.1:6379/15")
 SENDER = "sender@herald.test"
 IN_CI = bool(os.environ.get("CI"))
 
+logging.getLogger("werkzeug").setLevel(logging.WARNING)
 os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
 os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
@@ -71,10 +74,7 @@ def moto_sent(moto_url: str) -> tuple[list[dict], list[dict]]:
     """What moto recorded: (e-mails, SMS)."""
     with urllib.request.urlopen(f"{moto_url}/moto-api/data.json") as response:
         data = json.load(response)
-    emails = [m for region in data.get("ses", {}).get("Message", {}).values()
-              for m in (region if isinstance(region, list) else [region])]
-    sms = data.get("sns", {}).get("SMS", [])
-    return emails, sms
+    return data.get("ses", {}).get("Message", []), data.get("sns", {}).get("SMS", [])
 
 
 @pytest.fixture(scope="session")
@@ -112,7 +112,8 @@ class Herald:
 
 
 def build_herald(mode: str, tmp: Path, request, **overrides) -> Herald:
-    """Start a Herald of this mode with its worker pool."""
+    """Start a Herald of this mode with its worker pool (a Redis namespace of its own, so that
+    two Heralds, of one test session or of two, never take each other's jobs)."""
     if mode == "embedded":
         settings = Settings(database_url=f"sqlite:///{tmp / 'herald.db'}",
                             outbox_dir=tmp / "outbox", **overrides)
@@ -125,10 +126,10 @@ def build_herald(mode: str, tmp: Path, request, **overrides) -> Herald:
         pytest.skip(f"production mode skipped: {down}")
     moto_url = overrides.pop("aws_endpoint_url", None) or request.getfixturevalue("moto_url")
     pg = request.getfixturevalue("pg_database")
-    redis.Redis.from_url(REDIS_TEST).flushdb()
-    settings = Settings(database_url=pg, redis_url=REDIS_TEST, email_provider="ses",
-                        sms_provider="sns", aws_endpoint_url=moto_url,
-                        outbox_dir=tmp / "outbox", **overrides)
+    overrides = {"email_provider": "ses", "sms_provider": "sns", **overrides}
+    settings = Settings(database_url=pg, redis_url=REDIS_TEST,
+                        redis_namespace=f"herald-test-{secrets.token_hex(4)}",
+                        aws_endpoint_url=moto_url, outbox_dir=tmp / "outbox", **overrides)
     from shared.db import make_engine, upgrade
 
     upgrade(make_engine(settings))
@@ -195,4 +196,7 @@ def token() -> str:
 
 def phone() -> str:
     """A valid, unique-enough UK mobile number in E.164."""
-    return f"+4479{secrets.randbelow(10**8):08d}"
+    while True:
+        number = f"+4479{secrets.randbelow(10**8):08d}"
+        if phonenumbers.is_valid_number(phonenumbers.parse(number)):
+            return number

@@ -1,0 +1,188 @@
+"""Delivery against a provider stand-in that can be slow, throttle and fail: parallelism,
+retries within a budget, and at most one send per channel."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select, update
+
+from shared.db import transaction
+from shared.models import messages, utcnow
+from shared.projects import create_project
+from tests.aws_standin import Fault, StandIn
+from tests.conftest import Client, build_herald, phone, stop_herald, token
+from worker.delivery import Services, deliver_message
+from worker.providers import build_providers
+
+NOTIFICATION = {
+    "id": "alert", "name": "Alert", "withEmail": True, "withSMS": True,
+    "templates": {"en": {"email": {"subject": "Alert {{ n }}", "text": "Alert {{ n }}"},
+                         "sms": {"text": "Alert {{ n }}"}}},
+}
+
+
+@pytest.fixture(scope="module")
+def standin():
+    with StandIn() as server:
+        yield server
+
+
+@pytest.fixture(scope="module", params=["embedded", "production"])
+def slow_herald(request, standin, tmp_path_factory):
+    """A Herald whose SES and SNS are the stand-in, with short provider timeouts."""
+    herald = build_herald(request.param, tmp_path_factory.mktemp(f"standin-{request.param}"),
+                          request, email_provider="ses", sms_provider="sns",
+                          aws_endpoint_url=standin.url, send_wait=30.0, provider_timeout=1.0,
+                          provider_retry_budget=1.5)
+    yield herald
+    stop_herald(herald)
+
+
+@pytest.fixture
+def slow_client(slow_herald, standin):
+    standin.latency = 0.0
+    standin.faults["ses"].clear()
+    standin.faults["sns"].clear()
+    with transaction(slow_herald.engine) as connection:
+        created = create_project(connection, f"t-{token()}", "sender@herald.test")
+    client = Client(slow_herald.app, created["apiKey"])
+    assert client.post("/notifications.upsert", NOTIFICATION).status_code == 200
+    return client
+
+
+def one_message(client, address: str, number: str, **extra) -> dict:
+    response = client.post("/messages.send", {"messages": [{
+        "notificationId": "alert", "userId": f"u-{token()}", "userEmail": address,
+        "userTelephone": number, "data": {"n": 1}, **extra}]})
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()["results"][0]
+
+
+def received(standin: StandIn, address: str, number: str) -> tuple[int, int]:
+    emails = sum(1 for m in standin.emails if m["Destination"]["ToAddresses"] == [address])
+    sms = sum(1 for m in standin.sms if m["PhoneNumber"] == number)
+    return emails, sms
+
+
+def test_fifty_messages_are_delivered_in_parallel(slow_herald, slow_client, standin):
+    standin.latency = 0.2
+    tag = token()
+    batch = [{"notificationId": "alert", "userId": f"{tag}-{i}",
+              "userEmail": f"p{i}.{tag}@example.com", "userTelephone": phone(),
+              "data": {"n": i}} for i in range(50)]
+    started = time.perf_counter()
+    response = slow_client.post("/messages.send", {"messages": batch})
+    elapsed = time.perf_counter() - started
+    results = response.get_json()["results"]
+    print(f"\n{slow_herald.mode}: 50 messages (e-mail + SMS each) with 200 ms provider "
+          f"latency answered in {elapsed * 1000:.0f} ms")
+    assert all(r["status"] == "sent" and r["channels"]["email"]["status"] == "sent"
+               and r["channels"]["sms"]["status"] == "sent" for r in results)
+    # Sequential delivery needs at least 50 x 200 ms = 10 s (20 s with both channels).
+    assert elapsed < 5.0
+
+
+def test_throttling_is_retried_and_the_message_goes_once(slow_client, standin):
+    standin.inject("ses", Fault(400, "TooManyRequestsException", "Maximum sending rate"))
+    standin.inject("sns", Fault(400, "Throttled", "Rate exceeded"),
+                   Fault(500, "InternalError", "try again"))
+    address, number = f"t-{token()}@example.com", phone()
+    result = one_message(slow_client, address, number)
+    assert result["channels"]["email"]["status"] == "sent"
+    assert result["channels"]["sms"]["status"] == "sent"
+    assert received(standin, address, number) == (1, 1)
+
+
+def test_an_outage_longer_than_the_budget_fails_with_the_providers_error(slow_client, standin):
+    standin.inject("sns", *[Fault(503, "ServiceUnavailable", "down")] * 200)
+    address, number = f"o-{token()}@example.com", phone()
+    started = time.perf_counter()
+    result = one_message(slow_client, address, number)
+    assert time.perf_counter() - started < 10
+    assert result["ok"] is True
+    assert result["smsError"] == "ServiceUnavailable: down"
+    assert result["channels"]["sms"]["status"] == "failed"
+    assert result["channels"]["email"]["status"] == "sent"
+    standin.faults["sns"].clear()
+
+
+def test_a_refusal_is_not_retried(slow_client, standin):
+    standin.inject("ses", Fault(400, "MessageRejected", "Email address is not verified"))
+    address, number = f"r-{token()}@example.com", phone()
+    result = one_message(slow_client, address, number)
+    assert result["emailError"] == "MessageRejected: Email address is not verified"
+    assert received(standin, address, number) == (0, 1)
+    assert not standin.faults["ses"]
+
+
+def test_a_send_without_answer_is_unknown_and_never_retried(slow_client, standin):
+    standin.latency = 1.5  # over the 1 s read timeout: the provider may have sent it
+    address, number = f"u-{token()}@example.com", phone()
+    result = one_message(slow_client, address, number)
+    assert result["channels"]["email"]["status"] == "unknown"
+    assert result["channels"]["sms"]["status"] == "unknown"
+    assert result["emailError"].startswith("Timeout")
+    time.sleep(0.5)
+    assert received(standin, address, number) == (1, 1)
+
+
+def _services(herald) -> Services:
+    return Services(herald.settings, herald.engine, build_providers(herald.settings))
+
+
+def _pk(herald, message_id: str) -> int:
+    with herald.engine.connect() as connection:
+        return connection.execute(select(messages.c.pk).where(messages.c.id == message_id)) \
+            .scalar_one()
+
+
+def test_a_redelivered_job_never_sends_again(slow_herald, slow_client, standin):
+    address, number = f"d-{token()}@example.com", phone()
+    result = one_message(slow_client, address, number)
+    assert result["status"] == "sent"
+    # When the broker delivers the same job again
+    again = deliver_message(_services(slow_herald), _pk(slow_herald, result["id"]))
+    # Then nothing is sent twice and the answer is the same outcome
+    assert again["channels"] == result["channels"]
+    assert received(standin, address, number) == (1, 1)
+
+
+def test_a_stale_sending_channel_becomes_unknown_not_resent(slow_herald, slow_client, standin):
+    address, number = f"s-{token()}@example.com", phone()
+    message_id = f"m-{secrets.token_hex(4)}"
+    result = one_message(slow_client, address, number, id=message_id,
+                         sendAt=(utcnow() + timedelta(hours=1)).isoformat())
+    assert result["status"] == "scheduled"
+    pk = _pk(slow_herald, message_id)
+    # Given a worker that claimed the e-mail and died during the provider call
+    with transaction(slow_herald.engine) as connection:
+        connection.execute(update(messages).where(messages.c.pk == pk).values(
+            status="queued", scheduled_at=None, email_status="sending",
+            sending_since=utcnow() - timedelta(minutes=5)))
+    # When the job is delivered again
+    outcome = deliver_message(_services(slow_herald), pk)
+    # Then the e-mail is recorded as unknown and not sent again; the SMS goes once
+    assert outcome["channels"]["email"]["status"] == "unknown"
+    assert outcome["channels"]["sms"]["status"] == "sent"
+    assert outcome["status"] == "sent"
+    assert received(standin, address, number) == (0, 1)
+
+
+def test_a_fresh_sending_channel_is_left_to_its_worker(slow_herald, slow_client, standin):
+    address, number = f"f-{token()}@example.com", phone()
+    message_id = f"m-{secrets.token_hex(4)}"
+    one_message(slow_client, address, number, id=message_id,
+                sendAt=(utcnow() + timedelta(hours=1)).isoformat())
+    pk = _pk(slow_herald, message_id)
+    with transaction(slow_herald.engine) as connection:
+        connection.execute(update(messages).where(messages.c.pk == pk).values(
+            status="queued", scheduled_at=None, email_status="sending", sms_status="sending",
+            sending_since=utcnow()))
+    outcome = deliver_message(_services(slow_herald), pk)
+    assert outcome["status"] == "queued"
+    assert outcome["channels"]["email"]["status"] == "sending"
+    assert received(standin, address, number) == (0, 0)
