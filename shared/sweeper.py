@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import dramatiq
-from sqlalchemy import Engine, and_, or_, update
+from sqlalchemy import Engine, update
 
 from shared.broker import enqueue_delivery
 from shared.config import Settings
@@ -23,16 +23,16 @@ def sweep(engine: Engine, broker: dramatiq.Broker, settings: Settings) -> dict[s
     now = utcnow()
     stale = now - timedelta(seconds=settings.sweep_requeue_after)
     with transaction(engine) as connection:
-        due = connection.execute(
+        released = connection.execute(
             update(messages)
-            .where(or_(
-                and_(messages.c.status == "scheduled", messages.c.scheduled_at <= now),
-                and_(messages.c.status == "queued", messages.c.enqueued_at < stale),
-            ))
-            .values(status="queued", enqueued_at=now)
-            .returning(messages.c.pk, messages.c.scheduled_at)
-        ).all()
-    for row in due:
-        enqueue_delivery(broker, row.pk)
-    released = sum(1 for row in due if row.scheduled_at is not None and row.scheduled_at <= now)
-    return {"released": released, "requeued": len(due) - released}
+            .where(messages.c.status == "scheduled", messages.c.scheduled_at <= now)
+            .values(status="queued", enqueued_at=now).returning(messages.c.pk)
+        ).scalars().all()
+        requeued = connection.execute(
+            update(messages)
+            .where(messages.c.status == "queued", messages.c.enqueued_at < stale)
+            .values(enqueued_at=now).returning(messages.c.pk)
+        ).scalars().all()
+    for pk in [*released, *requeued]:
+        enqueue_delivery(broker, pk)
+    return {"released": len(released), "requeued": len(requeued)}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import secrets
 import time
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -186,3 +187,45 @@ def test_a_fresh_sending_channel_is_left_to_its_worker(slow_herald, slow_client,
     assert outcome["status"] == "queued"
     assert outcome["channels"]["email"]["status"] == "sending"
     assert received(standin, address, number) == (0, 0)
+
+
+def test_results_late_past_the_wait_answer_queued_then_settle(slow_herald, slow_client, standin):
+    settings = slow_herald.app.extensions["herald"]["settings"]
+    slow_herald.app.extensions["herald"]["settings"] = replace(settings, send_wait=0.2)
+    standin.latency = 0.8
+    try:
+        address, number = f"q-{token()}@example.com", phone()
+        result = one_message(slow_client, address, number)
+    finally:
+        slow_herald.app.extensions["herald"]["settings"] = settings
+    assert result["ok"] is True and result["status"] == "queued"
+    assert {c["status"] for c in result["channels"].values()} <= {"pending", "sending"}
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        message = slow_client.get("/messages.get", id=result["id"]).get_json()["message"]
+        if message["status"] == "sent":
+            break
+        time.sleep(0.1)
+    assert message["channels"]["email"]["status"] == "sent"
+    assert received(standin, address, number) == (1, 1)
+
+
+def test_a_message_whose_job_was_lost_is_delivered_by_the_sweeper(slow_herald, slow_client,
+                                                                   standin):
+    from shared.sweeper import sweep
+
+    address, number = f"l-{token()}@example.com", phone()
+    message_id = f"m-{secrets.token_hex(4)}"
+    one_message(slow_client, address, number, id=message_id,
+                sendAt=(utcnow() + timedelta(hours=1)).isoformat())
+    # Given a message persisted as queued whose job never reached the broker
+    with transaction(slow_herald.engine) as connection:
+        connection.execute(update(messages).where(messages.c.id == message_id).values(
+            status="queued", scheduled_at=None, enqueued_at=utcnow() - timedelta(hours=1)))
+    # When the sweeper passes
+    assert sweep(slow_herald.engine, slow_herald.broker, slow_herald.settings)["requeued"] >= 1
+    # Then it is delivered, once
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and received(standin, address, number) != (1, 1):
+        time.sleep(0.05)
+    assert received(standin, address, number) == (1, 1)

@@ -8,7 +8,8 @@ provider call) as `unknown` instead of sending again.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -44,6 +45,10 @@ class Services:
     settings: Settings
     engine: Engine
     providers: dict[str, Provider]
+    pool: ThreadPoolExecutor = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.pool = ThreadPoolExecutor(self.settings.worker_threads, "herald-send")
 
 
 def deliver_message(services: Services, message_pk: int,
@@ -76,9 +81,7 @@ def deliver_message(services: Services, message_pk: int,
         _count(plan.changes)
         return message_result(row)
 
-    outcomes: dict[str, Any] = {}
-    for channel, content in plan.sends.items():
-        outcomes.update(_send(services, channel, content))
+    outcomes = _send_all(services, plan.sends)
     finished = {f"{channel}_status": row._mapping[f"{channel}_status"] for channel in CHANNELS}
     finished.update({k: v for k, v in outcomes.items() if k.endswith("_status")})
     done = all(status is None or status in FINAL for status in finished.values())
@@ -188,6 +191,18 @@ def _fail(row, changes: dict[str, Any], code: str, message: str,
             changes.update({f"{channel}_status": "failed", f"{channel}_detail": code})
     changes.update(status="failed", error=code, error_message=message)
     return Plan(changes, {})
+
+
+def _send_all(services: Services, sends: dict[str, Email | Sms]) -> dict[str, Any]:
+    """Send every claimed channel; the e-mail and the SMS of one message go at the same time."""
+    outcomes: dict[str, Any] = {}
+    channels = list(sends.items())
+    others = [services.pool.submit(_send, services, channel, content)
+              for channel, content in channels[1:]]
+    outcomes.update(_send(services, *channels[0]))
+    for other in others:
+        outcomes.update(other.result())
+    return outcomes
 
 
 def _send(services: Services, channel: str, content: Email | Sms) -> dict[str, Any]:
