@@ -23,7 +23,7 @@ from sqlalchemy import create_engine, text
 
 from api.cli import main
 from shared.config import Settings
-from shared.db import check_schema, make_engine, reading, transaction
+from shared.db import check_schema, make_engine, reading
 from shared.errors import HeraldError
 from shared.notifications import list_notifications
 from shared.projects import authenticate
