@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from flask import g, request
 
+from api.requests import services
 from shared.db import reading
 from shared.errors import HeraldError
 from shared.projects import Project, authenticate
-
-from api.requests import services
 
 
 def require_project() -> None:
@@ -16,8 +15,9 @@ def require_project() -> None:
     header = request.headers.get("Authorization", "")
     scheme, _, key = header.partition(" ")
     if not header:
-        raise HeraldError("auth/missing", "Send the project's API key as "
-                          "'Authorization: Bearer <key>'.", 401)
+        raise HeraldError(
+            "auth/missing", "Send the project's API key as 'Authorization: Bearer <key>'.", 401
+        )
     if scheme.lower() != "bearer" or not key.strip():
         raise HeraldError("auth/invalid", "The Authorization header must be 'Bearer <key>'.", 401)
     with reading(services()["engine"]) as connection:

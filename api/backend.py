@@ -34,8 +34,9 @@ def messages_send():
     """Accept 1 to 50 messages and answer what happened to each."""
     items = batch(json_body(), "messages", MAX_BATCH)
     svc = services()
-    results = send_batch(svc["engine"], svc["broker"], current_project().id, items,
-                         svc["settings"].send_wait)
+    results = send_batch(
+        svc["engine"], svc["broker"], current_project().id, items, svc["settings"].send_wait
+    )
     return {"results": results}
 
 
@@ -50,8 +51,14 @@ def users_upsert():
             user = parse_user(raw)
         except HeraldError as exc:
             user_id = raw.get("id") if isinstance(raw, dict) else None
-            results.append({"id": user_id if isinstance(user_id, str) else None, "ok": False,
-                            "error": exc.code, "message": exc.message})
+            results.append(
+                {
+                    "id": user_id if isinstance(user_id, str) else None,
+                    "ok": False,
+                    "error": exc.code,
+                    "message": exc.message,
+                }
+            )
             continue
         valid.append(user)
         results.append({"id": user.id, "ok": True})
@@ -111,8 +118,10 @@ def notifications_get():
 def notifications_delete():
     """Remove one notification."""
     notification_id = json_body().get("id")
-    if not isinstance(notification_id, str) or not notification_id:
-        raise HeraldError("id/required", "The body must be {\"id\": \"<notification id>\"}.")
+    if notification_id in (None, ""):
+        raise HeraldError("id/required", 'The body must be {"id": "<notification id>"}.')
+    if not isinstance(notification_id, str):
+        raise HeraldError("id/invalid", "id must be a string.")
     with transaction(services()["engine"]) as connection:
         delete_notification(connection, current_project().id, notification_id)
     return {"ok": True, "id": notification_id}
@@ -124,8 +133,12 @@ def messages_get():
     message_id, project_id = query_id(), current_project().id
     with reading(services()["engine"]) as connection:
         row = connection.execute(
-            select(messages).join(message_ids, (message_ids.c.project_id == messages.c.project_id)
-                                  & (message_ids.c.message_id == messages.c.id))
+            select(messages)
+            .join(
+                message_ids,
+                (message_ids.c.project_id == messages.c.project_id)
+                & (message_ids.c.message_id == messages.c.id),
+            )
             .where(message_ids.c.project_id == project_id, message_ids.c.id == message_id)
         ).first()
     if row is None:
@@ -148,8 +161,10 @@ def messages_list():
     if status and status not in MESSAGE_STATUSES:
         raise HeraldError("status/invalid", f"status must be one of {', '.join(MESSAGE_STATUSES)}.")
     query = select(messages).where(messages.c.project_id == current_project().id)
-    for name, column in (("userId", messages.c.user_id),
-                         ("notificationId", messages.c.notification_id)):
+    for name, column in (
+        ("userId", messages.c.user_id),
+        ("notificationId", messages.c.notification_id),
+    ):
         if args.get(name):
             query = query.where(column == args[name])
     if status:

@@ -93,11 +93,20 @@ def project() -> None:
 @click.option("--email-from", help="Default From address of the project's e-mails.")
 @click.option("--email-from-name", help="Default From name.")
 @click.option("--sms-sender-id", help="Default SMS sender id (up to 11 characters).")
-def project_create(name: str, email_from: str | None, email_from_name: str | None,
-                   sms_sender_id: str | None) -> None:
+def project_create(
+    name: str, email_from: str | None, email_from_name: str | None, sms_sender_id: str | None
+) -> None:
     """Create a project; prints {"projectId", "apiKey", "widgetSecret"}."""
     from shared.projects import create_project
+    from shared.validation import check_email
 
+    if email_from is not None:
+        try:
+            email_from = check_email(email_from)
+        except ValueError as exc:
+            raise click.ClickException(f"--email-from: {exc}") from None
+    if sms_sender_id is not None and not (sms_sender_id.isalnum() and len(sms_sender_id) <= 11):
+        raise click.ClickException("--sms-sender-id must be 1 to 11 letters or digits.")
     with transaction(_engine(_settings())) as connection:
         created = create_project(connection, name, email_from, email_from_name, sms_sender_id)
     click.echo(json.dumps(created))
@@ -116,8 +125,9 @@ def key_create(project_id: str) -> None:
 
     try:
         with transaction(_engine(_settings())) as connection:
-            click.echo(json.dumps({"projectId": project_id,
-                                   "apiKey": create_key(connection, project_id)}))
+            click.echo(
+                json.dumps({"projectId": project_id, "apiKey": create_key(connection, project_id)})
+            )
     except HeraldError as exc:
         raise click.ClickException(exc.message) from None
 
@@ -171,11 +181,17 @@ def queues() -> None:
     settings = _settings()
     engine = _engine(settings)
     with engine.connect() as connection:
-        waiting = {row.status: row.count for row in connection.execute(
-            select(messages.c.status, func.count().label("count")).where(
-                messages.c.status.in_(("queued", "scheduled"))).group_by(messages.c.status))}
-    report = {"database": {"queued": waiting.get("queued", 0),
-                           "scheduled": waiting.get("scheduled", 0)}}
+        waiting = {
+            row.status: row.count
+            for row in connection.execute(
+                select(messages.c.status, func.count().label("count"))
+                .where(messages.c.status.in_(("queued", "scheduled")))
+                .group_by(messages.c.status)
+            )
+        }
+    report = {
+        "database": {"queued": waiting.get("queued", 0), "scheduled": waiting.get("scheduled", 0)}
+    }
     if settings.embedded:
         report["broker"] = "in-process (embedded mode): its queue lives in the web process"
     else:
@@ -187,8 +203,12 @@ def queues() -> None:
         namespace = settings.redis_namespace
         prefix = f"{namespace}:{QUEUE}"
         acks = sum(client.scard(k) for k in client.scan_iter(f"{namespace}:__acks__.*.{QUEUE}"))
-        report[QUEUE] = {"ready": client.llen(prefix), "delayed": client.llen(f"{prefix}.DQ"),
-                         "inProgress": acks, "deadLetters": client.zcard(f"{prefix}.XQ")}
+        report[QUEUE] = {
+            "ready": client.llen(prefix),
+            "delayed": client.llen(f"{prefix}.DQ"),
+            "inProgress": acks,
+            "deadLetters": client.zcard(f"{prefix}.XQ"),
+        }
     click.echo(json.dumps(report, indent=2))
 
 
@@ -200,8 +220,10 @@ def sweep() -> None:
 
     settings = _settings()
     if settings.embedded:
-        raise click.ClickException("The embedded mode sweeps inside `herald serve`; "
-                                   "`herald sweep` is for the production mode.")
+        raise click.ClickException(
+            "The embedded mode sweeps inside `herald serve`; "
+            "`herald sweep` is for the production mode."
+        )
     engine = _engine(settings)
     click.echo(json.dumps(sweep_once(engine, build_broker(settings), settings)))
 

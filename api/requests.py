@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from flask import current_app, request
@@ -15,13 +16,28 @@ def services() -> dict[str, Any]:
     return current_app.extensions["herald"]
 
 
+_ESCAPED_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
+
+
+def _no_constant(name: str) -> None:
+    """NaN and Infinity are not JSON."""
+    raise ValueError(f"{name} is not a JSON value")
+
+
 def json_body() -> dict[str, Any]:
     """The body as a JSON object, whatever the content type (the widget sends text/plain)."""
     raw = request.get_data(cache=False)
     try:
-        body = json.loads(raw)
+        body = json.loads(raw, parse_constant=_no_constant)
     except (ValueError, UnicodeDecodeError) as exc:
         raise HeraldError("body/invalidJson", f"The body is not valid JSON: {exc}.") from None
+    except RecursionError:
+        raise HeraldError("body/invalidJson", "The body nests too deeply.") from None
+    if b"\x00" in raw or _ESCAPED_NUL.search(raw):
+        raise HeraldError(
+            "body/invalid",
+            "The body contains a NUL character (\\u0000), which Herald does not store.",
+        )
     if not isinstance(body, dict):
         raise HeraldError("body/invalid", "The body must be a JSON object.")
     return body
@@ -31,13 +47,16 @@ def batch(body: dict[str, Any], key: str, limit: int) -> list[Any]:
     """The list under `key`: 1 to `limit` items."""
     items = body.get(key)
     if not isinstance(items, list):
-        raise HeraldError("body/invalid", f"The body must have {key!r}, a list of 1 to {limit} "
-                          "items.")
+        raise HeraldError(
+            "body/invalid", f"The body must have {key!r}, a list of 1 to {limit} items."
+        )
     if not items:
         raise HeraldError("batch/empty", f"{key!r} is empty; send 1 to {limit} items.")
     if len(items) > limit:
-        raise HeraldError("batch/tooLarge", f"{key!r} has {len(items)} items; the limit is "
-                          f"{limit}. Split it into smaller batches.")
+        raise HeraldError(
+            "batch/tooLarge",
+            f"{key!r} has {len(items)} items; the limit is {limit}. Split it into smaller batches.",
+        )
     return items
 
 

@@ -75,17 +75,23 @@ def result_backend(broker: dramatiq.Broker):
     raise RuntimeError("The broker has no Results middleware.")
 
 
-def enqueue_delivery(broker: dramatiq.Broker, message_pk: int,
-                     refresh_widget: bool = False) -> dramatiq.Message:
+def enqueue_delivery(
+    broker: dramatiq.Broker, message_pk: int, refresh_widget: bool = False
+) -> dramatiq.Message:
     """Enqueue one `deliver_message` job."""
-    message = dramatiq.Message(queue_name=QUEUE, actor_name=DELIVER, args=(message_pk,),
-                               kwargs={"refresh_widget": refresh_widget} if refresh_widget else {},
-                               options={})
+    message = dramatiq.Message(
+        queue_name=QUEUE,
+        actor_name=DELIVER,
+        args=(message_pk,),
+        kwargs={"refresh_widget": refresh_widget} if refresh_widget else {},
+        options={},
+    )
     return broker.enqueue(message)
 
 
-def wait_results(broker: dramatiq.Broker, jobs: dict[int, dramatiq.Message],
-                 wait: float) -> dict[int, dict[str, Any]]:
+def wait_results(
+    broker: dramatiq.Broker, jobs: dict[int, dramatiq.Message], wait: float
+) -> dict[int, dict[str, Any]]:
     """Results of the jobs that finish before one deadline; the others are left out.
 
     A Redis wait is rounded down to whole seconds by the backend, so the last partial second
@@ -98,8 +104,7 @@ def wait_results(broker: dramatiq.Broker, jobs: dict[int, dramatiq.Message],
         remaining_ms = int((deadline - time.monotonic()) * 1000)
         try:
             if remaining_ms >= 1000 or isinstance(backend, LocalBackend):
-                results[pk] = backend.get_result(message, block=True,
-                                                 timeout=max(remaining_ms, 1))
+                results[pk] = backend.get_result(message, block=True, timeout=max(remaining_ms, 1))
             else:
                 results[pk] = backend.get_result(message)
         except Exception:  # noqa: BLE001 - timeout, missing or a failed job: read its row

@@ -6,6 +6,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+
 class ConfigError(Exception):
     """A configuration value that Herald cannot run with."""
 
@@ -49,8 +50,10 @@ class Settings:
         default_email, default_sms = ("outbox", "outbox") if redis_url is None else ("ses", "sns")
         email_provider = env.get("HERALD_EMAIL_PROVIDER") or default_email
         sms_provider = env.get("HERALD_SMS_PROVIDER") or default_sms
-        for name, value, allowed in (("HERALD_EMAIL_PROVIDER", email_provider, ("ses", "outbox")),
-                                     ("HERALD_SMS_PROVIDER", sms_provider, ("sns", "outbox"))):
+        for name, value, allowed in (
+            ("HERALD_EMAIL_PROVIDER", email_provider, ("ses", "outbox")),
+            ("HERALD_SMS_PROVIDER", sms_provider, ("sns", "outbox")),
+        ):
             if value not in allowed:
                 raise ConfigError(f"{name} must be one of {', '.join(allowed)}, not {value!r}.")
         return cls(
@@ -64,12 +67,12 @@ class Settings:
             aws_region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or cls.aws_region,
             aws_endpoint_url=env.get("AWS_ENDPOINT_URL") or None,
             provider_timeout=_number(env, "HERALD_PROVIDER_TIMEOUT", cls.provider_timeout),
-            provider_retry_budget=_number(env, "HERALD_PROVIDER_RETRY_BUDGET",
-                                          cls.provider_retry_budget),
+            provider_retry_budget=_number(
+                env, "HERALD_PROVIDER_RETRY_BUDGET", cls.provider_retry_budget
+            ),
             worker_threads=int(_number(env, "HERALD_WORKER_THREADS", cls.worker_threads)),
             sweep_interval=_number(env, "HERALD_SWEEP_INTERVAL", cls.sweep_interval),
-            sweep_requeue_after=_number(env, "HERALD_SWEEP_REQUEUE_AFTER",
-                                        cls.sweep_requeue_after),
+            sweep_requeue_after=_number(env, "HERALD_SWEEP_REQUEUE_AFTER", cls.sweep_requeue_after),
         )
 
 
@@ -77,7 +80,7 @@ def _database_url(url: str) -> str:
     """Use psycopg 3 for plain postgres URLs."""
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
+            return "postgresql+psycopg://" + url[len(prefix) :]
     return url
 
 

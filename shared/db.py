@@ -1,4 +1,4 @@
-"""Database engine and transactions for both dialects, and the schema check of `herald db upgrade`."""
+"""Database engine, transactions for both dialects, and the schema check of `db upgrade`."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ class SchemaOutdated(Exception):
 
 
 def make_engine(settings: Settings) -> Engine:
-    """An engine tuned for the dialect: WAL and immediate write locks on SQLite, a pool on PostgreSQL."""
+    """An engine for the dialect: WAL and immediate write locks on SQLite, a pool on PostgreSQL."""
     if settings.is_sqlite:
         path = settings.database_url.split("///", 1)[1] if "///" in settings.database_url else ""
         if path and path != ":memory:":
@@ -96,7 +96,6 @@ def check_schema(engine: Engine) -> None:
             f"The database schema is at {current or 'nothing'}, this Herald needs {head}: "
             "run `herald db upgrade` first."
         )
-
 
 
 def dialect_insert(connection: Connection):

@@ -1,4 +1,4 @@
-"""Herald's error type: a code (`subject/reason`), a sentence a person can act on, an HTTP status."""
+"""Herald's error type: a code (`subject/reason`), a sentence to act on, an HTTP status."""
 
 from __future__ import annotations
 

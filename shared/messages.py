@@ -100,8 +100,11 @@ def _parse_send_at(value: str, timezone: str | None) -> datetime:
     try:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
-        raise HeraldError("sendAt/invalid", f"sendAt {value!r} is not an RFC 3339 date-time "
-                          "such as '2026-12-01T09:00:00+01:00' or '2026-12-01T09:00:00'.") from None
+        raise HeraldError(
+            "sendAt/invalid",
+            f"sendAt {value!r} is not an RFC 3339 date-time "
+            "such as '2026-12-01T09:00:00+01:00' or '2026-12-01T09:00:00'.",
+        ) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=ZoneInfo(timezone or "UTC"))
     return moment.astimezone(ZoneInfo("UTC"))
@@ -121,8 +124,14 @@ class Accepted:
 
 def error_result(message_id: str | None, error: HeraldError) -> dict[str, Any]:
     """The result of an item Herald did not take."""
-    return {"id": message_id, "ok": False, "status": "failed", "error": error.code,
-            "message": error.message}
+    return {
+        "id": message_id,
+        "ok": False,
+        "status": "failed",
+        "error": error.code,
+        "message": error.message,
+        "channels": {},
+    }
 
 
 def validate_batch(raw_items: list[Any]) -> tuple[list[Accepted], list[MessageItem | None]]:
@@ -141,25 +150,47 @@ def validate_batch(raw_items: list[Any]) -> tuple[list[Accepted], list[MessageIt
         else:
             entry.id = item.id = item.id or str(uuid6.uuid7())
             seen.add(item.id)
-            entry.profile = {column: getattr(item, name) for name, column in
-                             SEND_PROFILE_FIELDS.items() if getattr(item, name) is not None}
+            entry.profile = {
+                column: getattr(item, name)
+                for name, column in SEND_PROFILE_FIELDS.items()
+                if getattr(item, name) is not None
+            }
         accepted.append(entry)
         items.append(item)
     return accepted, items
 
 
-def accept_batch(connection: Connection, project_id: str, accepted: list[Accepted],
-                 items: list[MessageItem | None], now: datetime) -> None:
+def accept_batch(
+    connection: Connection,
+    project_id: str,
+    accepted: list[Accepted],
+    items: list[MessageItem | None],
+    now: datetime,
+) -> None:
     """In the caller's transaction: fill profiles, claim ids, stack or insert the messages."""
     live = [(entry, item) for entry, item in zip(accepted, items, strict=True) if item]
     wanted = {item.notificationId for _, item in live}
-    found = {row.id: row for row in connection.execute(select(notifications).where(
-        notifications.c.project_id == project_id, notifications.c.id.in_(wanted)))} if wanted else {}
+    found = (
+        {
+            row.id: row
+            for row in connection.execute(
+                select(notifications).where(
+                    notifications.c.project_id == project_id, notifications.c.id.in_(wanted)
+                )
+            )
+        }
+        if wanted
+        else {}
+    )
     for entry, item in live:
         if item.notificationId not in found:
-            entry.result = error_result(entry.id, HeraldError(
-                "notificationId/notFound",
-                f"No notification with id {item.notificationId!r} in this project."))
+            entry.result = error_result(
+                entry.id,
+                HeraldError(
+                    "notificationId/notFound",
+                    f"No notification with id {item.notificationId!r} in this project.",
+                ),
+            )
     live = [(entry, item) for entry, item in live if entry.result is None]
     if not live:
         return
@@ -171,16 +202,25 @@ def accept_batch(connection: Connection, project_id: str, accepted: list[Accepte
             profile.setdefault(column, value)
     fill_profiles(connection, project_id, profiles, now)
 
-    claimed = set(connection.execute(
-        dialect_insert(connection)(message_ids)
-        .values([{"project_id": project_id, "id": item.id, "message_id": item.id}
-                 for _, item in sorted(live, key=lambda pair: pair[1].id)])
-        .on_conflict_do_nothing().returning(message_ids.c.id)
-    ).scalars())
+    claimed = set(
+        connection.execute(
+            dialect_insert(connection)(message_ids)
+            .values(
+                [
+                    {"project_id": project_id, "id": item.id, "message_id": item.id}
+                    for _, item in sorted(live, key=lambda pair: pair[1].id)
+                ]
+            )
+            .on_conflict_do_nothing()
+            .returning(message_ids.c.id)
+        ).scalars()
+    )
     for entry, item in live:
         if item.id not in claimed:
-            entry.result = error_result(entry.id, HeraldError(
-                "id/exists", f"A message with id {item.id!r} was already accepted."))
+            entry.result = error_result(
+                entry.id,
+                HeraldError("id/exists", f"A message with id {item.id!r} was already accepted."),
+            )
     live = [(entry, item) for entry, item in live if entry.result is None]
 
     timezones = _user_timezones(connection, project_id, live)
@@ -191,8 +231,13 @@ def accept_batch(connection: Connection, project_id: str, accepted: list[Accepte
         if item.incrementId:
             stacked = _stack_onto(connection, project_id, item, notification, now)
             if stacked is not None:
-                entry.result = {"id": stacked[0], "ok": True, "status": "incremented",
-                                "increment": stacked[2]}
+                entry.result = {
+                    "id": stacked[0],
+                    "ok": True,
+                    "status": "incremented",
+                    "increment": stacked[2],
+                    "channels": {},
+                }
                 entry.refresh_pk = stacked[1] if notification.with_widget else None
                 continue
             # Inserted at once: a later item of this batch may stack onto it.
@@ -200,14 +245,29 @@ def accept_batch(connection: Connection, project_id: str, accepted: list[Accepte
         else:
             rows.append(row)
         if row["status"] == "scheduled":
-            entry.result = {"id": item.id, "ok": True, "status": "scheduled",
-                            "scheduledAt": row["scheduled_at"].isoformat()}
+            entry.result = {
+                "id": item.id,
+                "ok": True,
+                "status": "scheduled",
+                "scheduledAt": row["scheduled_at"].isoformat(),
+                "channels": {
+                    channel: {"status": "pending"}
+                    for channel in CHANNELS
+                    if row[f"{channel}_status"]
+                },
+            }
     if rows:
         connection.execute(insert(messages), rows)
     queued = [entry.id for entry, _ in live if entry.result is None]
     if queued:
-        pks = {r.id: r.pk for r in connection.execute(select(messages.c.id, messages.c.pk)
-               .where(messages.c.project_id == project_id, messages.c.id.in_(queued)))}
+        pks = {
+            r.id: r.pk
+            for r in connection.execute(
+                select(messages.c.id, messages.c.pk).where(
+                    messages.c.project_id == project_id, messages.c.id.in_(queued)
+                )
+            )
+        }
         for entry, _ in live:
             if entry.result is None:
                 entry.pk = pks[entry.id]
@@ -218,9 +278,15 @@ def _user_timezones(connection: Connection, project_id: str, live) -> dict[str, 
     local = {item.userId for _, item in live if item.sendAt and _is_local(item.sendAt)}
     if not local:
         return {}
-    return {r.id: r.timezone for r in connection.execute(
-        select(users.c.id, users.c.timezone).where(users.c.project_id == project_id,
-                                                  users.c.id.in_(local))) if r.timezone}
+    return {
+        r.id: r.timezone
+        for r in connection.execute(
+            select(users.c.id, users.c.timezone).where(
+                users.c.project_id == project_id, users.c.id.in_(local)
+            )
+        )
+        if r.timezone
+    }
 
 
 def _is_local(value: str) -> bool:
@@ -228,69 +294,104 @@ def _is_local(value: str) -> bool:
     return datetime.fromisoformat(value.replace("Z", "+00:00")).tzinfo is None
 
 
-def _message_row(project_id: str, item: MessageItem, notification, now: datetime,
-                 timezone: str | None) -> dict[str, Any]:
+def _message_row(
+    project_id: str, item: MessageItem, notification, now: datetime, timezone: str | None
+) -> dict[str, Any]:
     """The row of a new message: its enabled channels pending, scheduled when sendAt is ahead."""
     scheduled_at = _parse_send_at(item.sendAt, timezone) if item.sendAt else None
     scheduled = scheduled_at is not None and scheduled_at > now
     row = {
-        "project_id": project_id, "id": item.id, "user_id": item.userId,
-        "notification_id": item.notificationId, "data": item.data,
-        "increment_id": item.incrementId, "increment": 1,
+        "project_id": project_id,
+        "id": item.id,
+        "user_id": item.userId,
+        "notification_id": item.notificationId,
+        "data": item.data,
+        "increment_id": item.incrementId,
+        "increment": 1,
         "status": "scheduled" if scheduled else "queued",
         "widget_override": _dump(item.widgetSettingsOverride)
-        if item.widgetSettingsOverride else None,
-        "email_override": _dump(item.emailSettingsOverride)
-        if item.emailSettingsOverride else None,
-        "scheduled_at": scheduled_at, "enqueued_at": None if scheduled else now,
-        "feed_at": scheduled_at if scheduled else now, "created_at": now, "updated_at": now,
+        if item.widgetSettingsOverride
+        else None,
+        "email_override": _dump(item.emailSettingsOverride) if item.emailSettingsOverride else None,
+        "scheduled_at": scheduled_at,
+        "enqueued_at": None if scheduled else now,
+        "feed_at": scheduled_at if scheduled else now,
+        "created_at": now,
+        "updated_at": now,
     }
-    for channel, enabled in (("email", notification.with_email), ("sms", notification.with_sms),
-                             ("widget", notification.with_widget)):
+    for channel, enabled in (
+        ("email", notification.with_email),
+        ("sms", notification.with_sms),
+        ("widget", notification.with_widget),
+    ):
         row[f"{channel}_status"] = "pending" if enabled else None
         row[f"{channel}_detail"] = None
         row[f"{channel}_provider_id"] = None
     return row
 
 
-def _stack_onto(connection: Connection, project_id: str, item: MessageItem, notification,
-                now: datetime) -> tuple[str, int, int] | None:
+def _stack_onto(
+    connection: Connection, project_id: str, item: MessageItem, notification, now: datetime
+) -> tuple[str, int, int] | None:
     """Increment the open stack of this key: (message id, pk, increment); None opens a new one.
 
     The stack row is taken with an upsert whose update only applies to an expired stack, so
     of concurrent senders exactly one opens a stack and the others queue on its row lock.
     """
-    key = {"project_id": project_id, "user_id": item.userId,
-           "notification_id": item.notificationId, "increment_id": item.incrementId}
+    key = {
+        "project_id": project_id,
+        "user_id": item.userId,
+        "notification_id": item.notificationId,
+        "increment_id": item.incrementId,
+    }
     timeout = notification.stack_timeout
     expires = NEVER if timeout == 0 else now + timedelta(seconds=timeout)
     statement = dialect_insert(connection)(stacks).values(
-        **key, message_id=item.id, expires_at=expires)
-    opened = connection.execute(statement.on_conflict_do_update(
-        index_elements=list(key),
-        set_={"message_id": statement.excluded.message_id, "expires_at": expires},
-        where=stacks.c.expires_at <= now,
-    ).returning(stacks.c.message_id)).first()
+        **key, message_id=item.id, expires_at=expires
+    )
+    opened = connection.execute(
+        statement.on_conflict_do_update(
+            index_elements=list(key),
+            set_={"message_id": statement.excluded.message_id, "expires_at": expires},
+            where=stacks.c.expires_at <= now,
+        ).returning(stacks.c.message_id)
+    ).first()
     if opened is not None:
         return None
     stack_id = connection.execute(
-        select(stacks.c.message_id).where(*(stacks.c[k] == v for k, v in key.items()))
-        .with_for_update()).scalar_one()
+        select(stacks.c.message_id)
+        .where(*(stacks.c[k] == v for k, v in key.items()))
+        .with_for_update()
+    ).scalar_one()
     target = connection.execute(
         select(messages.c.pk, messages.c.data, messages.c.increment)
         .where(messages.c.project_id == project_id, messages.c.id == stack_id)
-        .with_for_update()).first()
+        .with_for_update()
+    ).first()
     if target is None:  # the stacked message was deleted: open a new stack on this one
-        connection.execute(update(stacks).where(*(stacks.c[k] == v for k, v in key.items()))
-                           .values(message_id=item.id, expires_at=expires))
+        connection.execute(
+            update(stacks)
+            .where(*(stacks.c[k] == v for k, v in key.items()))
+            .values(message_id=item.id, expires_at=expires)
+        )
         return None
     increment = target.increment + 1
-    connection.execute(update(messages).where(messages.c.pk == target.pk).values(
-        increment=increment, data={**target.data, **item.data}, read_at=None, feed_at=now,
-        updated_at=now))
-    connection.execute(update(message_ids).where(
-        message_ids.c.project_id == project_id, message_ids.c.id == item.id
-    ).values(message_id=stack_id))
+    connection.execute(
+        update(messages)
+        .where(messages.c.pk == target.pk)
+        .values(
+            increment=increment,
+            data={**target.data, **item.data},
+            read_at=None,
+            feed_at=now,
+            updated_at=now,
+        )
+    )
+    connection.execute(
+        update(message_ids)
+        .where(message_ids.c.project_id == project_id, message_ids.c.id == item.id)
+        .values(message_id=stack_id)
+    )
     return stack_id, target.pk, increment
 
 
@@ -317,24 +418,44 @@ def message_result(row) -> dict[str, Any]:
     for channel, key in (("email", "emailError"), ("sms", "smsError")):
         if mapping[f"{channel}_status"] in ("failed", "unknown") and row.status != "failed":
             result[key] = mapping[f"{channel}_detail"]
-    result["channels"] = {channel: channel_json(row, channel) for channel in CHANNELS
-                          if mapping[f"{channel}_status"] is not None}
+    result["channels"] = {
+        channel: channel_json(row, channel)
+        for channel in CHANNELS
+        if mapping[f"{channel}_status"] is not None
+    }
     return result
 
 
 def message_json(row) -> dict[str, Any]:
     """A message as `messages.get` and `messages.list` show it."""
     result = message_result(row)
-    stamp = {name: (value.isoformat() if value else None) for name, value in (
-        ("scheduledAt", row.scheduled_at), ("readAt", row.read_at),
-        ("createdAt", row.created_at), ("updatedAt", row.updated_at))}
-    out = {"id": row.id, "userId": row.user_id, "notificationId": row.notification_id,
-           "status": row.status, "data": row.data, "increment": row.increment,
-           "incrementId": row.increment_id, "language": row.language,
-           "channels": result["channels"], **stamp}
+    stamp = {
+        name: (value.isoformat() if value else None)
+        for name, value in (
+            ("scheduledAt", row.scheduled_at),
+            ("readAt", row.read_at),
+            ("createdAt", row.created_at),
+            ("updatedAt", row.updated_at),
+        )
+    }
+    out = {
+        "id": row.id,
+        "userId": row.user_id,
+        "notificationId": row.notification_id,
+        "status": row.status,
+        "data": row.data,
+        "increment": row.increment,
+        "incrementId": row.increment_id,
+        "language": row.language,
+        "channels": result["channels"],
+        **stamp,
+    }
     if row.status == "failed":
         out.update(error=row.error, message=row.error_message)
     if row.widget_status is not None:
-        out["widget"] = {"content": row.widget_content, "icon": row.widget_icon,
-                         "link": row.widget_link}
+        out["widget"] = {
+            "content": row.widget_content,
+            "icon": row.widget_icon,
+            "link": row.widget_link,
+        }
     return out

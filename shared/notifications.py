@@ -11,7 +11,7 @@ from shared.db import dialect_insert
 from shared.errors import HeraldError, not_found
 from shared.models import notifications, utcnow
 from shared.templates import compile_templates
-from shared.validation import Language, Name, check_language, item_error
+from shared.validation import Email, Language, Name, check_language, item_error
 
 Slug = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")]
 Text = Annotated[str, StringConstraints(max_length=100_000)]
@@ -30,9 +30,9 @@ class EmailTemplate(BaseModel):
     subject: Text | None = None
     html: Text | None = None
     text: Text | None = None
-    from_: str | None = Field(default=None, alias="from")
-    fromName: str | None = None
-    replyTo: str | None = None
+    from_: Email | None = Field(default=None, alias="from")
+    fromName: Name | None = None
+    replyTo: Email | None = None
 
 
 class SmsTemplate(BaseModel):
@@ -65,8 +65,11 @@ class NotificationBody(BaseModel):
 
 
 # What each enabled channel needs in the default language's templates.
-REQUIRED = {"withWidget": ("widget", ("content",)), "withEmail": ("email", ("subject",)),
-            "withSMS": ("sms", ("text",))}
+REQUIRED = {
+    "withWidget": ("widget", ("content",)),
+    "withEmail": ("email", ("subject",)),
+    "withSMS": ("sms", ("text",)),
+}
 
 
 def parse_notification(raw: Any) -> dict[str, Any]:
@@ -79,22 +82,26 @@ def parse_notification(raw: Any) -> dict[str, Any]:
     try:
         body = NotificationBody.model_validate(raw)
     except ValidationError as exc:
-        raise _body_error(exc) from None
+        raise item_error(exc) from None
     templates: dict[str, dict[str, dict[str, Any]]] = {}
     keys: dict[str, str] = {}
     for language, channels in body.templates.items():
         try:
             tag = check_language(language)
         except Exception:
-            raise HeraldError("templates/invalid",
-                              f"templates key {language!r} is not a language tag.") from None
+            raise HeraldError(
+                "templates/invalid", f"templates key {language!r} is not a language tag."
+            ) from None
         if tag in keys:
-            raise HeraldError("templates/invalid", f"templates keys {keys[tag]!r} and "
-                              f"{language!r} are the same language; keep one.")
+            raise HeraldError(
+                "templates/invalid",
+                f"templates keys {keys[tag]!r} and {language!r} are the same language; keep one.",
+            )
         keys[tag] = language
         templates[tag] = {
             channel: getattr(channels, channel).model_dump(by_alias=True, exclude_none=True)
-            for channel in ("widget", "email", "sms") if getattr(channels, channel) is not None
+            for channel in ("widget", "email", "sms")
+            if getattr(channels, channel) is not None
         }
     for flag, (channel, fields) in REQUIRED.items():
         if not getattr(body, flag):
@@ -102,37 +109,38 @@ def parse_notification(raw: Any) -> dict[str, Any]:
         template = templates.get(body.defaultLanguage, {}).get(channel, {})
         for field in fields:
             if not template.get(field):
-                raise HeraldError("templates/invalid",
-                                  f"{flag} is on, so templates.{body.defaultLanguage}.{channel}."
-                                  f"{field} (the default language's) is required.")
+                raise HeraldError(
+                    "templates/invalid",
+                    f"{flag} is on, so templates.{body.defaultLanguage}.{channel}."
+                    f"{field} (the default language's) is required.",
+                )
         if channel == "email" and not (template.get("html") or template.get("text")):
-            raise HeraldError("templates/invalid", f"withEmail is on, so templates."
-                              f"{body.defaultLanguage}.email needs html or text.")
+            raise HeraldError(
+                "templates/invalid",
+                f"withEmail is on, so templates.{body.defaultLanguage}.email needs html or text.",
+            )
     compile_templates(templates)
     return {
-        "id": body.id, "name": body.name, "with_widget": body.withWidget,
-        "with_email": body.withEmail, "with_sms": body.withSMS,
-        "allow_mute_widget": body.allowMuteWidget, "allow_mute_email": body.allowMuteEmail,
-        "allow_mute_sms": body.allowMuteSMS, "default_language": body.defaultLanguage,
-        "stack_timeout": body.stackTimeout, "templates": templates,
+        "id": body.id,
+        "name": body.name,
+        "with_widget": body.withWidget,
+        "with_email": body.withEmail,
+        "with_sms": body.withSMS,
+        "allow_mute_widget": body.allowMuteWidget,
+        "allow_mute_email": body.allowMuteEmail,
+        "allow_mute_sms": body.allowMuteSMS,
+        "default_language": body.defaultLanguage,
+        "stack_timeout": body.stackTimeout,
+        "templates": templates,
     }
-
-
-def _body_error(exc: ValidationError) -> HeraldError:
-    """`<field>/<reason>`; an unknown key inside `templates` is `templates/invalid` naming it."""
-    error = exc.errors(include_url=False)[0]
-    if error["type"] == "extra_forbidden" and len(error["loc"]) > 1:
-        path = ".".join(str(part) for part in error["loc"])
-        return HeraldError("templates/invalid", f"{path} is not a channel or template field "
-                           "Herald knows.")
-    return item_error(exc)
 
 
 def upsert_notification(connection: Connection, project_id: str, values: dict[str, Any]):
     """Create or replace a notification; return its row."""
     now = utcnow()
     statement = dialect_insert(connection)(notifications).values(
-        project_id=project_id, version=1, created_at=now, updated_at=now, **values)
+        project_id=project_id, version=1, created_at=now, updated_at=now, **values
+    )
     excluded = statement.excluded
     update = {key: excluded[key] for key in values if key != "id"}
     update.update(version=notifications.c.version + 1, updated_at=excluded.updated_at)
@@ -144,8 +152,11 @@ def upsert_notification(connection: Connection, project_id: str, values: dict[st
 
 def get_notification(connection: Connection, project_id: str, notification_id: str):
     """One notification row, or `notification/notFound`."""
-    row = connection.execute(select(notifications).where(
-        notifications.c.project_id == project_id, notifications.c.id == notification_id)).first()
+    row = connection.execute(
+        select(notifications).where(
+            notifications.c.project_id == project_id, notifications.c.id == notification_id
+        )
+    ).first()
     if row is None:
         raise not_found("notification", notification_id)
     return row
@@ -153,14 +164,20 @@ def get_notification(connection: Connection, project_id: str, notification_id: s
 
 def list_notifications(connection: Connection, project_id: str) -> list:
     """Every notification of the project, by id."""
-    return connection.execute(select(notifications).where(
-        notifications.c.project_id == project_id).order_by(notifications.c.id)).all()
+    return connection.execute(
+        select(notifications)
+        .where(notifications.c.project_id == project_id)
+        .order_by(notifications.c.id)
+    ).all()
 
 
 def delete_notification(connection: Connection, project_id: str, notification_id: str) -> None:
     """Remove a notification; its messages stay as a record of what was sent."""
-    result = connection.execute(delete(notifications).where(
-        notifications.c.project_id == project_id, notifications.c.id == notification_id))
+    result = connection.execute(
+        delete(notifications).where(
+            notifications.c.project_id == project_id, notifications.c.id == notification_id
+        )
+    )
     if result.rowcount == 0:
         raise not_found("notification", notification_id)
 
@@ -168,10 +185,17 @@ def delete_notification(connection: Connection, project_id: str, notification_id
 def notification_json(row) -> dict[str, Any]:
     """A notification as the API shows it."""
     return {
-        "id": row.id, "name": row.name, "withWidget": row.with_widget,
-        "withEmail": row.with_email, "withSMS": row.with_sms,
-        "allowMuteWidget": row.allow_mute_widget, "allowMuteEmail": row.allow_mute_email,
-        "allowMuteSMS": row.allow_mute_sms, "defaultLanguage": row.default_language,
-        "stackTimeout": row.stack_timeout, "templates": row.templates,
-        "createdAt": row.created_at.isoformat(), "updatedAt": row.updated_at.isoformat(),
+        "id": row.id,
+        "name": row.name,
+        "withWidget": row.with_widget,
+        "withEmail": row.with_email,
+        "withSMS": row.with_sms,
+        "allowMuteWidget": row.allow_mute_widget,
+        "allowMuteEmail": row.allow_mute_email,
+        "allowMuteSMS": row.allow_mute_sms,
+        "defaultLanguage": row.default_language,
+        "stackTimeout": row.stack_timeout,
+        "templates": row.templates,
+        "createdAt": row.created_at.isoformat(),
+        "updatedAt": row.updated_at.isoformat(),
     }

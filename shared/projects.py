@@ -32,17 +32,32 @@ def hash_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def create_project(connection: Connection, name: str, email_from: str | None = None,
-                   email_from_name: str | None = None,
-                   sms_sender_id: str | None = None) -> dict[str, str]:
+def create_project(
+    connection: Connection,
+    name: str,
+    email_from: str | None = None,
+    email_from_name: str | None = None,
+    sms_sender_id: str | None = None,
+) -> dict[str, str]:
     """Create a project with its first key: `{"projectId", "apiKey", "widgetSecret"}`."""
     project_id = "prj_" + secrets.token_hex(12)
     widget_secret = secrets.token_hex(32)
-    connection.execute(insert(projects).values(
-        id=project_id, name=name, widget_secret=widget_secret, email_from=email_from,
-        email_from_name=email_from_name, sms_sender_id=sms_sender_id, created_at=utcnow()))
-    return {"projectId": project_id, "apiKey": create_key(connection, project_id),
-            "widgetSecret": widget_secret}
+    connection.execute(
+        insert(projects).values(
+            id=project_id,
+            name=name,
+            widget_secret=widget_secret,
+            email_from=email_from,
+            email_from_name=email_from_name,
+            sms_sender_id=sms_sender_id,
+            created_at=utcnow(),
+        )
+    )
+    return {
+        "projectId": project_id,
+        "apiKey": create_key(connection, project_id),
+        "widgetSecret": widget_secret,
+    }
 
 
 def create_key(connection: Connection, project_id: str) -> str:
@@ -50,17 +65,24 @@ def create_key(connection: Connection, project_id: str) -> str:
     if connection.execute(select(projects.c.id).where(projects.c.id == project_id)).first() is None:
         raise HeraldError("project/notFound", f"No project with id {project_id!r}.", 404)
     key = KEY_PREFIX + secrets.token_urlsafe(32)
-    connection.execute(insert(api_keys).values(
-        id="key_" + secrets.token_hex(8), project_id=project_id, key_hash=hash_key(key),
-        created_at=utcnow()))
+    connection.execute(
+        insert(api_keys).values(
+            id="key_" + secrets.token_hex(8),
+            project_id=project_id,
+            key_hash=hash_key(key),
+            created_at=utcnow(),
+        )
+    )
     return key
 
 
 def revoke_key(connection: Connection, key: str) -> bool:
     """Revoke a key; False when no live key matches."""
     result = connection.execute(
-        update(api_keys).where(api_keys.c.key_hash == hash_key(key), api_keys.c.revoked_at.is_(None))
-        .values(revoked_at=utcnow()))
+        update(api_keys)
+        .where(api_keys.c.key_hash == hash_key(key), api_keys.c.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
     return result.rowcount == 1
 
 
@@ -75,8 +97,9 @@ def authenticate(connection: Connection, key: str) -> Project:
     # The look-up is by hash; the constant-time compare keeps the check itself timing-safe.
     if row is None or row.revoked_at is not None or not hmac.compare_digest(row.key_hash, digest):
         raise HeraldError("auth/invalid", "The API key is unknown or revoked.", 401)
-    return Project(row.id, row.name, row.widget_secret, row.email_from, row.email_from_name,
-                   row.sms_sender_id)
+    return Project(
+        row.id, row.name, row.widget_secret, row.email_from, row.email_from_name, row.sms_sender_id
+    )
 
 
 def load_project(connection: Connection, project_id: str) -> Project:
@@ -84,5 +107,6 @@ def load_project(connection: Connection, project_id: str) -> Project:
     row = connection.execute(select(projects).where(projects.c.id == project_id)).first()
     if row is None:
         raise HeraldError("project/notFound", f"No project with id {project_id!r}.", 404)
-    return Project(row.id, row.name, row.widget_secret, row.email_from, row.email_from_name,
-                   row.sms_sender_id)
+    return Project(
+        row.id, row.name, row.widget_secret, row.email_from, row.email_from_name, row.sms_sender_id
+    )

@@ -11,14 +11,16 @@ from sqlalchemy import Engine, select
 
 from shared.broker import enqueue_delivery, wait_results
 from shared.db import reading, transaction
-from shared.messages import Accepted, accept_batch, message_result, validate_batch
+from shared.errors import HeraldError
+from shared.messages import Accepted, accept_batch, error_result, message_result, validate_batch
 from shared.models import messages, utcnow
 
 log = logging.getLogger("herald.sending")
 
 
-def send_batch(engine: Engine, broker: dramatiq.Broker, project_id: str,
-               raw_items: list[Any], wait: float) -> list[dict[str, Any]]:
+def send_batch(
+    engine: Engine, broker: dramatiq.Broker, project_id: str, raw_items: list[Any], wait: float
+) -> list[dict[str, Any]]:
     """Accept a batch and answer each message, in request order."""
     accepted, items = validate_batch(raw_items)
     if any(items):
@@ -29,7 +31,22 @@ def send_batch(engine: Engine, broker: dramatiq.Broker, project_id: str,
     missing = [entry.pk for entry in accepted if entry.pk is not None and entry.pk not in results]
     if missing:
         results.update(_from_rows(engine, missing))
-    return [entry.result if entry.pk is None else results[entry.pk] for entry in accepted]
+    return [
+        entry.result if entry.pk is None else _answer(entry, results.get(entry.pk))
+        for entry in accepted
+    ]
+
+
+def _answer(entry: Accepted, result: dict[str, Any] | None) -> dict[str, Any]:
+    """A new message's answer; its row can be gone only if its user was deleted meanwhile."""
+    if result is None or result.get("error") == "message/notFound":
+        return error_result(
+            entry.id,
+            HeraldError(
+                "message/notFound", "The message was deleted (with its user) before it was sent."
+            ),
+        )
+    return result
 
 
 def _enqueue(broker: dramatiq.Broker, accepted: list[Accepted]) -> dict[int, dramatiq.Message]:

@@ -23,16 +23,26 @@ def sweep(engine: Engine, broker: dramatiq.Broker, settings: Settings) -> dict[s
     now = utcnow()
     stale = now - timedelta(seconds=settings.sweep_requeue_after)
     with transaction(engine) as connection:
-        released = connection.execute(
-            update(messages)
-            .where(messages.c.status == "scheduled", messages.c.scheduled_at <= now)
-            .values(status="queued", enqueued_at=now).returning(messages.c.pk)
-        ).scalars().all()
-        requeued = connection.execute(
-            update(messages)
-            .where(messages.c.status == "queued", messages.c.enqueued_at < stale)
-            .values(enqueued_at=now).returning(messages.c.pk)
-        ).scalars().all()
+        released = (
+            connection.execute(
+                update(messages)
+                .where(messages.c.status == "scheduled", messages.c.scheduled_at <= now)
+                .values(status="queued", enqueued_at=now)
+                .returning(messages.c.pk)
+            )
+            .scalars()
+            .all()
+        )
+        requeued = (
+            connection.execute(
+                update(messages)
+                .where(messages.c.status == "queued", messages.c.enqueued_at < stale)
+                .values(enqueued_at=now)
+                .returning(messages.c.pk)
+            )
+            .scalars()
+            .all()
+        )
     for pk in [*released, *requeued]:
         enqueue_delivery(broker, pk)
     return {"released": len(released), "requeued": len(requeued)}

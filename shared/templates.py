@@ -19,12 +19,22 @@ from shared.errors import HeraldError
 # channel -> field -> (templated, autoescaped). Fields not templated are literal header values.
 CHANNEL_FIELDS: dict[str, dict[str, tuple[bool, bool]]] = {
     "widget": {"content": (True, True), "icon": (True, False), "link": (True, False)},
-    "email": {"subject": (True, False), "html": (True, True), "text": (True, False),
-              "from": (False, False), "fromName": (False, False), "replyTo": (False, False)},
+    "email": {
+        "subject": (True, False),
+        "html": (True, True),
+        "text": (True, False),
+        "from": (False, False),
+        "fromName": (False, False),
+        "replyTo": (False, False),
+    },
     "sms": {"text": (True, False)},
 }
-HEADER_FIELDS = {("email", "subject"), ("email", "from"), ("email", "fromName"),
-                 ("email", "replyTo")}
+HEADER_FIELDS = {
+    ("email", "subject"),
+    ("email", "from"),
+    ("email", "fromName"),
+    ("email", "replyTo"),
+}
 _ENVIRONMENTS = {
     escaped: SandboxedEnvironment(autoescape=escaped, trim_blocks=False, keep_trailing_newline=True)
     for escaped in (True, False)
@@ -47,8 +57,9 @@ def _compile(source: str, escaped: bool):
     for node in tree.find_all((nodes.Getattr, nodes.Getitem)):
         attribute = node.attr if isinstance(node, nodes.Getattr) else getattr(node.arg, "value", "")
         if isinstance(attribute, str) and attribute.startswith("_"):
-            raise TemplateSyntaxError(f"{attribute!r} is private and can't be used in a template",
-                                      node.lineno)
+            raise TemplateSyntaxError(
+                f"{attribute!r} is private and can't be used in a template", node.lineno
+            )
     return environment.from_string(tree)
 
 
@@ -82,16 +93,29 @@ def pick_language(available: dict[str, Any], wanted: str | None, default: str) -
     return default
 
 
-def build_context(profile: dict[str, Any], user_data: dict[str, Any], data: dict[str, Any],
-                  increment: int, message_id: str, notification: dict[str, str]) -> dict[str, Any]:
+def build_context(
+    profile: dict[str, Any],
+    user_data: dict[str, Any],
+    data: dict[str, Any],
+    increment: int,
+    message_id: str,
+    notification: dict[str, str],
+) -> dict[str, Any]:
     """The template context: profile at top level and under `user`, then `data` on top."""
     user = {**profile, "data": user_data}
-    return {**profile, "user": user, **data, "increment": increment, "messageId": message_id,
-            "notification": notification}
+    return {
+        **profile,
+        "user": user,
+        **data,
+        "increment": increment,
+        "messageId": message_id,
+        "notification": notification,
+    }
 
 
-def render_channel(language: str, channel: str, fields: dict[str, Any],
-                   context: dict[str, Any]) -> dict[str, str | None]:
+def render_channel(
+    language: str, channel: str, fields: dict[str, Any], context: dict[str, Any]
+) -> dict[str, str | None]:
     """Render one channel's fields (the override already applied) with this context."""
     rendered: dict[str, str | None] = {}
     for field, source in fields.items():

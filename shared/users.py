@@ -37,6 +37,10 @@ PROFILE_FIELDS = {
 }
 
 
+# In a batch's set of present fields: `preferences` was sent as null, replacing the entries.
+RESET_PREFERENCES = "preferences:reset"
+
+
 class Preference(BaseModel):
     """The channel mutes of one notification; a field left out means not muted."""
 
@@ -89,13 +93,16 @@ def upsert_users(connection: Connection, project_id: str, items: list[UserItem])
         row, present = merged.get(item.id, ({}, set()))
         for name in item.model_fields_set - {"id"}:
             value = getattr(item, name)
-            if name == "preferences":
+            if name == "preferences" and value is None:  # null clears every entry
+                row["preferences"] = {}
+                present.add(RESET_PREFERENCES)
+            elif name == "preferences":
                 row["preferences"] = {**row.get("preferences", {}), **preferences_json(value)}
             elif name == "data":
                 row["data"] = value or {}
             else:
                 row[PROFILE_FIELDS[name]] = value
-            present.add("preferences" if name == "preferences" else PROFILE_FIELDS.get(name, name))
+            present.add(PROFILE_FIELDS.get(name, name))
         merged[item.id] = (row, present)
 
     by_shape: dict[frozenset[str], list[dict[str, Any]]] = {}
@@ -111,10 +118,17 @@ def upsert_users(connection: Connection, project_id: str, items: list[UserItem])
     for present, rows in by_shape.items():
         statement = insert(users).values(rows)
         excluded = statement.excluded
-        update = {column: excluded[column] for column in present if column != "preferences"}
-        if "preferences" in present:
-            update["preferences"] = merge_json(connection, users.c.preferences,
-                                                excluded.preferences)
+        update = {
+            column: excluded[column]
+            for column in present
+            if column not in ("preferences", RESET_PREFERENCES)
+        }
+        if RESET_PREFERENCES in present:
+            update["preferences"] = excluded.preferences
+        elif "preferences" in present:
+            update["preferences"] = merge_json(
+                connection, users.c.preferences, excluded.preferences
+            )
         update["updated_at"] = excluded.updated_at
         statement = statement.on_conflict_do_update(
             index_elements=[users.c.project_id, users.c.id], set_=update
@@ -123,8 +137,9 @@ def upsert_users(connection: Connection, project_id: str, items: list[UserItem])
     return created
 
 
-def fill_profiles(connection: Connection, project_id: str,
-                  profiles: dict[str, dict[str, Any]], now: datetime) -> None:
+def fill_profiles(
+    connection: Connection, project_id: str, profiles: dict[str, dict[str, Any]], now: datetime
+) -> None:
     """Create unknown users and fill only the empty profile fields of known ones (sends)."""
     if not profiles:
         return
@@ -132,8 +147,14 @@ def fill_profiles(connection: Connection, project_id: str,
     for user_id in sorted(profiles):
         values = {column: None for column in PROFILE_FIELDS.values()}
         values.update(profiles[user_id])
-        values.update(project_id=project_id, id=user_id, data={}, preferences={},
-                      created_at=now, updated_at=now)
+        values.update(
+            project_id=project_id,
+            id=user_id,
+            data={},
+            preferences={},
+            created_at=now,
+            updated_at=now,
+        )
         rows.append(values)
     statement = dialect_insert(connection)(users).values(rows)
     excluded = statement.excluded
@@ -142,8 +163,11 @@ def fill_profiles(connection: Connection, project_id: str,
         connection.execute(statement.on_conflict_do_nothing())
         return
     update = {c: func.coalesce(users.c[c], excluded[c]) for c in sorted(filled_columns)}
-    connection.execute(statement.on_conflict_do_update(
-        index_elements=[users.c.project_id, users.c.id], set_=update))
+    connection.execute(
+        statement.on_conflict_do_update(
+            index_elements=[users.c.project_id, users.c.id], set_=update
+        )
+    )
 
 
 def user_json(row) -> dict[str, Any]:
@@ -152,8 +176,9 @@ def user_json(row) -> dict[str, Any]:
     for name, column in PROFILE_FIELDS.items():
         out[name] = row._mapping[column]
     out["data"] = row.data
-    out["preferences"] = {key: {"notificationId": key, **value}
-                          for key, value in (row.preferences or {}).items()}
+    out["preferences"] = {
+        key: {"notificationId": key, **value} for key, value in (row.preferences or {}).items()
+    }
     out["createdAt"] = row.created_at.isoformat()
     out["updatedAt"] = row.updated_at.isoformat()
     return out
@@ -175,12 +200,17 @@ def delete_users(connection: Connection, project_id: str, user_ids: list[str]) -
     The claimed message ids stay, so a retried send of a deleted message still answers
     `id/exists` instead of sending again.
     """
-    deleted = connection.execute(
-        delete(users).where(users.c.project_id == project_id, users.c.id.in_(user_ids))
-        .returning(users.c.id)
-    ).scalars().all()
+    deleted = (
+        connection.execute(
+            delete(users)
+            .where(users.c.project_id == project_id, users.c.id.in_(user_ids))
+            .returning(users.c.id)
+        )
+        .scalars()
+        .all()
+    )
     for table in (messages, stacks):
-        connection.execute(delete(table).where(table.c.project_id == project_id,
-                                               table.c.user_id.in_(user_ids)))
+        connection.execute(
+            delete(table).where(table.c.project_id == project_id, table.c.user_id.in_(user_ids))
+        )
     return set(deleted)
-

@@ -114,6 +114,9 @@ def item_error(exc: ValidationError) -> HeraldError:
     """Turn pydantic's first error into `<field>/<reason>` and one sentence."""
     error = exc.errors(include_url=False)[0]
     field = str(error["loc"][0]) if error["loc"] else "item"
+    if error["type"] == "extra_forbidden" and len(error["loc"]) > 1:
+        path = ".".join(str(part) for part in error["loc"])
+        return HeraldError(f"{field}/invalid", f"{path} is not a field Herald knows there.")
     if error["type"] == "extra_forbidden":
         return HeraldError(f"{field}/unknown", f"{field} is not a field Herald knows.")
     if error["type"] == "missing":

@@ -14,12 +14,16 @@ from collections import deque
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
 
-SNS_OK = ('<PublishResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><PublishResult>'
-          "<MessageId>{id}</MessageId></PublishResult><ResponseMetadata><RequestId>{id}"
-          "</RequestId></ResponseMetadata></PublishResponse>")
-SNS_ERROR = ('<ErrorResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><Error>'
-             "<Type>Sender</Type><Code>{code}</Code><Message>{message}</Message></Error>"
-             "<RequestId>{id}</RequestId></ErrorResponse>")
+SNS_OK = (
+    '<PublishResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><PublishResult>'
+    "<MessageId>{id}</MessageId></PublishResult><ResponseMetadata><RequestId>{id}"
+    "</RequestId></ResponseMetadata></PublishResponse>"
+)
+SNS_ERROR = (
+    '<ErrorResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><Error>'
+    "<Type>Sender</Type><Code>{code}</Code><Message>{message}</Message></Error>"
+    "<RequestId>{id}</RequestId></ErrorResponse>"
+)
 
 
 class Fault:
@@ -91,8 +95,12 @@ class _Handler(BaseHTTPRequestHandler):
     def _ses(self, request: dict) -> None:
         fault = self.standin.next_fault("ses")
         if fault:
-            self._answer(fault.status, json.dumps({"message": fault.message}),
-                         "application/json", {"x-amzn-ErrorType": fault.code})
+            self._answer(
+                fault.status,
+                json.dumps({"message": fault.message}),
+                "application/json",
+                {"x-amzn-ErrorType": fault.code},
+            )
             return
         message_id = str(uuid.uuid4())
         if self.standin.record:
@@ -104,16 +112,20 @@ class _Handler(BaseHTTPRequestHandler):
         message_id = str(uuid.uuid4())
         fault = self.standin.next_fault("sns")
         if fault:
-            self._answer(fault.status, SNS_ERROR.format(code=fault.code, message=fault.message,
-                                                        id=message_id), "text/xml")
+            self._answer(
+                fault.status,
+                SNS_ERROR.format(code=fault.code, message=fault.message, id=message_id),
+                "text/xml",
+            )
             return
         if self.standin.record:
             with self.standin.lock:
                 self.standin.sms.append({"MessageId": message_id, **form})
         self._answer(200, SNS_OK.format(id=message_id), "text/xml")
 
-    def _answer(self, status: int, body: str, content_type: str,
-                headers: dict[str, str] | None = None) -> None:
+    def _answer(
+        self, status: int, body: str, content_type: str, headers: dict[str, str] | None = None
+    ) -> None:
         data = body.encode()
         self.send_response(status)
         self.send_header("Content-Type", content_type)

@@ -33,7 +33,7 @@ from worker.runtime import start_worker
 
 PG_ADMIN = os.environ.get("HERALD_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 REDIS_TEST = os.environ.get("HERALD_TEST_REDIS", "redis://127.0.0.1:6379/15")
-SENDER = "sender@herald.test"
+SENDER = "sender@herald.example.com"
 IN_CI = bool(os.environ.get("CI"))
 
 logging.getLogger("werkzeug").setLevel(logging.WARNING)
@@ -65,7 +65,8 @@ def moto_url():
     host, port = server.get_host_and_port()
     url = f"http://{host}:{port}"
     boto3.client("ses", endpoint_url=url, region_name="us-east-1").verify_email_identity(
-        EmailAddress=SENDER)
+        EmailAddress=SENDER
+    )
     yield url
     server.stop()
 
@@ -81,8 +82,9 @@ def moto_sent(moto_url: str) -> tuple[list[dict], list[dict]]:
 def pg_database():
     """A fresh PostgreSQL database for this session, dropped at its end."""
     name = f"herald_test_{secrets.token_hex(4)}"
-    admin = create_engine(PG_ADMIN.replace("postgresql://", "postgresql+psycopg://"),
-                          isolation_level="AUTOCOMMIT")
+    admin = create_engine(
+        PG_ADMIN.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT"
+    )
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
     yield PG_ADMIN.rsplit("/", 1)[0] + "/" + name
@@ -115,8 +117,9 @@ def build_herald(mode: str, tmp: Path, request, **overrides) -> Herald:
     """Start a Herald of this mode with its worker pool (a Redis namespace of its own, so that
     two Heralds, of one test session or of two, never take each other's jobs)."""
     if mode == "embedded":
-        settings = Settings(database_url=f"sqlite:///{tmp / 'herald.db'}",
-                            outbox_dir=tmp / "outbox", **overrides)
+        settings = Settings(
+            database_url=f"sqlite:///{tmp / 'herald.db'}", outbox_dir=tmp / "outbox", **overrides
+        )
         app = create_app(settings)
         return Herald(mode, settings, app, settings.outbox_dir)
     down = _services_up()
@@ -127,15 +130,21 @@ def build_herald(mode: str, tmp: Path, request, **overrides) -> Herald:
     moto_url = overrides.pop("aws_endpoint_url", None) or request.getfixturevalue("moto_url")
     pg = request.getfixturevalue("pg_database")
     overrides = {"email_provider": "ses", "sms_provider": "sns", **overrides}
-    settings = Settings(database_url=pg, redis_url=REDIS_TEST,
-                        redis_namespace=f"herald-test-{secrets.token_hex(4)}",
-                        aws_endpoint_url=moto_url, outbox_dir=tmp / "outbox", **overrides)
+    settings = Settings(
+        database_url=pg,
+        redis_url=REDIS_TEST,
+        redis_namespace=f"herald-test-{secrets.token_hex(4)}",
+        aws_endpoint_url=moto_url,
+        outbox_dir=tmp / "outbox",
+        **overrides,
+    )
     from shared.db import make_engine, upgrade
 
     upgrade(make_engine(settings))
     app = create_app(settings, run_worker=False)
-    worker = start_worker(app.extensions["herald"]["broker"], settings,
-                          app.extensions["herald"]["engine"])
+    worker = start_worker(
+        app.extensions["herald"]["broker"], settings, app.extensions["herald"]["engine"]
+    )
     app.extensions["herald"]["worker"] = worker
     return Herald(mode, settings, app, settings.outbox_dir, moto_url)
 
@@ -159,8 +168,9 @@ def herald(request, tmp_path_factory):
 def project(herald):
     """A fresh project of this test: {"projectId", "apiKey", "widgetSecret"}."""
     with transaction(herald.engine) as connection:
-        return create_project(connection, f"test-{secrets.token_hex(3)}", SENDER, "Herald Tests",
-                              "Herald")
+        return create_project(
+            connection, f"test-{secrets.token_hex(3)}", SENDER, "Herald Tests", "Herald"
+        )
 
 
 class Client:

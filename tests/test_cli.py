@@ -99,8 +99,9 @@ def fresh_pg() -> str:
             pytest.fail(f"PostgreSQL is required in CI, but {PG_ADMIN}: {exc}")
         pytest.skip(f"PostgreSQL at {PG_ADMIN} unreachable: {exc}")
     name = f"herald_cli_{secrets.token_hex(4)}"
-    admin = create_engine(PG_ADMIN.replace("postgresql://", "postgresql+psycopg://"),
-                          isolation_level="AUTOCOMMIT")
+    admin = create_engine(
+        PG_ADMIN.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT"
+    )
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
     yield PG_ADMIN.rsplit("/", 1)[0] + "/" + name
@@ -173,8 +174,9 @@ def test_key_revoke_refuses_that_key_and_keeps_the_others(sqlite_url, engine_of)
     assert "No live API key matches" in again.output
 
 
-def test_notifications_import_upserts_every_notification_of_a_yaml_file(sqlite_url, engine_of,
-                                                                         tmp_path):
+def test_notifications_import_upserts_every_notification_of_a_yaml_file(
+    sqlite_url, engine_of, tmp_path
+):
     created = create_project_cli()
     path = tmp_path / "notifications.yaml"
     path.write_text(TWO_NOTIFICATIONS, encoding="utf-8")
@@ -182,8 +184,10 @@ def test_notifications_import_upserts_every_notification_of_a_yaml_file(sqlite_u
     assert result.exit_code == 0, result.output
     with reading(engine_of(sqlite_url)) as connection:
         rows = list_notifications(connection, created["projectId"])
-    assert [(row.id, row.name) for row in rows] == [("order-shipped", "Order shipped"),
-                                                    ("welcome", "Welcome")]
+    assert [(row.id, row.name) for row in rows] == [
+        ("order-shipped", "Order shipped"),
+        ("welcome", "Welcome"),
+    ]
     shipped = rows[0]
     assert shipped.with_widget and shipped.with_sms and not shipped.with_email
     assert shipped.templates["en"]["sms"]["text"] == "Order {{ orderId }} shipped"
@@ -192,17 +196,27 @@ def test_notifications_import_upserts_every_notification_of_a_yaml_file(sqlite_u
 def test_notifications_import_reads_json_too(sqlite_url, engine_of, tmp_path):
     created = create_project_cli()
     path = tmp_path / "notifications.json"
-    path.write_text(json.dumps([{"id": "hello", "name": "Hello", "withSMS": True,
-                                 "templates": {"en": {"sms": {"text": "Hi"}}}}]))
+    path.write_text(
+        json.dumps(
+            [
+                {
+                    "id": "hello",
+                    "name": "Hello",
+                    "withSMS": True,
+                    "templates": {"en": {"sms": {"text": "Hi"}}},
+                }
+            ]
+        )
+    )
     result = herald("notifications", "import", str(path), "--project", created["projectId"])
     assert result.exit_code == 0, result.output
     with reading(engine_of(sqlite_url)) as connection:
-        assert [row.id for row in list_notifications(connection, created["projectId"])] == [
-            "hello"]
+        assert [row.id for row in list_notifications(connection, created["projectId"])] == ["hello"]
 
 
-def test_notifications_import_with_a_broken_template_imports_nothing(sqlite_url, engine_of,
-                                                                     tmp_path):
+def test_notifications_import_with_a_broken_template_imports_nothing(
+    sqlite_url, engine_of, tmp_path
+):
     created = create_project_cli()
     path = tmp_path / "notifications.yaml"
     path.write_text(BROKEN_SECOND, encoding="utf-8")
@@ -214,11 +228,14 @@ def test_notifications_import_with_a_broken_template_imports_nothing(sqlite_url,
         assert list_notifications(connection, created["projectId"]) == []
 
 
-@pytest.mark.parametrize(("content", "expected"), [
-    ("id: lonely\nname: Lonely\n", "must hold a list"),
-    ("- id: [unclosed\n", "is not JSON or YAML"),
-    ("- {id: n, name: N, colour: red}\n", "colour/unknown"),
-])
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        ("id: lonely\nname: Lonely\n", "must hold a list"),
+        ("- id: [unclosed\n", "is not JSON or YAML"),
+        ("- {id: n, name: N, colour: red}\n", "colour/unknown"),
+    ],
+)
 def test_notifications_import_of_a_bad_file_says_why(sqlite_url, tmp_path, content, expected):
     created = create_project_cli()
     path = tmp_path / "bad.yaml"
@@ -237,8 +254,7 @@ def test_notifications_import_into_an_unknown_project_fails(sqlite_url, tmp_path
     assert "project/notFound" in result.output
 
 
-def test_db_upgrade_brings_a_fresh_postgres_database_up_to_date(fresh_pg, engine_of,
-                                                                monkeypatch):
+def test_db_upgrade_brings_a_fresh_postgres_database_up_to_date(fresh_pg, engine_of, monkeypatch):
     monkeypatch.setenv("DATABASE_URL", fresh_pg)
     monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6379/15")
     result = herald("db", "upgrade")
@@ -259,13 +275,14 @@ def test_production_refuses_a_database_never_upgraded(fresh_pg, engine_of, monke
     assert "Traceback" not in result.output
     engine = engine_of(Settings.from_env().database_url)
     with engine.connect() as connection:
-        tables = connection.execute(text(
-            "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'"
-        )).scalar_one()
+        tables = connection.execute(
+            text("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'")
+        ).scalar_one()
     assert tables == 0
 
 
 # End to end: the installed console script, a real server, the embedded default.
+
 
 def herald_script() -> str:
     """The installed `herald` console script of this virtualenv."""
@@ -285,8 +302,10 @@ def free_port() -> int:
 def call(base: str, path: str, key: str, body: dict | None = None) -> dict:
     """One backend API call over HTTP; answers the JSON body (of a 4xx too)."""
     request = urllib.request.Request(
-        base + path, data=None if body is None else json.dumps(body).encode(),
-        headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"})
+        base + path,
+        data=None if body is None else json.dumps(body).encode(),
+        headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
+    )
     try:
         with urllib.request.urlopen(request, timeout=30) as response:
             return json.load(response)
@@ -299,20 +318,27 @@ def served(tmp_path_factory):
     """`herald serve` as a real process in an empty folder with no configuration at all."""
     cwd = tmp_path_factory.mktemp("served")
     logs = tmp_path_factory.mktemp("served-logs") / "serve.log"
-    env = {name: value for name, value in os.environ.items()
-           if not name.startswith("HERALD_")
-           and name not in ("DATABASE_URL", "REDIS_URL", "AWS_ENDPOINT_URL")}
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith("HERALD_")
+        and name not in ("DATABASE_URL", "REDIS_URL", "AWS_ENDPOINT_URL")
+    }
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     with logs.open("wb") as log:
-        process = subprocess.Popen([herald_script(), "serve", "--port", str(port)], cwd=cwd,
-                                   env=env, stdout=log, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            [herald_script(), "serve", "--port", str(port)],
+            cwd=cwd,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     try:
         deadline = time.monotonic() + 30
         while True:
             if process.poll() is not None:
-                pytest.fail(f"herald serve exited with {process.returncode}:\n"
-                            f"{logs.read_text()}")
+                pytest.fail(f"herald serve exited with {process.returncode}:\n{logs.read_text()}")
             try:
                 with urllib.request.urlopen(base + "/healthz", timeout=2) as response:
                     if response.status == 200:
@@ -337,31 +363,74 @@ def test_serve_with_no_configuration_sends_to_the_outbox(served):
     # Given the embedded default created its own SQLite file
     assert (cwd / "var" / "herald.db").is_file()
     # And a project made with the command line in the same folder
-    made = subprocess.run([herald_script(), "project", "create", "E2E", "--email-from",
-                           "hello@herald.test"], cwd=cwd, env=served["env"], capture_output=True,
-                          text=True, timeout=60)
+    made = subprocess.run(
+        [herald_script(), "project", "create", "E2E", "--email-from", "hello@herald.example.com"],
+        cwd=cwd,
+        env=served["env"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert made.returncode == 0, made.stderr
     key = json.loads(made.stdout)["apiKey"]
     # When a notification on all three channels is sent to a user with e-mail and telephone
-    call(base, "/notifications.upsert", key, {
-        "id": "order-shipped", "name": "Order shipped", "withWidget": True, "withEmail": True,
-        "withSMS": True, "templates": {"en": {
-            "widget": {"content": "Order {{ orderId }} shipped"},
-            "email": {"subject": "Order {{ orderId }} for {{ firstName }}",
-                      "html": "<p>Hi {{ firstName }}</p>", "text": "Hi {{ firstName }}"},
-            "sms": {"text": "{{ firstName }}, order {{ orderId }} is on its way"},
-        }}})
-    upserted = call(base, "/users.upsert", key, {"users": [
-        {"id": "ann", "email": "ann@example.com", "telephone": "+447911123456",
-         "firstName": "Ann"}]})
+    call(
+        base,
+        "/notifications.upsert",
+        key,
+        {
+            "id": "order-shipped",
+            "name": "Order shipped",
+            "withWidget": True,
+            "withEmail": True,
+            "withSMS": True,
+            "templates": {
+                "en": {
+                    "widget": {"content": "Order {{ orderId }} shipped"},
+                    "email": {
+                        "subject": "Order {{ orderId }} for {{ firstName }}",
+                        "html": "<p>Hi {{ firstName }}</p>",
+                        "text": "Hi {{ firstName }}",
+                    },
+                    "sms": {"text": "{{ firstName }}, order {{ orderId }} is on its way"},
+                }
+            },
+        },
+    )
+    upserted = call(
+        base,
+        "/users.upsert",
+        key,
+        {
+            "users": [
+                {
+                    "id": "ann",
+                    "email": "ann@example.com",
+                    "telephone": "+447911123456",
+                    "firstName": "Ann",
+                }
+            ]
+        },
+    )
     assert upserted["results"] == [{"id": "ann", "ok": True, "created": True}]
-    sent = call(base, "/messages.send", key, {"messages": [
-        {"notificationId": "order-shipped", "userId": "ann", "data": {"orderId": "A-42"}}]})
+    sent = call(
+        base,
+        "/messages.send",
+        key,
+        {
+            "messages": [
+                {"notificationId": "order-shipped", "userId": "ann", "data": {"orderId": "A-42"}}
+            ]
+        },
+    )
     # Then the answer tells it was sent on every channel
     [result] = sent["results"]
     assert result["ok"] is True and result["status"] == "sent", result
     assert {name: channel["status"] for name, channel in result["channels"].items()} == {
-        "email": "sent", "sms": "sent", "widget": "sent"}
+        "email": "sent",
+        "sms": "sent",
+        "widget": "sent",
+    }
     # And the outbox holds the e-mail and the SMS, rendered
     outbox = cwd / "var" / "outbox"
     [eml] = list(outbox.rglob("*.eml"))

@@ -20,9 +20,16 @@ from worker.delivery import Services, deliver_message
 from worker.providers import build_providers
 
 NOTIFICATION = {
-    "id": "alert", "name": "Alert", "withEmail": True, "withSMS": True,
-    "templates": {"en": {"email": {"subject": "Alert {{ n }}", "text": "Alert {{ n }}"},
-                         "sms": {"text": "Alert {{ n }}"}}},
+    "id": "alert",
+    "name": "Alert",
+    "withEmail": True,
+    "withSMS": True,
+    "templates": {
+        "en": {
+            "email": {"subject": "Alert {{ n }}", "text": "Alert {{ n }}"},
+            "sms": {"text": "Alert {{ n }}"},
+        }
+    },
 }
 
 
@@ -35,10 +42,17 @@ def standin():
 @pytest.fixture(scope="module", params=["embedded", "production"])
 def slow_herald(request, standin, tmp_path_factory):
     """A Herald whose SES and SNS are the stand-in, with short provider timeouts."""
-    herald = build_herald(request.param, tmp_path_factory.mktemp(f"standin-{request.param}"),
-                          request, email_provider="ses", sms_provider="sns",
-                          aws_endpoint_url=standin.url, send_wait=30.0, provider_timeout=1.0,
-                          provider_retry_budget=1.5)
+    herald = build_herald(
+        request.param,
+        tmp_path_factory.mktemp(f"standin-{request.param}"),
+        request,
+        email_provider="ses",
+        sms_provider="sns",
+        aws_endpoint_url=standin.url,
+        send_wait=30.0,
+        provider_timeout=1.0,
+        provider_retry_budget=1.5,
+    )
     yield herald
     stop_herald(herald)
 
@@ -49,16 +63,28 @@ def slow_client(slow_herald, standin):
     standin.faults["ses"].clear()
     standin.faults["sns"].clear()
     with transaction(slow_herald.engine) as connection:
-        created = create_project(connection, f"t-{token()}", "sender@herald.test")
+        created = create_project(connection, f"t-{token()}", "sender@herald.example.com")
     client = Client(slow_herald.app, created["apiKey"])
     assert client.post("/notifications.upsert", NOTIFICATION).status_code == 200
     return client
 
 
 def one_message(client, address: str, number: str, **extra) -> dict:
-    response = client.post("/messages.send", {"messages": [{
-        "notificationId": "alert", "userId": f"u-{token()}", "userEmail": address,
-        "userTelephone": number, "data": {"n": 1}, **extra}]})
+    response = client.post(
+        "/messages.send",
+        {
+            "messages": [
+                {
+                    "notificationId": "alert",
+                    "userId": f"u-{token()}",
+                    "userEmail": address,
+                    "userTelephone": number,
+                    "data": {"n": 1},
+                    **extra,
+                }
+            ]
+        },
+    )
     assert response.status_code == 200, response.get_json()
     return response.get_json()["results"][0]
 
@@ -72,25 +98,39 @@ def received(standin: StandIn, address: str, number: str) -> tuple[int, int]:
 def test_fifty_messages_are_delivered_in_parallel(slow_herald, slow_client, standin):
     standin.latency = 0.2
     tag = token()
-    batch = [{"notificationId": "alert", "userId": f"{tag}-{i}",
-              "userEmail": f"p{i}.{tag}@example.com", "userTelephone": phone(),
-              "data": {"n": i}} for i in range(50)]
+    batch = [
+        {
+            "notificationId": "alert",
+            "userId": f"{tag}-{i}",
+            "userEmail": f"p{i}.{tag}@example.com",
+            "userTelephone": phone(),
+            "data": {"n": i},
+        }
+        for i in range(50)
+    ]
     started = time.perf_counter()
     response = slow_client.post("/messages.send", {"messages": batch})
     elapsed = time.perf_counter() - started
     results = response.get_json()["results"]
-    print(f"\n{slow_herald.mode}: 50 messages (e-mail + SMS each) with 200 ms provider "
-          f"latency answered in {elapsed * 1000:.0f} ms")
-    assert all(r["status"] == "sent" and r["channels"]["email"]["status"] == "sent"
-               and r["channels"]["sms"]["status"] == "sent" for r in results)
+    print(
+        f"\n{slow_herald.mode}: 50 messages (e-mail + SMS each) with 200 ms provider "
+        f"latency answered in {elapsed * 1000:.0f} ms"
+    )
+    assert all(
+        r["status"] == "sent"
+        and r["channels"]["email"]["status"] == "sent"
+        and r["channels"]["sms"]["status"] == "sent"
+        for r in results
+    )
     # Sequential delivery needs at least 50 x 200 ms = 10 s (20 s with both channels).
     assert elapsed < 5.0
 
 
 def test_throttling_is_retried_and_the_message_goes_once(slow_client, standin):
     standin.inject("ses", Fault(400, "TooManyRequestsException", "Maximum sending rate"))
-    standin.inject("sns", Fault(400, "Throttled", "Rate exceeded"),
-                   Fault(500, "InternalError", "try again"))
+    standin.inject(
+        "sns", Fault(400, "Throttled", "Rate exceeded"), Fault(500, "InternalError", "try again")
+    )
     address, number = f"t-{token()}@example.com", phone()
     result = one_message(slow_client, address, number)
     assert result["channels"]["email"]["status"] == "sent"
@@ -137,8 +177,9 @@ def _services(herald) -> Services:
 
 def _pk(herald, message_id: str) -> int:
     with herald.engine.connect() as connection:
-        return connection.execute(select(messages.c.pk).where(messages.c.id == message_id)) \
-            .scalar_one()
+        return connection.execute(
+            select(messages.c.pk).where(messages.c.id == message_id)
+        ).scalar_one()
 
 
 def test_a_redelivered_job_never_sends_again(slow_herald, slow_client, standin):
@@ -155,15 +196,27 @@ def test_a_redelivered_job_never_sends_again(slow_herald, slow_client, standin):
 def test_a_stale_sending_channel_becomes_unknown_not_resent(slow_herald, slow_client, standin):
     address, number = f"s-{token()}@example.com", phone()
     message_id = f"m-{secrets.token_hex(4)}"
-    result = one_message(slow_client, address, number, id=message_id,
-                         sendAt=(utcnow() + timedelta(hours=1)).isoformat())
+    result = one_message(
+        slow_client,
+        address,
+        number,
+        id=message_id,
+        sendAt=(utcnow() + timedelta(hours=1)).isoformat(),
+    )
     assert result["status"] == "scheduled"
     pk = _pk(slow_herald, message_id)
     # Given a worker that claimed the e-mail and died during the provider call
     with transaction(slow_herald.engine) as connection:
-        connection.execute(update(messages).where(messages.c.pk == pk).values(
-            status="queued", scheduled_at=None, email_status="sending",
-            sending_since=utcnow() - timedelta(minutes=5)))
+        connection.execute(
+            update(messages)
+            .where(messages.c.pk == pk)
+            .values(
+                status="queued",
+                scheduled_at=None,
+                email_status="sending",
+                sending_since=utcnow() - timedelta(minutes=5),
+            )
+        )
     # When the job is delivered again
     outcome = deliver_message(_services(slow_herald), pk)
     # Then the e-mail is recorded as unknown and not sent again; the SMS goes once
@@ -176,13 +229,26 @@ def test_a_stale_sending_channel_becomes_unknown_not_resent(slow_herald, slow_cl
 def test_a_fresh_sending_channel_is_left_to_its_worker(slow_herald, slow_client, standin):
     address, number = f"f-{token()}@example.com", phone()
     message_id = f"m-{secrets.token_hex(4)}"
-    one_message(slow_client, address, number, id=message_id,
-                sendAt=(utcnow() + timedelta(hours=1)).isoformat())
+    one_message(
+        slow_client,
+        address,
+        number,
+        id=message_id,
+        sendAt=(utcnow() + timedelta(hours=1)).isoformat(),
+    )
     pk = _pk(slow_herald, message_id)
     with transaction(slow_herald.engine) as connection:
-        connection.execute(update(messages).where(messages.c.pk == pk).values(
-            status="queued", scheduled_at=None, email_status="sending", sms_status="sending",
-            sending_since=utcnow()))
+        connection.execute(
+            update(messages)
+            .where(messages.c.pk == pk)
+            .values(
+                status="queued",
+                scheduled_at=None,
+                email_status="sending",
+                sms_status="sending",
+                sending_since=utcnow(),
+            )
+        )
     outcome = deliver_message(_services(slow_herald), pk)
     assert outcome["status"] == "queued"
     assert outcome["channels"]["email"]["status"] == "sending"
@@ -210,18 +276,27 @@ def test_results_late_past_the_wait_answer_queued_then_settle(slow_herald, slow_
     assert received(standin, address, number) == (1, 1)
 
 
-def test_a_message_whose_job_was_lost_is_delivered_by_the_sweeper(slow_herald, slow_client,
-                                                                   standin):
+def test_a_message_whose_job_was_lost_is_delivered_by_the_sweeper(
+    slow_herald, slow_client, standin
+):
     from shared.sweeper import sweep
 
     address, number = f"l-{token()}@example.com", phone()
     message_id = f"m-{secrets.token_hex(4)}"
-    one_message(slow_client, address, number, id=message_id,
-                sendAt=(utcnow() + timedelta(hours=1)).isoformat())
+    one_message(
+        slow_client,
+        address,
+        number,
+        id=message_id,
+        sendAt=(utcnow() + timedelta(hours=1)).isoformat(),
+    )
     # Given a message persisted as queued whose job never reached the broker
     with transaction(slow_herald.engine) as connection:
-        connection.execute(update(messages).where(messages.c.id == message_id).values(
-            status="queued", scheduled_at=None, enqueued_at=utcnow() - timedelta(hours=1)))
+        connection.execute(
+            update(messages)
+            .where(messages.c.id == message_id)
+            .values(status="queued", scheduled_at=None, enqueued_at=utcnow() - timedelta(hours=1))
+        )
     # When the sweeper passes
     assert sweep(slow_herald.engine, slow_herald.broker, slow_herald.settings)["requeued"] >= 1
     # Then it is delivered, once

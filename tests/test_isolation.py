@@ -17,15 +17,20 @@ from tests.conftest import SENDER, Client, token
 def other(herald):
     """A client of a second project, B, beside the test's own project A."""
     with transaction(herald.engine) as connection:
-        created = create_project(connection, f"other-{secrets.token_hex(3)}", SENDER,
-                                 "Other Project", "Other")
+        created = create_project(
+            connection, f"other-{secrets.token_hex(3)}", SENDER, "Other Project", "Other"
+        )
     return Client(herald.app, created["apiKey"])
 
 
 def widget_notification(notification_id: str, content: str = "Hi") -> dict:
     """A widget-only notification, which needs no e-mail or SMS provider."""
-    return {"id": notification_id, "name": "N", "withWidget": True,
-            "templates": {"en": {"widget": {"content": content}}}}
+    return {
+        "id": notification_id,
+        "name": "N",
+        "withWidget": True,
+        "templates": {"en": {"widget": {"content": content}}},
+    }
 
 
 def ok(response) -> dict:
@@ -54,8 +59,9 @@ def test_key_of_a_reads_nothing_of_b(client, other):
     assert sent["ok"] is True and sent["status"] == "sent"
     # When project A's key asks for them, it gets what it gets for things that exist nowhere
     assert_not_found(client.get("/users.get", id=user_id), "user", user_id)
-    assert_not_found(client.get("/notifications.get", id=notification_id), "notification",
-                     notification_id)
+    assert_not_found(
+        client.get("/notifications.get", id=notification_id), "notification", notification_id
+    )
     assert_not_found(client.get("/messages.get", id=sent["id"]), "message", sent["id"])
     assert_not_found(client.get("/users.get", id="nowhere"), "user", "nowhere")
     assert_not_found(client.get("/messages.get", id="nowhere"), "message", "nowhere")
@@ -77,18 +83,34 @@ def test_lists_of_a_show_only_a(client, other):
     assert [m["id"] for m in messages] == [own_message["id"]]
     assert ok(client.get("/messages.list", notificationId=theirs))["messages"] == []
     assert ok(client.get("/messages.list", userId="ann"))["messages"] == messages
-    assert [m["id"] for m in ok(other.get("/messages.list"))["messages"]] == [
-        their_message["id"]]
+    assert [m["id"] for m in ok(other.get("/messages.list"))["messages"]] == [their_message["id"]]
 
 
 def test_user_upsert_in_a_leaves_b_user_of_the_same_id_as_it_was(client, other):
     user_id = f"u-{token()}"
-    ok(other.post("/users.upsert", {"users": [{"id": user_id, "email": "b@example.com",
-                                               "firstName": "Bea", "data": {"plan": "pro"}}]}))
+    ok(
+        other.post(
+            "/users.upsert",
+            {
+                "users": [
+                    {
+                        "id": user_id,
+                        "email": "b@example.com",
+                        "firstName": "Bea",
+                        "data": {"plan": "pro"},
+                    }
+                ]
+            },
+        )
+    )
     before = ok(other.get("/users.get", id=user_id))["user"]
     # When A upserts a user with the same id
-    results = ok(client.post("/users.upsert", {"users": [
-        {"id": user_id, "email": "a@example.com", "firstName": None, "data": {}}]}))["results"]
+    results = ok(
+        client.post(
+            "/users.upsert",
+            {"users": [{"id": user_id, "email": "a@example.com", "firstName": None, "data": {}}]},
+        )
+    )["results"]
     # Then A gets a new user of its own, and B's is untouched
     assert results == [{"id": user_id, "ok": True, "created": True}]
     assert ok(other.get("/users.get", id=user_id))["user"] == before
@@ -96,13 +118,14 @@ def test_user_upsert_in_a_leaves_b_user_of_the_same_id_as_it_was(client, other):
     assert mine["email"] == "a@example.com" and mine["firstName"] is None
 
 
-def test_notification_upsert_in_a_leaves_b_notification_of_the_same_id_as_it_was(client,
-                                                                                 other):
+def test_notification_upsert_in_a_leaves_b_notification_of_the_same_id_as_it_was(client, other):
     notification_id = f"n-{token()}"
-    before = ok(other.post("/notifications.upsert",
-                           widget_notification(notification_id, "B's")))["notification"]
-    created = ok(client.post("/notifications.upsert",
-                             {"id": notification_id, "name": "A's"}))["notification"]
+    before = ok(other.post("/notifications.upsert", widget_notification(notification_id, "B's")))[
+        "notification"
+    ]
+    created = ok(client.post("/notifications.upsert", {"id": notification_id, "name": "A's"}))[
+        "notification"
+    ]
     assert created["name"] == "A's" and created["withWidget"] is False
     assert ok(other.get("/notifications.get", id=notification_id))["notification"] == before
 
@@ -115,12 +138,16 @@ def test_deletes_with_a_key_leave_b_things_intact(client, other):
 
     deleted = ok(client.post("/users.delete", {"ids": [user_id]}))["results"]
     assert deleted == [{"id": user_id, "ok": True, "deleted": False}]
-    assert_not_found(client.post("/notifications.delete", {"id": notification_id}),
-                     "notification", notification_id)
+    assert_not_found(
+        client.post("/notifications.delete", {"id": notification_id}),
+        "notification",
+        notification_id,
+    )
 
     assert ok(other.get("/users.get", id=user_id))["user"]["id"] == user_id
     assert ok(other.get("/notifications.get", id=notification_id))["notification"]["id"] == (
-        notification_id)
+        notification_id
+    )
     assert ok(other.get("/messages.get", id=sent["id"]))["message"]["id"] == sent["id"]
 
 
@@ -144,6 +171,8 @@ def test_message_id_used_in_b_is_free_in_a(client, other):
     assert result["ok"] is True and result["id"] == message_id
     # Then each project sees its own message under that id
     assert ok(client.get("/messages.get", id=message_id))["message"]["widget"]["content"] == (
-        "For A")
+        "For A"
+    )
     assert ok(other.get("/messages.get", id=message_id))["message"]["widget"]["content"] == (
-        "For B")
+        "For B"
+    )

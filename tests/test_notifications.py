@@ -13,14 +13,23 @@ from tests.conftest import token
 def notification(notification_id: str, **fields) -> dict:
     """A valid notification on all three channels, with `fields` on top."""
     return {
-        "id": notification_id, "name": "Order shipped", "withWidget": True, "withEmail": True,
-        "withSMS": True, "allowMuteEmail": True,
-        "templates": {"en": {
-            "widget": {"content": "Order {{ orderId }} shipped", "link": "https://shop.test/o"},
-            "email": {"subject": "Your order {{ orderId }}", "html": "<p>Hi {{ firstName }}</p>",
-                      "text": "Hi {{ firstName }}"},
-            "sms": {"text": "Order {{ orderId }} shipped"},
-        }},
+        "id": notification_id,
+        "name": "Order shipped",
+        "withWidget": True,
+        "withEmail": True,
+        "withSMS": True,
+        "allowMuteEmail": True,
+        "templates": {
+            "en": {
+                "widget": {"content": "Order {{ orderId }} shipped", "link": "https://shop.test/o"},
+                "email": {
+                    "subject": "Your order {{ orderId }}",
+                    "html": "<p>Hi {{ firstName }}</p>",
+                    "text": "Hi {{ firstName }}",
+                },
+                "sms": {"text": "Order {{ orderId }} shipped"},
+            }
+        },
         **fields,
     }
 
@@ -61,8 +70,15 @@ def test_upsert_of_an_existing_id_replaces_it_and_bumps_its_version(herald, clie
     notification_id = f"n-{token()}"
     first = upsert(client, notification(notification_id))
     # When the same id is upserted with a new name and only the widget channel
-    second = upsert(client, {"id": notification_id, "name": "Renamed", "withWidget": True,
-                             "templates": {"en": {"widget": {"content": "New"}}}})
+    second = upsert(
+        client,
+        {
+            "id": notification_id,
+            "name": "Renamed",
+            "withWidget": True,
+            "templates": {"en": {"widget": {"content": "New"}}},
+        },
+    )
     # Then the notification is replaced as a whole, not merged
     assert second["name"] == "Renamed"
     assert second["withEmail"] is False and second["withSMS"] is False
@@ -70,13 +86,18 @@ def test_upsert_of_an_existing_id_replaces_it_and_bumps_its_version(herald, clie
     assert second["templates"] == {"en": {"widget": {"content": "New"}}}
     assert second["createdAt"] == first["createdAt"]
     assert second["updatedAt"] >= first["updatedAt"]
-    assert client.get("/notifications.get", id=notification_id).get_json()[
-        "notification"]["name"] == "Renamed"
+    assert (
+        client.get("/notifications.get", id=notification_id).get_json()["notification"]["name"]
+        == "Renamed"
+    )
     assert len(client.get("/notifications.list").get_json()["notifications"]) == 1
     with herald.engine.connect() as connection:
-        version = connection.execute(select(notifications.c.version).where(
-            notifications.c.project_id == project["projectId"],
-            notifications.c.id == notification_id)).scalar_one()
+        version = connection.execute(
+            select(notifications.c.version).where(
+                notifications.c.project_id == project["projectId"],
+                notifications.c.id == notification_id,
+            )
+        ).scalar_one()
     assert version == 2
 
 
@@ -116,14 +137,18 @@ def test_delete_without_an_id_answers_id_required(client):
     assert response.get_json()["error"] == "id/required"
 
 
-@pytest.mark.parametrize(("channel", "field", "source", "line"), [
-    ("sms", "text", "Hello {{ user.name ", 1),
-    ("email", "html", "<p>Hello</p>\n<p>{{ firstName }}</p>\n{% if %}yes{% endif %}\n", 3),
-    ("widget", "content", "{% for x in items %}\n{{ x }}", 2),
-    ("email", "subject", "Hi {{ firstName | }}", 1),
-])
-def test_template_syntax_error_names_language_channel_field_and_line(client, channel, field,
-                                                                      source, line):
+@pytest.mark.parametrize(
+    ("channel", "field", "source", "line"),
+    [
+        ("sms", "text", "Hello {{ user.name ", 1),
+        ("email", "html", "<p>Hello</p>\n<p>{{ firstName }}</p>\n{% if %}yes{% endif %}\n", 3),
+        ("widget", "content", "{% for x in items %}\n{{ x }}", 2),
+        ("email", "subject", "Hi {{ firstName | }}", 1),
+    ],
+)
+def test_template_syntax_error_names_language_channel_field_and_line(
+    client, channel, field, source, line
+):
     notification_id = f"n-{token()}"
     body = notification(notification_id)
     body["templates"]["en"][channel][field] = source
@@ -153,15 +178,18 @@ def test_a_replace_with_a_broken_template_keeps_the_old_notification(client):
     assert after == before
 
 
-@pytest.mark.parametrize("source", [
-    "{{ ''.__class__.__mro__ }}",
-    "{{ foo._private }}",
-    "{{ x['__globals__'] }}",
-    "{{ cycler.__init__.__globals__ }}",
-    "{{ ''.format.__self__ }}",
-    "{% for c in ().__class__.__base__.__subclasses__() %}{{ c }}{% endfor %}",
-    "{% set g = lipsum.__globals__ %}{{ g }}",
-])
+@pytest.mark.parametrize(
+    "source",
+    [
+        "{{ ''.__class__.__mro__ }}",
+        "{{ foo._private }}",
+        "{{ x['__globals__'] }}",
+        "{{ cycler.__init__.__globals__ }}",
+        "{{ ''.format.__self__ }}",
+        "{% for c in ().__class__.__base__.__subclasses__() %}{{ c }}{% endfor %}",
+        "{% set g = lipsum.__globals__ %}{{ g }}",
+    ],
+)
 def test_template_reaching_for_python_internals_is_refused_at_upsert(client, source):
     notification_id = f"n-{token()}"
     body = notification(notification_id)
@@ -175,12 +203,15 @@ def test_template_reaching_for_python_internals_is_refused_at_upsert(client, sou
 
 # Templates that slip past the compile-time check (the private name is built at run time or
 # hidden in a string) must still be stopped by the Jinja2 sandbox when rendered.
-@pytest.mark.parametrize("source", [
-    "{{ '{0.__class__.__mro__}'.format(user) }}",
-    "{{ cycler['__in' ~ 'it__']['__glo' ~ 'bals__'] }}",
-    "{{ (user|attr('__class__')).mro() }}",
-    "{{ (lipsum|attr('__glob' ~ 'als__'))['os'] }}",
-])
+@pytest.mark.parametrize(
+    "source",
+    [
+        "{{ '{0.__class__.__mro__}'.format(user) }}",
+        "{{ cycler['__in' ~ 'it__']['__glo' ~ 'bals__'] }}",
+        "{{ (user|attr('__class__')).mro() }}",
+        "{{ (lipsum|attr('__glob' ~ 'als__'))['os'] }}",
+    ],
+)
 def test_sandbox_stops_internals_built_at_render_time(source):
     context = {"user": {"firstName": "Ann"}, "firstName": "Ann"}
     with pytest.raises(RenderFailed) as failure:
@@ -197,25 +228,34 @@ def test_sandbox_renders_an_unsafe_attribute_lookup_as_nothing():
 
 def test_sandbox_still_renders_ordinary_templates():
     context = {"user": {"firstName": "Ann"}, "firstName": "Ann", "items": [1, 2]}
-    rendered = render_channel("en", "email", {
-        "subject": "Hi {{ user.firstName }}\n", "html": "<b>{{ '<i>' }}</b>",
-        "text": "{% for i in items %}{{ i }}{% endfor %} {{ '{0}'.format(firstName) }}"},
-        context)
+    rendered = render_channel(
+        "en",
+        "email",
+        {
+            "subject": "Hi {{ user.firstName }}\n",
+            "html": "<b>{{ '<i>' }}</b>",
+            "text": "{% for i in items %}{{ i }}{% endfor %} {{ '{0}'.format(firstName) }}",
+        },
+        context,
+    )
     assert rendered == {"subject": "Hi Ann", "html": "<b>&lt;i&gt;</b>", "text": "12 Ann"}
 
 
-@pytest.mark.parametrize(("flag", "language_templates"), [
-    ("withWidget", {"email": {"subject": "s", "text": "t"}}),
-    ("withEmail", {"widget": {"content": "c"}}),
-    ("withEmail", {"email": {"subject": "s"}}),
-    ("withEmail", {"email": {"html": "<p>h</p>"}}),
-    ("withSMS", {"sms": {}}),
-])
-def test_enabled_channel_without_its_default_language_template_is_refused(client, flag,
-                                                                          language_templates):
+@pytest.mark.parametrize(
+    ("flag", "language_templates"),
+    [
+        ("withWidget", {"email": {"subject": "s", "text": "t"}}),
+        ("withEmail", {"widget": {"content": "c"}}),
+        ("withEmail", {"email": {"subject": "s"}}),
+        ("withEmail", {"email": {"html": "<p>h</p>"}}),
+        ("withSMS", {"sms": {}}),
+    ],
+)
+def test_enabled_channel_without_its_default_language_template_is_refused(
+    client, flag, language_templates
+):
     notification_id = f"n-{token()}"
-    body = {"id": notification_id, "name": "N", flag: True,
-            "templates": {"en": language_templates}}
+    body = {"id": notification_id, "name": "N", flag: True, "templates": {"en": language_templates}}
     answer = refused(client, body)
     assert answer["error"] == "templates/invalid"
     assert flag in answer["message"]
@@ -223,28 +263,36 @@ def test_enabled_channel_without_its_default_language_template_is_refused(client
 
 
 def test_channel_template_only_in_another_language_than_the_default_is_refused(client):
-    body = {"id": f"n-{token()}", "name": "N", "withWidget": True, "defaultLanguage": "fr",
-            "templates": {"en": {"widget": {"content": "Hi"}}}}
+    body = {
+        "id": f"n-{token()}",
+        "name": "N",
+        "withWidget": True,
+        "defaultLanguage": "fr",
+        "templates": {"en": {"widget": {"content": "Hi"}}},
+    }
     answer = refused(client, body)
     assert answer["error"] == "templates/invalid"
     assert "templates.fr.widget.content" in answer["message"]
 
 
-@pytest.mark.parametrize(("field", "value", "code"), [
-    ("withEmail", "yes", "withEmail/invalid"),
-    ("allowMuteSMS", 1, "allowMuteSMS/invalid"),
-    ("name", 12, "name/invalid"),
-    ("id", "has space", "id/invalid"),
-    ("id", 7, "id/invalid"),
-    ("stackTimeout", -1, "stackTimeout/invalid"),
-    ("stackTimeout", "60", "stackTimeout/invalid"),
-    ("defaultLanguage", "xx-QQ", "defaultLanguage/invalid"),
-    ("templates", [], "templates/invalid"),
-    ("templates", {"en": "Hi"}, "templates/invalid"),
-    ("templates", {"en": {"sms": {"text": 5}}}, "templates/invalid"),
-    ("color", "red", "color/unknown"),
-    ("withPush", True, "withPush/unknown"),
-])
+@pytest.mark.parametrize(
+    ("field", "value", "code"),
+    [
+        ("withEmail", "yes", "withEmail/invalid"),
+        ("allowMuteSMS", 1, "allowMuteSMS/invalid"),
+        ("name", 12, "name/invalid"),
+        ("id", "has space", "id/invalid"),
+        ("id", 7, "id/invalid"),
+        ("stackTimeout", -1, "stackTimeout/invalid"),
+        ("stackTimeout", "60", "stackTimeout/invalid"),
+        ("defaultLanguage", "xx-QQ", "defaultLanguage/invalid"),
+        ("templates", [], "templates/invalid"),
+        ("templates", {"en": "Hi"}, "templates/invalid"),
+        ("templates", {"en": {"sms": {"text": 5}}}, "templates/invalid"),
+        ("color", "red", "color/unknown"),
+        ("withPush", True, "withPush/unknown"),
+    ],
+)
 def test_a_bad_field_answers_its_code_and_changes_nothing(client, field, value, code):
     notification_id = f"n-{token()}"
     body = {"id": notification_id, "name": "N", field: value}
@@ -253,46 +301,67 @@ def test_a_bad_field_answers_its_code_and_changes_nothing(client, field, value, 
     assert client.get("/notifications.list").get_json()["notifications"] == []
 
 
-@pytest.mark.parametrize(("templates", "named"), [
-    ({"en": {"push": {"text": "Hi"}}}, "templates.en.push"),
-    ({"en": {"sms": {"text": "Hi", "unicode": True}}}, "templates.en.sms.unicode"),
-])
+@pytest.mark.parametrize(
+    ("templates", "named"),
+    [
+        ({"en": {"push": {"text": "Hi"}}}, "templates.en.push"),
+        ({"en": {"sms": {"text": "Hi", "unicode": True}}}, "templates.en.sms.unicode"),
+    ],
+)
 def test_an_unknown_channel_or_template_field_is_named_with_its_path(client, templates, named):
     answer = refused(client, {"id": f"n-{token()}", "name": "N", "templates": templates})
     assert answer["error"] == "templates/invalid"
     assert named in answer["message"]
 
 
-@pytest.mark.parametrize(("body", "code"), [
-    ({"name": "N"}, "id/required"),
-    ({"id": "", "name": "N"}, "id/required"),
-    ({"id": "n"}, "name/required"),
-    ({"id": "n", "name": ""}, "name/required"),
-])
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        ({"name": "N"}, "id/required"),
+        ({"id": "", "name": "N"}, "id/required"),
+        ({"id": "n"}, "name/required"),
+        ({"id": "n", "name": ""}, "name/required"),
+    ],
+)
 def test_missing_id_or_name_is_required(client, body, code):
     assert refused(client, body)["error"] == code
 
 
 @pytest.mark.parametrize("language", ["xx-QQ", "not a language", "e"])
 def test_invalid_language_key_in_templates_is_refused(client, language):
-    answer = refused(client, {"id": f"n-{token()}", "name": "N",
-                              "templates": {language: {"sms": {"text": "Hi"}}}})
+    answer = refused(
+        client,
+        {"id": f"n-{token()}", "name": "N", "templates": {language: {"sms": {"text": "Hi"}}}},
+    )
     assert answer["error"] == "templates/invalid"
     assert language in answer["message"]
 
 
 def test_two_template_keys_of_the_same_language_are_refused(client):
-    answer = refused(client, {"id": f"n-{token()}", "name": "N", "templates": {
-        "pt-br": {"sms": {"text": "one"}}, "pt-BR": {"sms": {"text": "two"}}}})
+    answer = refused(
+        client,
+        {
+            "id": f"n-{token()}",
+            "name": "N",
+            "templates": {"pt-br": {"sms": {"text": "one"}}, "pt-BR": {"sms": {"text": "two"}}},
+        },
+    )
     assert answer["error"] == "templates/invalid"
     assert "pt-br" in answer["message"] and "pt-BR" in answer["message"]
 
 
 def test_language_keys_are_stored_in_canonical_case(client):
     notification_id = f"n-{token()}"
-    stored = upsert(client, {"id": notification_id, "name": "N", "defaultLanguage": "EN",
-                             "withSMS": True, "templates": {"en": {"sms": {"text": "Hi"}},
-                                                            "pt-br": {"sms": {"text": "Oi"}}}})
+    stored = upsert(
+        client,
+        {
+            "id": notification_id,
+            "name": "N",
+            "defaultLanguage": "EN",
+            "withSMS": True,
+            "templates": {"en": {"sms": {"text": "Hi"}}, "pt-br": {"sms": {"text": "Oi"}}},
+        },
+    )
     assert stored["defaultLanguage"] == "en"
     assert set(stored["templates"]) == {"en", "pt-BR"}
 

@@ -7,7 +7,6 @@ import email.policy
 import json
 import threading
 import time
-from pathlib import Path
 
 import pytest
 
@@ -22,8 +21,11 @@ NOTIFICATION = {
     "defaultLanguage": "en",
     "templates": {
         "en": {
-            "email": {"subject": "Hello {{ firstName }}", "html": "<p>Hi {{ firstName }}, "
-                      "your code is {{ code }}</p>", "text": "Hi {{ firstName }}: {{ code }}"},
+            "email": {
+                "subject": "Hello {{ firstName }}",
+                "html": "<p>Hi {{ firstName }}, your code is {{ code }}</p>",
+                "text": "Hi {{ firstName }}: {{ code }}",
+            },
             "sms": {"text": "{{ firstName }}, your code is {{ code }}"},
             "widget": {"content": "Welcome <b>{{ firstName }}</b> #{{ increment }}"},
         },
@@ -47,24 +49,40 @@ def send(client, *messages):
 def emails_sent(herald) -> list[dict]:
     """Every e-mail the providers took: {to, from, subject, html}."""
     if herald.settings.email_provider == "ses":
-        return [{"to": m["destinations"]["ToAddresses"][0], "from": m["source"],
-                 "subject": m["subject"], "html": m["body"], "id": m["id"]}
-                for m in moto_sent(herald.moto_url)[0]]
+        return [
+            {
+                "to": m["destinations"]["ToAddresses"][0],
+                "from": m["source"],
+                "subject": m["subject"],
+                "html": m["body"],
+                "id": m["id"],
+            }
+            for m in moto_sent(herald.moto_url)[0]
+        ]
     out = []
     for path in sorted((herald.outbox / "email").glob("*.eml")):
         mail = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
         html = mail.get_body(("html",))
-        out.append({"to": mail["To"], "from": mail["From"], "subject": mail["Subject"],
-                    "html": html.get_content() if html else None, "id": path.stem,
-                    "raw": path.read_bytes()})
+        out.append(
+            {
+                "to": mail["To"],
+                "from": mail["From"],
+                "subject": mail["Subject"],
+                "html": html.get_content() if html else None,
+                "id": path.stem,
+                "raw": path.read_bytes(),
+            }
+        )
     return out
 
 
 def sms_sent(herald) -> list[dict]:
     """Every SMS the providers took: {to, text, id}."""
     if herald.settings.sms_provider == "sns":
-        return [{"to": m["phone_number"], "text": m["message"], "id": m["message_id"]}
-                for m in moto_sent(herald.moto_url)[1]]
+        return [
+            {"to": m["phone_number"], "text": m["message"], "id": m["message_id"]}
+            for m in moto_sent(herald.moto_url)[1]
+        ]
     log = herald.outbox / "sms.log"
     if not log.exists():
         return []
@@ -76,15 +94,23 @@ def test_batch_of_fifty_sends_fifty_emails_and_fifty_sms(herald, client):
     upsert_notification(client)
     tag = token()
     numbers = {i: phone() for i in range(50)}
-    messages = [{"notificationId": "welcome", "userId": f"{tag}-{i}",
-                 "userEmail": f"user{i}.{tag}@example.com", "userTelephone": numbers[i],
-                 "userFirstName": f"Name{i}", "data": {"code": f"C{i:03d}"}}
-                for i in range(50)]
+    messages = [
+        {
+            "notificationId": "welcome",
+            "userId": f"{tag}-{i}",
+            "userEmail": f"user{i}.{tag}@example.com",
+            "userTelephone": numbers[i],
+            "userFirstName": f"Name{i}",
+            "data": {"code": f"C{i:03d}"},
+        }
+        for i in range(50)
+    ]
     results = send(client, *messages)
 
     assert len(results) == 50
     assert all(r["ok"] and r["status"] == "sent" for r in results), [
-        r for r in results if r["status"] != "sent"]
+        r for r in results if r["status"] != "sent"
+    ]
     emails = {m["to"]: m for m in emails_sent(herald) if tag in m["to"]}
     sms = {m["to"]: m for m in sms_sent(herald) if m["to"] in numbers.values()}
     assert len(emails) == 50 and len(sms) == 50
@@ -107,13 +133,17 @@ def test_results_come_in_request_order_with_per_item_errors(herald, client):
         {"notificationId": "welcome", "userId": f"{tag}-a", "id": f"{tag}-1"},
         {"notificationId": "missing", "userId": f"{tag}-b", "id": f"{tag}-2"},
         {"userId": f"{tag}-c", "id": f"{tag}-3"},
-        {"notificationId": "welcome", "userId": f"{tag}-d", "userEmail": "nope",
-         "id": f"{tag}-4"},
+        {"notificationId": "welcome", "userId": f"{tag}-d", "userEmail": "nope", "id": f"{tag}-4"},
         {"notificationId": "welcome", "userId": f"{tag}-e", "id": f"{tag}-5"},
     )
     assert [r["id"] for r in results] == [f"{tag}-{i}" for i in range(1, 6)]
     assert [r.get("error") for r in results] == [
-        None, "notificationId/notFound", "notificationId/required", "userEmail/invalid", None]
+        None,
+        "notificationId/notFound",
+        "notificationId/required",
+        "userEmail/invalid",
+        None,
+    ]
     assert results[0]["ok"] and results[4]["ok"]
     assert client.get("/messages.get", id=f"{tag}-2").status_code == 404
 
@@ -121,14 +151,29 @@ def test_results_come_in_request_order_with_per_item_errors(herald, client):
 def test_unverified_sender_gives_email_error_and_sms_still_goes(herald, client):
     if herald.settings.email_provider != "ses":
         pytest.skip("sender verification is SES's: the embedded outbox accepts any sender")
-    upsert_notification(client, templates={"en": {
-        **NOTIFICATION["templates"]["en"],
-        "email": {**NOTIFICATION["templates"]["en"]["email"], "from": "nobody@unverified.test"},
-    }})
+    upsert_notification(
+        client,
+        templates={
+            "en": {
+                **NOTIFICATION["templates"]["en"],
+                "email": {
+                    **NOTIFICATION["templates"]["en"]["email"],
+                    "from": "nobody@unverified.example.org",
+                },
+            }
+        },
+    )
     number = phone()
-    [result] = send(client, {"notificationId": "welcome", "userId": f"u-{token()}",
-                             "userEmail": "x@example.com", "userTelephone": number,
-                             "data": {"code": "1"}})
+    [result] = send(
+        client,
+        {
+            "notificationId": "welcome",
+            "userId": f"u-{token()}",
+            "userEmail": "x@example.com",
+            "userTelephone": number,
+            "data": {"code": "1"},
+        },
+    )
     assert result["ok"] is True
     assert result["emailError"].startswith("MessageRejected: ")
     assert result["channels"]["email"]["status"] == "failed"
@@ -152,8 +197,13 @@ def test_reused_id_answers_id_exists_in_one_batch_and_across_batches(herald, cli
 def test_ten_concurrent_requests_with_one_id_make_one_message(herald, client):
     upsert_notification(client)
     user = f"u-{token()}"
-    item = {"notificationId": "welcome", "userId": user, "id": f"m-{token()}",
-            "userTelephone": phone(), "data": {"code": "7"}}
+    item = {
+        "notificationId": "welcome",
+        "userId": user,
+        "id": f"m-{token()}",
+        "userTelephone": phone(),
+        "data": {"code": "7"},
+    }
     results: list[dict] = []
     barrier = threading.Barrier(10)
 
@@ -184,8 +234,15 @@ def test_language_falls_back_from_region_to_base_to_default(herald, client):
     tag = token()
     cases = {"pt-BR": "brasileiro", "pt-PT": "português", "de": "english", "fr-CA": "français"}
     for language, expected in cases.items():
-        [result] = send(client, {"notificationId": "welcome", "userId": f"{tag}-{language}",
-                                 "userLanguage": language, "id": f"{tag}-{language}"})
+        [result] = send(
+            client,
+            {
+                "notificationId": "welcome",
+                "userId": f"{tag}-{language}",
+                "userLanguage": language,
+                "id": f"{tag}-{language}",
+            },
+        )
         message = client.get("/messages.get", id=result["id"]).get_json()["message"]
         assert message["widget"]["content"] == expected, language
 
@@ -193,9 +250,16 @@ def test_language_falls_back_from_region_to_base_to_default(herald, client):
 def test_data_overrides_profile_fields_in_templates(herald, client):
     upsert_notification(client)
     address = f"data-{token()}@example.com"
-    [result] = send(client, {"notificationId": "welcome", "userId": f"u-{token()}",
-                             "userEmail": address, "userFirstName": "Profile",
-                             "data": {"firstName": "FromData", "code": "9"}})
+    [result] = send(
+        client,
+        {
+            "notificationId": "welcome",
+            "userId": f"u-{token()}",
+            "userEmail": address,
+            "userFirstName": "Profile",
+            "data": {"firstName": "FromData", "code": "9"},
+        },
+    )
     assert result["ok"]
     [mail] = [m for m in emails_sent(herald) if m["to"] == address]
     assert mail["subject"] == "Hello FromData"
@@ -203,8 +267,9 @@ def test_data_overrides_profile_fields_in_templates(herald, client):
 
 def test_missing_email_and_telephone_are_skipped_with_reasons(herald, client):
     upsert_notification(client)
-    [result] = send(client, {"notificationId": "welcome", "userId": f"u-{token()}",
-                             "data": {"code": "1"}})
+    [result] = send(
+        client, {"notificationId": "welcome", "userId": f"u-{token()}", "data": {"code": "1"}}
+    )
     assert result["ok"] and result["status"] == "sent"
     assert result["channels"]["email"] == {"status": "skipped", "reason": "userEmail/missing"}
     assert result["channels"]["sms"] == {"status": "skipped", "reason": "userTelephone/missing"}
@@ -212,11 +277,20 @@ def test_missing_email_and_telephone_are_skipped_with_reasons(herald, client):
 
 
 def test_template_failing_with_this_data_answers_render_failed(herald, client):
-    upsert_notification(client, withSMS=False, withWidget=False, templates={"en": {"email": {
-        "subject": "Order {{ order.number }}", "text": "Total {{ order.total }}"}}})
+    upsert_notification(
+        client,
+        withSMS=False,
+        withWidget=False,
+        templates={
+            "en": {
+                "email": {"subject": "Order {{ order.number }}", "text": "Total {{ order.total }}"}
+            }
+        },
+    )
     address = f"fail-{token()}@example.com"
-    [result] = send(client, {"notificationId": "welcome", "userId": f"u-{token()}",
-                             "userEmail": address})
+    [result] = send(
+        client, {"notificationId": "welcome", "userId": f"u-{token()}", "userEmail": address}
+    )
     assert result["ok"] is False
     assert result["error"] == "template/renderFailed"
     assert "en.email." in result["message"] and "order" in result["message"]
@@ -228,8 +302,15 @@ def test_template_failing_with_this_data_answers_render_failed(herald, client):
 def test_html_in_data_is_escaped_in_the_email_html(herald, client):
     upsert_notification(client)
     address = f"xss-{token()}@example.com"
-    send(client, {"notificationId": "welcome", "userId": f"u-{token()}", "userEmail": address,
-                  "data": {"firstName": "<script>alert(1)</script>", "code": "1"}})
+    send(
+        client,
+        {
+            "notificationId": "welcome",
+            "userId": f"u-{token()}",
+            "userEmail": address,
+            "data": {"firstName": "<script>alert(1)</script>", "code": "1"},
+        },
+    )
     [mail] = [m for m in emails_sent(herald) if m["to"] == address]
     assert "<script>" not in mail["html"]
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in mail["html"]
@@ -238,8 +319,15 @@ def test_html_in_data_is_escaped_in_the_email_html(herald, client):
 def test_a_newline_in_a_subject_never_reaches_a_header(herald, client):
     upsert_notification(client)
     address = f"crlf-{token()}@example.com"
-    send(client, {"notificationId": "welcome", "userId": f"u-{token()}", "userEmail": address,
-                  "data": {"firstName": "Ann\r\nBcc: victim@example.com", "code": "1"}})
+    send(
+        client,
+        {
+            "notificationId": "welcome",
+            "userId": f"u-{token()}",
+            "userEmail": address,
+            "data": {"firstName": "Ann\r\nBcc: victim@example.com", "code": "1"},
+        },
+    )
     [mail] = [m for m in emails_sent(herald) if m["to"] == address]
     assert "\n" not in mail["subject"] and "\r" not in mail["subject"]
     assert mail["subject"] == "Hello Ann Bcc: victim@example.com"
@@ -252,10 +340,20 @@ def test_send_creates_unknown_user_with_profile_fields(herald, client):
     upsert_notification(client)
     user = f"u-{token()}"
     number = phone()
-    send(client, {"notificationId": "welcome", "userId": user, "userEmail": "new@example.com",
-                  "userTelephone": number, "userFirstName": "Neo", "userLanguage": "pt-br",
-                  "userTimezone": "America/Sao_Paulo", "userCountry": "br",
-                  "data": {"code": "1"}})
+    send(
+        client,
+        {
+            "notificationId": "welcome",
+            "userId": user,
+            "userEmail": "new@example.com",
+            "userTelephone": number,
+            "userFirstName": "Neo",
+            "userLanguage": "pt-br",
+            "userTimezone": "America/Sao_Paulo",
+            "userCountry": "br",
+            "data": {"code": "1"},
+        },
+    )
     profile = client.get("/users.get", id=user).get_json()["user"]
     assert profile["email"] == "new@example.com"
     assert profile["telephone"] == number
@@ -270,9 +368,16 @@ def test_send_never_overwrites_an_existing_users_email(herald, client):
     user = f"u-{token()}"
     kept = f"kept-{token()}@example.com"
     client.post("/users.upsert", {"users": [{"id": user, "email": kept}]})
-    send(client, {"notificationId": "welcome", "userId": user,
-                  "userEmail": f"other-{token()}@example.com", "userFirstName": "Filled",
-                  "data": {"code": "1"}})
+    send(
+        client,
+        {
+            "notificationId": "welcome",
+            "userId": user,
+            "userEmail": f"other-{token()}@example.com",
+            "userFirstName": "Filled",
+            "data": {"code": "1"},
+        },
+    )
     profile = client.get("/users.get", id=user).get_json()["user"]
     assert profile["email"] == kept
     assert profile["firstName"] == "Filled"
@@ -282,10 +387,15 @@ def test_send_never_overwrites_an_existing_users_email(herald, client):
 def test_muted_channel_is_not_sent(herald, client):
     upsert_notification(client, allowMuteSMS=True)
     user, number = f"u-{token()}", phone()
-    client.post("/users.upsert", {"users": [{"id": user, "telephone": number,
-                                             "preferences": {"welcome": {"muteSMS": True}}}]})
-    [result] = send(client, {"notificationId": "welcome", "userId": user,
-                             "data": {"code": "1"}})
+    client.post(
+        "/users.upsert",
+        {
+            "users": [
+                {"id": user, "telephone": number, "preferences": {"welcome": {"muteSMS": True}}}
+            ]
+        },
+    )
+    [result] = send(client, {"notificationId": "welcome", "userId": user, "data": {"code": "1"}})
     assert result["channels"]["sms"]["status"] == "muted"
     assert number not in [m["to"] for m in sms_sent(herald)]
 
@@ -298,8 +408,17 @@ def test_twenty_concurrent_sends_with_one_increment_id_stack_to_twenty(herald, c
 
     def attempt(i: int) -> None:
         barrier.wait()
-        results.extend(send(client, {"notificationId": "welcome", "userId": user,
-                                     "incrementId": "likes", "data": {f"k{i}": i}}))
+        results.extend(
+            send(
+                client,
+                {
+                    "notificationId": "welcome",
+                    "userId": user,
+                    "incrementId": "likes",
+                    "data": {f"k{i}": i},
+                },
+            )
+        )
 
     threads = [threading.Thread(target=attempt, args=(i,)) for i in range(20)]
     for thread in threads:
@@ -308,8 +427,9 @@ def test_twenty_concurrent_sends_with_one_increment_id_stack_to_twenty(herald, c
         thread.join()
     assert all(r["ok"] for r in results)
     assert sorted(r["status"] for r in results) == ["incremented"] * 19 + ["sent"]
-    assert sorted(r["increment"] for r in results if r["status"] == "incremented") == \
-        list(range(2, 21))
+    assert sorted(r["increment"] for r in results if r["status"] == "incremented") == list(
+        range(2, 21)
+    )
     [message] = client.get("/messages.list", userId=user).get_json()["messages"]
     assert message["increment"] == 20
     assert message["data"] == {f"k{i}": i for i in range(20)}
@@ -322,8 +442,9 @@ def test_send_at_in_the_future_is_scheduled_then_released_by_the_sweeper(herald,
 
     upsert_notification(client, withEmail=False, withSMS=False)
     when = datetime.now(UTC) + timedelta(seconds=1)
-    [result] = send(client, {"notificationId": "welcome", "userId": f"u-{token()}",
-                             "sendAt": when.isoformat()})
+    [result] = send(
+        client, {"notificationId": "welcome", "userId": f"u-{token()}", "sendAt": when.isoformat()}
+    )
     assert result["status"] == "scheduled"
     time.sleep(1.2)
     assert sweep(herald.engine, herald.broker, herald.settings)["released"] >= 1

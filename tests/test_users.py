@@ -23,9 +23,19 @@ def test_upsert_creates_then_updates_only_present_fields(client):
     user_id = f"u-{token()}"
     number = phone()
     # Given a new user with several profile fields
-    first = upsert(client, {"id": user_id, "email": "ann@example.com", "telephone": number,
-                            "firstName": "Ann", "language": "pt-br", "timezone": "Europe/London",
-                            "country": "gb", "data": {"plan": "pro"}})
+    first = upsert(
+        client,
+        {
+            "id": user_id,
+            "email": "ann@example.com",
+            "telephone": number,
+            "firstName": "Ann",
+            "language": "pt-br",
+            "timezone": "Europe/London",
+            "country": "gb",
+            "data": {"plan": "pro"},
+        },
+    )
     assert first == [{"id": user_id, "ok": True, "created": True}]
     # When a second upsert sends only the last name and clears the telephone
     second = upsert(client, {"id": user_id, "lastName": "Lee", "telephone": None})
@@ -44,12 +54,17 @@ def test_upsert_creates_then_updates_only_present_fields(client):
 
 def test_preferences_replace_named_entries_and_keep_others(client):
     user_id = f"u-{token()}"
-    upsert(client, {"id": user_id, "preferences": {"a": {"muteEmail": True},
-                                                   "b": {"muteSMS": True}}})
+    upsert(
+        client, {"id": user_id, "preferences": {"a": {"muteEmail": True}, "b": {"muteSMS": True}}}
+    )
     upsert(client, {"id": user_id, "preferences": {"a": {"muteWidget": True}}})
     prefs = get_user(client, user_id)["preferences"]
-    assert prefs["a"] == {"notificationId": "a", "muteWidget": True, "muteEmail": False,
-                          "muteSMS": False}
+    assert prefs["a"] == {
+        "notificationId": "a",
+        "muteWidget": True,
+        "muteEmail": False,
+        "muteSMS": False,
+    }
     assert prefs["b"]["muteSMS"] is True
 
 
@@ -58,24 +73,26 @@ def test_hundred_users_accepted_and_hundred_and_one_refused(client):
     users = [{"id": f"{base}-{i}", "email": f"user{i}@example.com"} for i in range(101)]
     results = upsert(client, *users[:100])
     assert len(results) == 100 and all(r["ok"] and r["created"] for r in results)
-    response = client.post("/users.upsert", {"users": [{"id": f"{base}-x{i}"}
-                                                       for i in range(101)]})
+    response = client.post("/users.upsert", {"users": [{"id": f"{base}-x{i}"} for i in range(101)]})
     assert response.status_code == 400
     assert response.get_json()["error"] == "batch/tooLarge"
     assert client.get("/users.get", id=f"{base}-x0").status_code == 404
 
 
-@pytest.mark.parametrize(("field", "value", "code"), [
-    ("telephone", "07911123456", "telephone/invalid"),
-    ("telephone", "+1555", "telephone/invalid"),
-    ("email", "not-an-email", "email/invalid"),
-    ("timezone", "Mars/Olympus", "timezone/invalid"),
-    ("language", "xx-QQ", "language/invalid"),
-    ("country", "XX", "country/invalid"),
-    ("data", ["not", "an", "object"], "data/invalid"),
-    ("firstName", 12, "firstName/invalid"),
-    ("nickname", "Al", "nickname/unknown"),
-])
+@pytest.mark.parametrize(
+    ("field", "value", "code"),
+    [
+        ("telephone", "07911123456", "telephone/invalid"),
+        ("telephone", "+1555", "telephone/invalid"),
+        ("email", "not-an-email", "email/invalid"),
+        ("timezone", "Mars/Olympus", "timezone/invalid"),
+        ("language", "xx-QQ", "language/invalid"),
+        ("country", "XX", "country/invalid"),
+        ("data", ["not", "an", "object"], "data/invalid"),
+        ("firstName", 12, "firstName/invalid"),
+        ("nickname", "Al", "nickname/unknown"),
+    ],
+)
 def test_a_bad_field_fails_that_item_only(client, field, value, code):
     good, bad = f"good-{token()}", f"bad-{token()}"
     results = upsert(client, {"id": good, "email": "ok@example.com"}, {"id": bad, field: value})
@@ -91,12 +108,15 @@ def test_missing_id_is_refused_per_item(client):
     assert [r["error"] for r in results] == ["id/required", "id/required"]
 
 
-@pytest.mark.parametrize(("data", "status", "code"), [
-    (b"{not json", 400, "body/invalidJson"),
-    (b"[1, 2]", 400, "body/invalid"),
-    (b'{"users": {}}', 400, "body/invalid"),
-    (b'{"users": []}', 400, "batch/empty"),
-])
+@pytest.mark.parametrize(
+    ("data", "status", "code"),
+    [
+        (b"{not json", 400, "body/invalidJson"),
+        (b"[1, 2]", 400, "body/invalid"),
+        (b'{"users": {}}', 400, "body/invalid"),
+        (b'{"users": []}', 400, "batch/empty"),
+    ],
+)
 def test_malformed_bodies_answer_their_code_and_change_nothing(client, data, status, code):
     response = client.post("/users.upsert", data=data)
     assert response.status_code == status
@@ -113,11 +133,14 @@ def test_body_over_one_mebibyte_is_413(client):
     assert client.get("/users.get", id=user_id).status_code == 404
 
 
-@pytest.mark.parametrize(("headers", "code"), [
-    ({}, "auth/missing"),
-    ({"Authorization": "Bearer hk_not-a-key"}, "auth/invalid"),
-    ({"Authorization": "Basic abc"}, "auth/invalid"),
-])
+@pytest.mark.parametrize(
+    ("headers", "code"),
+    [
+        ({}, "auth/missing"),
+        ({"Authorization": "Bearer hk_not-a-key"}, "auth/invalid"),
+        ({"Authorization": "Basic abc"}, "auth/invalid"),
+    ],
+)
 def test_missing_or_wrong_key_is_401_and_changes_nothing(herald, client, headers, code):
     from tests.conftest import Client
 
@@ -156,3 +179,42 @@ def test_unknown_route_is_json_404(client):
     response = client.get("/nothing.here")
     assert response.status_code == 404
     assert response.get_json()["error"] == "route/notFound"
+
+
+@pytest.mark.parametrize(
+    ("data", "code"),
+    [
+        (b'{"users": [{"id": "u", "data": {"x": NaN}}]}', "body/invalidJson"),
+        (b'{"users": [{"id": "u", "data": {"x": Infinity}}]}', "body/invalidJson"),
+        (b"[" * 100_000 + b"]" * 100_000, "body/invalidJson"),
+        (b'{"users": [{"id": "u\\u0000", "firstName": "A"}]}', "body/invalid"),
+        (b'{"users": [{"id": "u", "data": {"k": "a\\u0000b"}}]}', "body/invalid"),
+    ],
+)
+def test_bodies_json_cannot_carry_are_refused_not_stored(client, data, code):
+    response = client.post("/users.upsert", data=data)
+    assert response.status_code == 400
+    assert response.get_json()["error"] == code
+
+
+def test_an_escaped_backslash_before_u0000_is_plain_text(client):
+    user_id = f"u-{token()}"
+    response = client.post(
+        "/users.upsert",
+        data=b'{"users": [{"id": "%s", "data": {"path": "C:\\\\u0000"}}]}' % user_id.encode(),
+    )
+    assert response.status_code == 200, response.get_json()
+    assert get_user(client, user_id)["data"] == {"path": "C:\\u0000"}
+
+
+def test_preferences_sent_as_null_are_cleared(client):
+    user_id = f"u-{token()}"
+    upsert(client, {"id": user_id, "preferences": {"a": {"muteEmail": True}}})
+    upsert(client, {"id": user_id, "preferences": None})
+    assert get_user(client, user_id)["preferences"] == {}
+
+
+def test_unknown_field_inside_preferences_names_its_path(client):
+    [result] = upsert(client, {"id": f"u-{token()}", "preferences": {"a": {"muteFax": True}}})
+    assert result["error"] == "preferences/invalid"
+    assert "preferences.a.muteFax" in result["message"]

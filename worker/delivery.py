@@ -18,23 +18,33 @@ from sqlalchemy import Engine, select, update
 
 from shared.config import Settings
 from shared.db import transaction
-from shared.models import CHANNELS, messages, notifications, projects, users, utcnow
 from shared.messages import FINAL, message_result
+from shared.models import CHANNELS, messages, notifications, projects, users, utcnow
 from shared.templates import RenderFailed, build_context, pick_language, render_channel
 from shared.users import PROFILE_FIELDS
 from worker.providers import Email, Provider, ProviderError, Sms, send_with_retries
 
-OUTCOMES = Counter("herald_channel_outcomes_total", "Final channel outcomes.",
-                   ["channel", "status"])
+OUTCOMES = Counter(
+    "herald_channel_outcomes_total", "Final channel outcomes.", ["channel", "status"]
+)
 SEND_SECONDS = Histogram("herald_provider_send_seconds", "Provider call time.", ["channel"])
 
 _USER = [users.c[column].label(f"user_{column}") for column in PROFILE_FIELDS.values()]
 _USER += [users.c.data.label("user_data"), users.c.preferences.label("user_preferences")]
-_NOTIFICATION = [notifications.c[column].label(f"n_{column}") for column in (
-    "name", "templates", "default_language", "allow_mute_widget", "allow_mute_email",
-    "allow_mute_sms")]
+_NOTIFICATION = [
+    notifications.c[column].label(f"n_{column}")
+    for column in (
+        "name",
+        "templates",
+        "default_language",
+        "allow_mute_widget",
+        "allow_mute_email",
+        "allow_mute_sms",
+    )
+]
 _NOTIFICATION.append(notifications.c.id.label("n_id"))
 _PROJECT = [projects.c.email_from, projects.c.email_from_name, projects.c.sms_sender_id]
+STALE_SENDING = "unknown: the worker stopped during the provider call; not sent again"
 MUTE_FLAGS = {"widget": "muteWidget", "email": "muteEmail", "sms": "muteSMS"}
 
 
@@ -51,32 +61,49 @@ class Services:
         self.pool = ThreadPoolExecutor(self.settings.worker_threads, "herald-send")
 
 
-def deliver_message(services: Services, message_pk: int,
-                    refresh_widget: bool = False) -> dict[str, Any]:
+def deliver_message(
+    services: Services, message_pk: int, refresh_widget: bool = False
+) -> dict[str, Any]:
     """Deliver one message on its channels; return its `messages.send` result."""
     now = utcnow()
     with transaction(services.engine) as connection:
         row = connection.execute(
             select(messages, *_USER, *_NOTIFICATION, *_PROJECT)
-            .select_from(messages.join(projects, projects.c.id == messages.c.project_id)
-                         .outerjoin(users, (users.c.project_id == messages.c.project_id)
-                                    & (users.c.id == messages.c.user_id))
-                         .outerjoin(notifications,
-                                    (notifications.c.project_id == messages.c.project_id)
-                                    & (notifications.c.id == messages.c.notification_id)))
+            .select_from(
+                messages.join(projects, projects.c.id == messages.c.project_id)
+                .outerjoin(
+                    users,
+                    (users.c.project_id == messages.c.project_id)
+                    & (users.c.id == messages.c.user_id),
+                )
+                .outerjoin(
+                    notifications,
+                    (notifications.c.project_id == messages.c.project_id)
+                    & (notifications.c.id == messages.c.notification_id),
+                )
+            )
             .where(messages.c.pk == message_pk)
             .with_for_update(of=messages)
         ).first()
         if row is None:
-            return {"id": None, "ok": False, "status": "failed", "error": "message/notFound",
-                    "message": "The message no longer exists."}
+            return {
+                "id": None,
+                "ok": False,
+                "status": "failed",
+                "error": "message/notFound",
+                "message": "The message no longer exists.",
+            }
         if row.status == "scheduled" and row.scheduled_at > now:
             return message_result(row)
         if row.status in ("sent", "failed") and not (refresh_widget and row.widget_status):
             return message_result(row)
         plan = _plan(services.settings, row, now, refresh_widget)
-        row = connection.execute(update(messages).where(messages.c.pk == message_pk)
-                                 .values(**plan.changes).returning(*messages.c)).one()
+        row = connection.execute(
+            update(messages)
+            .where(messages.c.pk == message_pk)
+            .values(**plan.changes)
+            .returning(*messages.c)
+        ).one()
     if not plan.sends:
         _count(plan.changes)
         return message_result(row)
@@ -87,9 +114,11 @@ def deliver_message(services: Services, message_pk: int,
     done = all(status is None or status in FINAL for status in finished.values())
     with transaction(services.engine) as connection:
         row = connection.execute(
-            update(messages).where(messages.c.pk == message_pk)
+            update(messages)
+            .where(messages.c.pk == message_pk)
             .values(**outcomes, status="sent" if done else row.status, updated_at=utcnow())
-            .returning(*messages.c)).one()
+            .returning(*messages.c)
+        ).one()
     _count(outcomes)
     return message_result(row)
 
@@ -107,8 +136,12 @@ def _plan(settings: Settings, row, now, refresh_widget: bool) -> Plan:
     mapping = row._mapping
     changes: dict[str, Any] = {"updated_at": now}
     if row.n_id is None:
-        return _fail(row, changes, "notification/notFound",
-                     f"The notification {row.notification_id!r} was deleted.")
+        return _fail(
+            row,
+            changes,
+            "notification/notFound",
+            f"The notification {row.notification_id!r} was deleted.",
+        )
     preferences = (row.user_preferences or {}).get(row.notification_id, {})
     stale_before = now - timedelta(seconds=settings.send_time_limit)
     to_render: list[str] = []
@@ -126,14 +159,21 @@ def _plan(settings: Settings, row, now, refresh_widget: bool) -> Plan:
                 to_render.append(channel)
         elif status == "sending":
             if row.sending_since is None or row.sending_since < stale_before:
-                changes.update({f"{channel}_status": "unknown", f"{channel}_detail":
-                                "unknown: the worker stopped during the provider call; "
-                                "not sent again"})
+                changes.update(
+                    {
+                        f"{channel}_status": "unknown",
+                        f"{channel}_detail": STALE_SENDING,
+                    }
+                )
             else:
                 in_flight = True
         elif channel == "widget" and status == "sent" and refresh_widget:
             to_render.append(channel)
 
+    if to_render:
+        changes["language"] = pick_language(
+            row.n_templates or {}, row.user_language, row.n_default_language
+        )
     try:
         rendered = _render(row, to_render)
     except RenderFailed as exc:
@@ -141,21 +181,36 @@ def _plan(settings: Settings, row, now, refresh_widget: bool) -> Plan:
     sends: dict[str, Email | Sms] = {}
     for channel, fields in rendered.items():
         if channel == "widget":
-            changes.update(widget_status="sent", widget_content=fields.get("content"),
-                           widget_icon=fields.get("icon"), widget_link=fields.get("link"))
+            changes.update(
+                widget_status="sent",
+                widget_content=fields.get("content"),
+                widget_icon=fields.get("icon"),
+                widget_link=fields.get("link"),
+            )
         elif channel == "email":
             from_address = fields.get("from") or row.email_from
             if not from_address:
-                changes.update(email_status="failed", email_detail=(
-                    "emailFrom/missing: neither the template nor the project sets a From address"))
+                changes.update(
+                    email_status="failed",
+                    email_detail=(
+                        "emailFrom/missing: neither the template nor the project sets From"
+                    ),
+                )
                 continue
-            sends["email"] = Email(row.id, row.user_email, from_address,
-                                   fields.get("fromName") or row.email_from_name,
-                                   fields.get("replyTo"), fields.get("subject") or "",
-                                   fields.get("html"), fields.get("text"))
+            sends["email"] = Email(
+                row.id,
+                row.user_email,
+                from_address,
+                fields.get("fromName") or row.email_from_name,
+                fields.get("replyTo"),
+                fields.get("subject") or "",
+                fields.get("html"),
+                fields.get("text"),
+            )
         else:
-            sends["sms"] = Sms(row.id, row.user_telephone, fields.get("text") or "",
-                               row.sms_sender_id)
+            sends["sms"] = Sms(
+                row.id, row.user_telephone, fields.get("text") or "", row.sms_sender_id
+            )
     for channel in sends:
         changes[f"{channel}_status"] = "sending"
     if sends:
@@ -171,8 +226,14 @@ def _render(row, channels: list[str]) -> dict[str, dict[str, str | None]]:
     templates = row.n_templates or {}
     profile = {name: row._mapping[f"user_{column}"] for name, column in PROFILE_FIELDS.items()}
     profile["id"] = row.user_id
-    context = build_context(profile, row.user_data or {}, row.data or {}, row.increment, row.id,
-                            {"id": row.notification_id, "name": row.n_name})
+    context = build_context(
+        profile,
+        row.user_data or {},
+        row.data or {},
+        row.increment,
+        row.id,
+        {"id": row.notification_id, "name": row.n_name},
+    )
     overrides = {"widget": row.widget_override or {}, "email": row.email_override or {}}
     rendered = {}
     for channel in channels:
@@ -183,8 +244,9 @@ def _render(row, channels: list[str]) -> dict[str, dict[str, str | None]]:
     return rendered
 
 
-def _fail(row, changes: dict[str, Any], code: str, message: str,
-          channels: list[str] | None = None) -> Plan:
+def _fail(
+    row, changes: dict[str, Any], code: str, message: str, channels: list[str] | None = None
+) -> Plan:
     """The message can't be delivered: it and its undecided channels fail with this code."""
     for channel in CHANNELS if channels is None else channels:
         if row._mapping[f"{channel}_status"] == "pending":
@@ -197,8 +259,9 @@ def _send_all(services: Services, sends: dict[str, Email | Sms]) -> dict[str, An
     """Send every claimed channel; the e-mail and the SMS of one message go at the same time."""
     outcomes: dict[str, Any] = {}
     channels = list(sends.items())
-    others = [services.pool.submit(_send, services, channel, content)
-              for channel, content in channels[1:]]
+    others = [
+        services.pool.submit(_send, services, channel, content) for channel, content in channels[1:]
+    ]
     outcomes.update(_send(services, *channels[0]))
     for other in others:
         outcomes.update(other.result())
@@ -210,13 +273,17 @@ def _send(services: Services, channel: str, content: Email | Sms) -> dict[str, A
     provider = services.providers[channel]
     try:
         with SEND_SECONDS.labels(channel).time():
-            provider_id = send_with_retries(provider, content,
-                                            services.settings.provider_retry_budget)
+            provider_id = send_with_retries(
+                provider, content, services.settings.provider_retry_budget
+            )
     except ProviderError as exc:
         status = "unknown" if exc.unknown else "failed"
         return {f"{channel}_status": status, f"{channel}_detail": str(exc)}
-    return {f"{channel}_status": "sent", f"{channel}_provider_id": provider_id,
-            f"{channel}_detail": None}
+    return {
+        f"{channel}_status": "sent",
+        f"{channel}_provider_id": provider_id,
+        f"{channel}_detail": None,
+    }
 
 
 def _count(changes: dict[str, Any]) -> None:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import dramatiq
 
+from shared.broker import build_broker
 from shared.config import Settings
 from shared.db import check_schema, make_engine
-from shared.broker import build_broker
 from worker.runtime import SweeperMiddleware, register_actors
 
 settings = Settings.from_env()

@@ -26,8 +26,13 @@ def register_actors(broker: dramatiq.Broker, settings: Settings, engine) -> dram
 
     deliver.__name__ = DELIVER
     return dramatiq.actor(
-        deliver, actor_name=DELIVER, queue_name=QUEUE, broker=broker, store_results=True,
-        max_retries=0, time_limit=int(settings.send_time_limit * 1000),
+        deliver,
+        actor_name=DELIVER,
+        queue_name=QUEUE,
+        broker=broker,
+        store_results=True,
+        max_retries=0,
+        time_limit=int(settings.send_time_limit * 1000),
     )
 
 
@@ -40,8 +45,9 @@ class SweeperMiddleware(Middleware):
         self.stopped = threading.Event()
 
     def after_worker_boot(self, broker, worker) -> None:
-        threading.Thread(target=self._loop, args=(broker,), name="herald-sweeper",
-                         daemon=True).start()
+        threading.Thread(
+            target=self._loop, args=(broker,), name="herald-sweeper", daemon=True
+        ).start()
 
     def before_worker_shutdown(self, broker, worker) -> None:
         self.stopped.set()
@@ -54,12 +60,14 @@ class SweeperMiddleware(Middleware):
                 log.exception("sweeper pass failed")
 
 
-def start_worker(broker: dramatiq.Broker, settings: Settings, engine,
-                 threads: int | None = None) -> dramatiq.Worker:
+def start_worker(
+    broker: dramatiq.Broker, settings: Settings, engine, threads: int | None = None
+) -> dramatiq.Worker:
     """An in-process worker pool (the embedded mode, and the tests)."""
     register_actors(broker, settings, engine)
     broker.add_middleware(SweeperMiddleware(settings, engine))
-    worker = dramatiq.Worker(broker, worker_threads=threads or settings.worker_threads,
-                             worker_timeout=100)
+    worker = dramatiq.Worker(
+        broker, worker_threads=threads or settings.worker_threads, worker_timeout=100
+    )
     worker.start()
     return worker

@@ -6,8 +6,11 @@ from shared.models import metadata
 
 engine = context.config.attributes["engine"]
 with engine.connect() as connection:
-    context.configure(connection=connection, target_metadata=metadata,
-                      render_as_batch=engine.dialect.name == "sqlite")
+    context.configure(
+        connection=connection,
+        target_metadata=metadata,
+        render_as_batch=engine.dialect.name == "sqlite",
+    )
     with context.begin_transaction():
         context.run_migrations()
     connection.commit()

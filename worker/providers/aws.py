@@ -19,9 +19,17 @@ from worker.providers.base import ProviderError
 
 # Codes a later attempt may get through; the others are final.
 TRANSIENT_CODES = {
-    "Throttling", "ThrottlingException", "Throttled", "TooManyRequestsException",
-    "RequestLimitExceeded", "ServiceUnavailable", "InternalFailure", "InternalError",
-    "InternalErrorException", "ServiceUnavailableException", "SlowDown",
+    "Throttling",
+    "ThrottlingException",
+    "Throttled",
+    "TooManyRequestsException",
+    "RequestLimitExceeded",
+    "ServiceUnavailable",
+    "InternalFailure",
+    "InternalError",
+    "InternalErrorException",
+    "ServiceUnavailableException",
+    "SlowDown",
 }
 _lock = threading.Lock()
 
@@ -37,8 +45,9 @@ def make_client(service: str, settings: Settings):
         tcp_keepalive=True,
     )
     with _lock:  # creating clients is not thread-safe; using them is
-        return boto3.session.Session().client(service, endpoint_url=settings.aws_endpoint_url,
-                                              config=config)
+        return boto3.session.Session().client(
+            service, endpoint_url=settings.aws_endpoint_url, config=config
+        )
 
 
 def provider_error(exc: Exception) -> ProviderError:
@@ -47,8 +56,11 @@ def provider_error(exc: Exception) -> ProviderError:
         error = exc.response.get("Error", {})
         code = error.get("Code") or "ClientError"
         status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
-        return ProviderError(code, error.get("Message") or str(exc),
-                             transient=code in TRANSIENT_CODES or status >= 500)
+        return ProviderError(
+            code,
+            error.get("Message") or str(exc),
+            transient=code in TRANSIENT_CODES or status >= 500,
+        )
     if isinstance(exc, ConnectTimeoutError | EndpointConnectionError):
         return ProviderError("ConnectionFailed", str(exc), transient=True)
     if isinstance(exc, ReadTimeoutError):

@@ -41,8 +41,9 @@ class ProviderError(Exception):
     is recorded as such and never retried.
     """
 
-    def __init__(self, code: str, message: str, *, transient: bool = False,
-                 unknown: bool = False) -> None:
+    def __init__(
+        self, code: str, message: str, *, transient: bool = False, unknown: bool = False
+    ) -> None:
         super().__init__(f"{code}: {message}")
         self.code = code
         self.message = message

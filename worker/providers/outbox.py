@@ -62,8 +62,13 @@ class OutboxSmsProvider(Provider):
 
     def build(self, content: Sms) -> tuple[str, bytes]:
         provider_id = str(uuid.uuid4())
-        line = {"providerMessageId": provider_id, "messageId": content.message_id,
-                "to": content.to, "senderId": content.sender_id, "text": content.text}
+        line = {
+            "providerMessageId": provider_id,
+            "messageId": content.message_id,
+            "to": content.to,
+            "senderId": content.sender_id,
+            "text": content.text,
+        }
         return provider_id, (json.dumps(line, ensure_ascii=False) + "\n").encode()
 
     def post(self, request: tuple[str, bytes]) -> str:

@@ -26,8 +26,9 @@ class SesEmailProvider(Provider):
         request = {
             "FromEmailAddress": formataddr((content.from_name or "", content.from_address)),
             "Destination": {"ToAddresses": [content.to]},
-            "Content": {"Simple": {"Subject": {"Data": content.subject, "Charset": "UTF-8"},
-                                   "Body": body}},
+            "Content": {
+                "Simple": {"Subject": {"Data": content.subject, "Charset": "UTF-8"}, "Body": body}
+            },
         }
         if content.reply_to:
             request["ReplyToAddresses"] = [content.reply_to]

@@ -18,10 +18,11 @@ class SnsSmsProvider(Provider):
     def build(self, content: Sms) -> dict:
         attributes = {"AWS.SNS.SMS.SMSType": {"DataType": "String", "StringValue": "Transactional"}}
         if content.sender_id:
-            attributes["AWS.SNS.SMS.SenderID"] = {"DataType": "String",
-                                                  "StringValue": content.sender_id}
-        return {"PhoneNumber": content.to, "Message": content.text,
-                "MessageAttributes": attributes}
+            attributes["AWS.SNS.SMS.SenderID"] = {
+                "DataType": "String",
+                "StringValue": content.sender_id,
+            }
+        return {"PhoneNumber": content.to, "Message": content.text, "MessageAttributes": attributes}
 
     def post(self, request: dict) -> dict:
         return call(self.client.publish, **request)
