@@ -6,6 +6,9 @@ import json
 
 import pytest
 
+from shared import sending
+from shared.db import transaction
+from shared.users import delete_users
 from tests.conftest import token
 
 IMPLICIT_METHODS = {"HEAD", "OPTIONS"}  # Flask adds these to every rule
@@ -134,6 +137,9 @@ def test_answers_match_the_openapi(herald, client):
         assert post("/notifications.upsert", body)["error"] == code
     body = {"id": "x", "name": "X", "colour": "red"}
     assert post("/notifications.upsert", body)["error"] == "colour/unknown"
+    for email in ({"from": "not-an-address"}, {"replyTo": "a@b.test"}, {"fromName": "x" * 201}):
+        body = {"id": "x", "name": "X", "templates": {"en": {"email": email}}}
+        assert post("/notifications.upsert", body)["error"] == "templates/invalid"
     get("/notifications.list")
     get("/notifications.get", id=notification_id)
     assert get("/notifications.get", id="nope")["error"] == "notification/notFound"
@@ -146,11 +152,18 @@ def test_answers_match_the_openapi(herald, client):
             "users": [
                 {"id": user_id, "email": "ann@example.com", "preferences": {notification_id: {}}},
                 {"id": "bad", "telephone": "07911"},
+                {"id": "bad", "preferences": {"a": {"muteFax": True}}},
             ]
         },
     )["results"]
-    assert [r["ok"] for r in results] == [True, False]
+    assert [r["ok"] for r in results] == [True, False, False]
+    assert results[2]["error"] == "preferences/invalid"
+    assert "preferences.a.muteFax" in results[2]["message"]
     get("/users.get", id=user_id)
+    cleared = f"c-{token()}"
+    post("/users.upsert", {"users": [{"id": cleared, "preferences": {notification_id: {}}}]})
+    post("/users.upsert", {"users": [{"id": cleared, "preferences": None}]})
+    assert get("/users.get", id=cleared)["user"]["preferences"] == {}
     assert get("/users.get", id="nope")["error"] == "user/notFound"
 
     # Messages
@@ -176,6 +189,16 @@ def test_answers_match_the_openapi(herald, client):
                 {"notificationId": "nope", "userId": user_id},
                 {"notificationId": notification_id, "userId": user_id, "colour": "red"},
                 {"notificationId": broken_id, "userId": user_id},
+                {
+                    "notificationId": notification_id,
+                    "userId": user_id,
+                    "emailSettingsOverride": {"foo": "bar"},
+                },
+                {
+                    "notificationId": notification_id,
+                    "userId": user_id,
+                    "emailSettingsOverride": {"replyTo": "a@b.test"},
+                },
             ]
         },
     )["results"]
@@ -186,10 +209,24 @@ def test_answers_match_the_openapi(herald, client):
         "failed",
         "failed",
         "failed",
+        "failed",
+        "failed",
     ]
+    assert results[1]["channels"] == {}
+    assert results[2]["channels"] == {
+        "email": {"status": "pending"},
+        "widget": {"status": "pending"},
+    }
     assert results[3]["error"] == "id/exists"
+    assert [results[i]["error"] for i in (4, 5)] == ["notificationId/notFound", "colour/unknown"]
+    assert all(results[i]["channels"] == {} for i in (3, 4, 5, 7, 8))
     assert results[6]["error"] == "template/renderFailed"
-    get("/messages.get", id=first)
+    assert [r["error"] for r in results[7:]] == ["emailSettingsOverride/invalid"] * 2
+    assert "emailSettingsOverride.foo" in results[7]["message"]
+    message = get("/messages.get", id=first)["message"]
+    if message["status"] == "sent":  # rendered: the language picked for the user is recorded
+        assert message["language"] == "en"
+    assert get("/messages.get", id=results[2]["id"])["message"]["language"] is None
     assert get("/messages.get", id="nope")["error"] == "message/notFound"
     page = get("/messages.list", limit=1)
     get("/messages.list", limit=1, cursor=page["nextCursor"], userId=user_id, status="sent")
@@ -200,6 +237,11 @@ def test_answers_match_the_openapi(herald, client):
     # Request-level errors
     assert post("/users.upsert", data="{")["error"] == "body/invalidJson"
     assert post("/users.upsert", [])["error"] == "body/invalid"
+    assert post("/users.upsert", data='{"users": [{"id": NaN}]}')["error"] == "body/invalidJson"
+    assert post("/users.upsert", data="[" * 100_000 + "]" * 100_000)["error"] == "body/invalidJson"
+    nul = '{"users": [{"id": "a\\u0000b"}]}'
+    assert post("/users.upsert", data=nul)["error"] == "body/invalid"
+    assert post("/messages.send", data=nul.replace("users", "messages"))["error"] == "body/invalid"
     assert post("/messages.send", {"messages": []})["error"] == "batch/empty"
     assert (
         post("/users.upsert", {"users": [{"id": str(i)} for i in range(101)]})["error"]
@@ -227,9 +269,47 @@ def test_answers_match_the_openapi(herald, client):
 
     # Deletes, then operations
     post("/users.delete", {"ids": [user_id, "nope"]})
+    assert post("/notifications.delete", {"id": 5})["error"] == "id/invalid"
+    assert post("/notifications.delete", {})["error"] == "id/required"
+    assert post("/notifications.delete", data='{"id": Infinity}')["error"] == "body/invalidJson"
     post("/notifications.delete", {"id": notification_id})
     assert (
         post("/notifications.delete", {"id": notification_id})["error"] == "notification/notFound"
     )
     for path in ("/healthz", "/readyz"):
         api.check("get", path, anonymous.get(path))
+
+
+def test_a_message_deleted_before_its_result_answers_as_described(
+    herald, client, project, monkeypatch
+):
+    """Its user deleted between acceptance and delivery: `message/notFound` with the caller's id."""
+    api = Conformance(openapi(herald))
+    notification_id, user_id, message_id = f"n-{token()}", f"u-{token()}", f"m-{token()}"
+    body = {
+        "id": notification_id,
+        "name": "N",
+        "withWidget": True,
+        "templates": {"en": {"widget": {"content": "Hi"}}},
+    }
+    api.check("post", "/notifications.upsert", client.post("/notifications.upsert", body))
+    enqueue = sending._enqueue
+
+    def delete_then_enqueue(broker, accepted):
+        with transaction(herald.engine) as connection:
+            delete_users(connection, project["projectId"], [user_id])
+        return enqueue(broker, accepted)
+
+    monkeypatch.setattr(sending, "_enqueue", delete_then_enqueue)
+    item = {"notificationId": notification_id, "userId": user_id, "id": message_id}
+    response = client.post("/messages.send", {"messages": [item]})
+    assert response.status_code == 200
+    (result,) = api.check("post", "/messages.send", response)["results"]
+    assert result == {
+        "id": message_id,
+        "ok": False,
+        "status": "failed",
+        "error": "message/notFound",
+        "message": result["message"],
+        "channels": {},
+    }
