@@ -205,14 +205,12 @@ def accept_batch(
     claimed = set(
         connection.execute(
             dialect_insert(connection)(message_ids)
-            .values(
-                [
-                    {"project_id": project_id, "id": item.id, "message_id": item.id}
-                    for _, item in sorted(live, key=lambda pair: pair[1].id)
-                ]
-            )
             .on_conflict_do_nothing()
-            .returning(message_ids.c.id)
+            .returning(message_ids.c.id),
+            [
+                {"project_id": project_id, "id": item.id, "message_id": item.id}
+                for _, item in sorted(live, key=lambda pair: pair[1].id)
+            ],
         ).scalars()
     )
     for entry, item in live:

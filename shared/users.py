@@ -116,7 +116,7 @@ def upsert_users(connection: Connection, project_id: str, items: list[UserItem])
     created: set[str] = set()
     insert = dialect_insert(connection)
     for present, rows in by_shape.items():
-        statement = insert(users).values(rows)
+        statement = insert(users)
         excluded = statement.excluded
         update = {
             column: excluded[column]
@@ -133,7 +133,8 @@ def upsert_users(connection: Connection, project_id: str, items: list[UserItem])
         statement = statement.on_conflict_do_update(
             index_elements=[users.c.project_id, users.c.id], set_=update
         ).returning(users.c.id, users.c.created_at)
-        created.update(r.id for r in connection.execute(statement) if r.created_at == now)
+        result = connection.execute(statement, rows)  # executemany: compiled once, batched
+        created.update(r.id for r in result if r.created_at == now)
     return created
 
 
@@ -143,31 +144,31 @@ def fill_profiles(
     """Create unknown users and fill only the empty profile fields of known ones (sends)."""
     if not profiles:
         return
-    rows = []
-    for user_id in sorted(profiles):
-        values = {column: None for column in PROFILE_FIELDS.values()}
-        values.update(profiles[user_id])
-        values.update(
-            project_id=project_id,
-            id=user_id,
-            data={},
-            preferences={},
-            created_at=now,
-            updated_at=now,
-        )
-        rows.append(values)
-    statement = dialect_insert(connection)(users).values(rows)
-    excluded = statement.excluded
-    filled_columns = {key for profile in profiles.values() for key in profile}
-    if not filled_columns:
-        connection.execute(statement.on_conflict_do_nothing())
-        return
-    update = {c: func.coalesce(users.c[c], excluded[c]) for c in sorted(filled_columns)}
-    connection.execute(
-        statement.on_conflict_do_update(
+    filled = sorted({column for profile in profiles.values() for column in profile})
+    rows = [
+        {
+            **dict.fromkeys(filled),
+            **profiles[user_id],
+            "project_id": project_id,
+            "id": user_id,
+            "data": {},
+            "preferences": {},
+            "created_at": now,
+            "updated_at": now,
+        }
+        for user_id in sorted(profiles)
+    ]
+    statement = dialect_insert(connection)(users)
+    if filled:
+        update = {c: func.coalesce(users.c[c], statement.excluded[c]) for c in filled}
+        statement = statement.on_conflict_do_update(
             index_elements=[users.c.project_id, users.c.id], set_=update
         )
-    )
+    else:
+        statement = statement.on_conflict_do_nothing()
+    # A list of parameters, not .values(rows): the compiled statement is cached and the rows
+    # are batched into one multi-row INSERT by the driver layer.
+    connection.execute(statement, rows)
 
 
 def user_json(row) -> dict[str, Any]:

@@ -67,7 +67,7 @@ def start_worker(
     register_actors(broker, settings, engine)
     broker.add_middleware(SweeperMiddleware(settings, engine))
     worker = dramatiq.Worker(
-        broker, worker_threads=threads or settings.worker_threads, worker_timeout=100
+        broker, worker_threads=threads or settings.worker_threads, worker_timeout=20
     )
     worker.start()
     return worker
