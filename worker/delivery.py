@@ -14,7 +14,7 @@ from datetime import timedelta
 from typing import Any
 
 from prometheus_client import Counter, Histogram
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, bindparam, select, update
 
 from shared.config import Settings
 from shared.db import transaction
@@ -44,6 +44,26 @@ _NOTIFICATION = [
 ]
 _NOTIFICATION.append(notifications.c.id.label("n_id"))
 _PROJECT = [projects.c.email_from, projects.c.email_from_name, projects.c.sms_sender_id]
+# Built once: the row of a message with what delivery needs of its user, notification and
+# project, under the message's row lock; and the update that writes a plan or an outcome.
+_LOAD = (
+    select(messages, *_USER, *_NOTIFICATION, *_PROJECT)
+    .select_from(
+        messages.join(projects, projects.c.id == messages.c.project_id)
+        .outerjoin(
+            users,
+            (users.c.project_id == messages.c.project_id) & (users.c.id == messages.c.user_id),
+        )
+        .outerjoin(
+            notifications,
+            (notifications.c.project_id == messages.c.project_id)
+            & (notifications.c.id == messages.c.notification_id),
+        )
+    )
+    .where(messages.c.pk == bindparam("message_pk"))
+    .with_for_update(of=messages)
+)
+_SAVE = update(messages).where(messages.c.pk == bindparam("message_pk")).returning(*messages.c)
 STALE_SENDING = "unknown: the worker stopped during the provider call; not sent again"
 MUTE_FLAGS = {"widget": "muteWidget", "email": "muteEmail", "sms": "muteSMS"}
 
@@ -67,24 +87,7 @@ def deliver_message(
     """Deliver one message on its channels; return its `messages.send` result."""
     now = utcnow()
     with transaction(services.engine) as connection:
-        row = connection.execute(
-            select(messages, *_USER, *_NOTIFICATION, *_PROJECT)
-            .select_from(
-                messages.join(projects, projects.c.id == messages.c.project_id)
-                .outerjoin(
-                    users,
-                    (users.c.project_id == messages.c.project_id)
-                    & (users.c.id == messages.c.user_id),
-                )
-                .outerjoin(
-                    notifications,
-                    (notifications.c.project_id == messages.c.project_id)
-                    & (notifications.c.id == messages.c.notification_id),
-                )
-            )
-            .where(messages.c.pk == message_pk)
-            .with_for_update(of=messages)
-        ).first()
+        row = connection.execute(_LOAD, {"message_pk": message_pk}).first()
         if row is None:
             return {
                 "id": None,
@@ -98,12 +101,7 @@ def deliver_message(
         if row.status in ("sent", "failed") and not (refresh_widget and row.widget_status):
             return message_result(row)
         plan = _plan(services.settings, row, now, refresh_widget)
-        row = connection.execute(
-            update(messages)
-            .where(messages.c.pk == message_pk)
-            .values(**plan.changes)
-            .returning(*messages.c)
-        ).one()
+        row = connection.execute(_SAVE, {"message_pk": message_pk, **plan.changes}).one()
     if not plan.sends:
         _count(plan.changes)
         return message_result(row)
@@ -114,10 +112,13 @@ def deliver_message(
     done = all(status is None or status in FINAL for status in finished.values())
     with transaction(services.engine) as connection:
         row = connection.execute(
-            update(messages)
-            .where(messages.c.pk == message_pk)
-            .values(**outcomes, status="sent" if done else row.status, updated_at=utcnow())
-            .returning(*messages.c)
+            _SAVE,
+            {
+                "message_pk": message_pk,
+                **outcomes,
+                "status": "sent" if done else row.status,
+                "updated_at": utcnow(),
+            },
         ).one()
     _count(outcomes)
     return message_result(row)

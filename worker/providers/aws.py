@@ -43,6 +43,7 @@ def make_client(service: str, settings: Settings):
         retries={"total_max_attempts": 1},
         max_pool_connections=max(settings.worker_threads, 10),
         tcp_keepalive=True,
+        parameter_validation=False,  # the providers build every request themselves
     )
     with _lock:  # creating clients is not thread-safe; using them is
         return boto3.session.Session().client(
