@@ -19,9 +19,11 @@ FOREIGN = ("HERALD_", "AWS_", "DATABASE_URL", "REDIS_URL", "PORT", "WEB_CONCURRE
 
 
 def clean_env(**values: str) -> dict[str, str]:
-    """This environment without Herald's settings, the venv first on PATH, plus `values`."""
+    """This environment without Herald's settings, the venv first on PATH, this checkout first
+    on the import path, plus `values`."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(FOREIGN)}
     env["PATH"] = f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}"
+    env["PYTHONPATH"] = str(REPO)  # this checkout's code, whatever the venv has installed
     env["PYTHONUNBUFFERED"] = "1"
     env.update(values)
     return env
