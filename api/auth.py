@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import g, request
 
 from api.requests import services
-from shared.db import reading
+from shared.db import autocommit
 from shared.errors import HeraldError
 from shared.projects import Project, authenticate
 
@@ -20,7 +20,7 @@ def require_project() -> None:
         )
     if scheme.lower() != "bearer" or not key.strip():
         raise HeraldError("auth/invalid", "The Authorization header must be 'Bearer <key>'.", 401)
-    with reading(services()["engine"]) as connection:
+    with autocommit(services()["engine"]) as connection:
         g.project = authenticate(connection, key.strip())
 
 

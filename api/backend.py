@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from api.auth import current_project, require_project
 from api.requests import batch, json_body, query_id, services
-from shared.db import reading, transaction
+from shared.db import autocommit, transaction
 from shared.errors import HeraldError, not_found
 from shared.messages import MAX_BATCH, message_json
 from shared.models import message_ids, messages
@@ -74,7 +74,7 @@ def users_upsert():
 @bp.get("/users.get")
 def users_get():
     """One user's profile."""
-    with reading(services()["engine"]) as connection:
+    with autocommit(services()["engine"]) as connection:
         return {"user": user_json(get_user(connection, current_project().id, query_id()))}
 
 
@@ -101,7 +101,7 @@ def notifications_upsert():
 @bp.get("/notifications.list")
 def notifications_list():
     """Every notification of the project."""
-    with reading(services()["engine"]) as connection:
+    with autocommit(services()["engine"]) as connection:
         rows = list_notifications(connection, current_project().id)
     return {"notifications": [notification_json(row) for row in rows]}
 
@@ -109,7 +109,7 @@ def notifications_list():
 @bp.get("/notifications.get")
 def notifications_get():
     """One notification."""
-    with reading(services()["engine"]) as connection:
+    with autocommit(services()["engine"]) as connection:
         row = get_notification(connection, current_project().id, query_id())
     return {"notification": notification_json(row)}
 
@@ -131,7 +131,7 @@ def notifications_delete():
 def messages_get():
     """One message with its per-channel outcome (an id stacked onto another gives that one)."""
     message_id, project_id = query_id(), current_project().id
-    with reading(services()["engine"]) as connection:
+    with autocommit(services()["engine"]) as connection:
         row = connection.execute(
             select(messages)
             .join(
@@ -171,7 +171,7 @@ def messages_list():
         query = query.where(messages.c.status == status)
     if cursor is not None:
         query = query.where(messages.c.pk < cursor)
-    with reading(services()["engine"]) as connection:
+    with autocommit(services()["engine"]) as connection:
         rows = connection.execute(query.order_by(messages.c.pk.desc()).limit(limit + 1)).all()
     next_cursor = str(rows[limit - 1].pk) if len(rows) > limit else None
     return {"messages": [message_json(row) for row in rows[:limit]], "nextCursor": next_cursor}

@@ -52,7 +52,8 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 def _sqlite_begin(connection: Connection) -> None:
     """Take the write lock up front so two writers never deadlock upgrading a read lock."""
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    if connection.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 @contextmanager
@@ -63,14 +64,11 @@ def transaction(engine: Engine) -> Iterator[Connection]:
 
 
 @contextmanager
-def reading(engine: Engine) -> Iterator[Connection]:
-    """A connection for reads (on SQLite, outside the write lock)."""
+def autocommit(engine: Engine) -> Iterator[Connection]:
+    """A connection where each statement commits by itself: reads, and single-statement writes,
+    without the BEGIN and COMMIT round trips of a transaction."""
     with engine.connect() as connection:
-        if engine.dialect.name == "sqlite":
-            yield connection.execution_options(isolation_level="AUTOCOMMIT")
-        else:
-            yield connection
-            connection.rollback()
+        yield connection.execution_options(isolation_level="AUTOCOMMIT")
 
 
 def alembic_config(engine: Engine) -> Config:

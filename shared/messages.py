@@ -393,6 +393,21 @@ def _stack_onto(
     return stack_id, target.pk, increment
 
 
+# What `message_result` reads of a row, and what delivery reads besides.
+RESULT_COLUMNS = [
+    messages.c[name]
+    for name in ("pk", "id", "status", "error", "error_message", "scheduled_at", "increment")
+] + [messages.c[f"{c}_{part}"] for c in CHANNELS for part in ("status", "detail", "provider_id")]
+LOAD_COLUMNS = [column.name for column in RESULT_COLUMNS] + [
+    "user_id",
+    "notification_id",
+    "data",
+    "widget_override",
+    "email_override",
+    "sending_since",
+]
+
+
 def channel_json(row, channel: str) -> dict[str, Any]:
     """One channel's outcome as the API shows it."""
     out: dict[str, Any] = {"status": row._mapping[f"{channel}_status"]}

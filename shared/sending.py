@@ -10,7 +10,7 @@ import dramatiq
 from sqlalchemy import Engine, select
 
 from shared.broker import enqueue_delivery, wait_results
-from shared.db import reading, transaction
+from shared.db import autocommit, transaction
 from shared.errors import HeraldError
 from shared.messages import Accepted, accept_batch, error_result, message_result, validate_batch
 from shared.models import messages, utcnow
@@ -66,6 +66,6 @@ def _enqueue(broker: dramatiq.Broker, accepted: list[Accepted]) -> dict[int, dra
 
 def _from_rows(engine: Engine, pks: list[int]) -> dict[int, dict[str, Any]]:
     """Results read from the rows, for messages whose job did not answer in time."""
-    with reading(engine) as connection:
+    with autocommit(engine) as connection:
         rows = connection.execute(select(messages).where(messages.c.pk.in_(pks))).all()
     return {row.pk: message_result(row) for row in rows}

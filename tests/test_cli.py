@@ -23,7 +23,7 @@ from sqlalchemy import create_engine, text
 
 from api.cli import main
 from shared.config import Settings
-from shared.db import check_schema, make_engine, reading
+from shared.db import check_schema, make_engine, autocommit
 from shared.errors import HeraldError
 from shared.notifications import list_notifications
 from shared.projects import authenticate
@@ -122,13 +122,13 @@ def create_project_cli(name: str = "Acme") -> dict:
 
 
 def assert_key_refused(engine, key: str) -> None:
-    with reading(engine) as connection, pytest.raises(HeraldError) as refused:
+    with autocommit(engine) as connection, pytest.raises(HeraldError) as refused:
         authenticate(connection, key)
     assert refused.value.code == "auth/invalid"
 
 
 def project_of(engine, key: str) -> str:
-    with reading(engine) as connection:
+    with autocommit(engine) as connection:
         return authenticate(connection, key).id
 
 
@@ -182,7 +182,7 @@ def test_notifications_import_upserts_every_notification_of_a_yaml_file(
     path.write_text(TWO_NOTIFICATIONS, encoding="utf-8")
     result = herald("notifications", "import", str(path), "--project", created["projectId"])
     assert result.exit_code == 0, result.output
-    with reading(engine_of(sqlite_url)) as connection:
+    with autocommit(engine_of(sqlite_url)) as connection:
         rows = list_notifications(connection, created["projectId"])
     assert [(row.id, row.name) for row in rows] == [
         ("order-shipped", "Order shipped"),
@@ -210,7 +210,7 @@ def test_notifications_import_reads_json_too(sqlite_url, engine_of, tmp_path):
     )
     result = herald("notifications", "import", str(path), "--project", created["projectId"])
     assert result.exit_code == 0, result.output
-    with reading(engine_of(sqlite_url)) as connection:
+    with autocommit(engine_of(sqlite_url)) as connection:
         assert [row.id for row in list_notifications(connection, created["projectId"])] == ["hello"]
 
 
@@ -224,7 +224,7 @@ def test_notifications_import_with_a_broken_template_imports_nothing(
     assert result.exit_code != 0
     assert "template/invalid" in result.output
     assert "en.email.html" in result.output and "line 2" in result.output
-    with reading(engine_of(sqlite_url)) as connection:
+    with autocommit(engine_of(sqlite_url)) as connection:
         assert list_notifications(connection, created["projectId"]) == []
 
 

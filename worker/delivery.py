@@ -14,11 +14,11 @@ from datetime import timedelta
 from typing import Any
 
 from prometheus_client import Counter, Histogram
-from sqlalchemy import Engine, bindparam, select, update
+from sqlalchemy import Engine, String, bindparam, select, update
 
 from shared.config import Settings
-from shared.db import transaction
-from shared.messages import FINAL, message_result
+from shared.db import autocommit
+from shared.messages import FINAL, LOAD_COLUMNS, RESULT_COLUMNS, message_result
 from shared.models import CHANNELS, messages, notifications, projects, users, utcnow
 from shared.templates import RenderFailed, build_context, pick_language, render_channel
 from shared.users import PROFILE_FIELDS
@@ -45,9 +45,10 @@ _NOTIFICATION = [
 _NOTIFICATION.append(notifications.c.id.label("n_id"))
 _PROJECT = [projects.c.email_from, projects.c.email_from_name, projects.c.sms_sender_id]
 # Built once: the row of a message with what delivery needs of its user, notification and
-# project, under the message's row lock; and the update that writes a plan or an outcome.
+# project; the check-and-set that claims channels only if the row is as it was read; and the
+# update that writes the outcome. Each runs as one autocommitted statement.
 _LOAD = (
-    select(messages, *_USER, *_NOTIFICATION, *_PROJECT)
+    select(*(messages.c[name] for name in LOAD_COLUMNS), *_USER, *_NOTIFICATION, *_PROJECT)
     .select_from(
         messages.join(projects, projects.c.id == messages.c.project_id)
         .outerjoin(
@@ -61,9 +62,22 @@ _LOAD = (
         )
     )
     .where(messages.c.pk == bindparam("message_pk"))
-    .with_for_update(of=messages)
 )
-_SAVE = update(messages).where(messages.c.pk == bindparam("message_pk")).returning(*messages.c)
+_CLAIM = (
+    update(messages)
+    .where(
+        messages.c.pk == bindparam("message_pk"),
+        messages.c.status == bindparam("seen_status"),
+        messages.c.increment == bindparam("seen_increment"),
+        *(
+            messages.c[f"{c}_status"].is_not_distinct_from(bindparam(f"seen_{c}", type_=String))
+            for c in CHANNELS
+        ),
+    )
+    .returning(*RESULT_COLUMNS)
+)
+_SAVE = update(messages).where(messages.c.pk == bindparam("message_pk")).returning(*RESULT_COLUMNS)
+CLAIM_ATTEMPTS = 5
 STALE_SENDING = "unknown: the worker stopped during the provider call; not sent again"
 MUTE_FLAGS = {"widget": "muteWidget", "email": "muteEmail", "sms": "muteSMS"}
 
@@ -85,43 +99,52 @@ def deliver_message(
     services: Services, message_pk: int, refresh_widget: bool = False
 ) -> dict[str, Any]:
     """Deliver one message on its channels; return its `messages.send` result."""
-    now = utcnow()
-    with transaction(services.engine) as connection:
-        row = connection.execute(_LOAD, {"message_pk": message_pk}).first()
-        if row is None:
-            return {
-                "id": None,
-                "ok": False,
-                "status": "failed",
-                "error": "message/notFound",
-                "message": "The message no longer exists.",
-            }
-        if row.status == "scheduled" and row.scheduled_at > now:
-            return message_result(row)
-        if row.status in ("sent", "failed") and not (refresh_widget and row.widget_status):
-            return message_result(row)
-        plan = _plan(services.settings, row, now, refresh_widget)
-        row = connection.execute(_SAVE, {"message_pk": message_pk, **plan.changes}).one()
+    for _ in range(CLAIM_ATTEMPTS):
+        now = utcnow()
+        with autocommit(services.engine) as connection:
+            row = connection.execute(_LOAD, {"message_pk": message_pk}).first()
+            if row is None:
+                return {
+                    "id": None,
+                    "ok": False,
+                    "status": "failed",
+                    "channels": {},
+                    "error": "message/notFound",
+                    "message": "The message no longer exists.",
+                }
+            if row.status == "scheduled" and row.scheduled_at > now:
+                return message_result(row)
+            if row.status in ("sent", "failed") and not (refresh_widget and row.widget_status):
+                return message_result(row)
+            plan = _plan(services.settings, row, now, refresh_widget)
+            claimed = connection.execute(_CLAIM, {**_seen(row), **plan.changes}).first()
+        if claimed is not None:
+            break
+    else:  # the row kept changing under us: whoever changed it delivers it
+        return message_result(row)
     if not plan.sends:
         _count(plan.changes)
-        return message_result(row)
+        return message_result(claimed)
 
     outcomes = _send_all(services, plan.sends)
-    finished = {f"{channel}_status": row._mapping[f"{channel}_status"] for channel in CHANNELS}
+    # `sent` once every channel is final in this worker's view; a channel another worker
+    # still had in flight leaves the message `queued`, and the sweeper's next delivery of it
+    # finds every channel final and marks it `sent`.
+    finished = {f"{c}_status": claimed._mapping[f"{c}_status"] for c in CHANNELS}
     finished.update({k: v for k, v in outcomes.items() if k.endswith("_status")})
     done = all(status is None or status in FINAL for status in finished.values())
-    with transaction(services.engine) as connection:
-        row = connection.execute(
-            _SAVE,
-            {
-                "message_pk": message_pk,
-                **outcomes,
-                "status": "sent" if done else row.status,
-                "updated_at": utcnow(),
-            },
-        ).one()
+    values = {**outcomes, "status": "sent" if done else claimed.status, "updated_at": utcnow()}
+    with autocommit(services.engine) as connection:
+        saved = connection.execute(_SAVE, {"message_pk": message_pk, **values}).one()
     _count(outcomes)
-    return message_result(row)
+    return message_result(saved)
+
+
+def _seen(row) -> dict[str, Any]:
+    """What the claim's check-and-set compares: the row must not have changed since it was read."""
+    seen = {"message_pk": row.pk, "seen_status": row.status, "seen_increment": row.increment}
+    seen.update({f"seen_{c}": row._mapping[f"{c}_status"] for c in CHANNELS})
+    return seen
 
 
 @dataclass
