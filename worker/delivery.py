@@ -1,9 +1,10 @@
 """The `deliver_message` actor's work: claim each channel, render, send, record the outcome.
 
 At most one send per channel: before a provider is called, the channel is committed as
-`sending` under the message's row lock. A redelivered job skips final channels, leaves a fresh
-`sending` to the worker that owns it, and records a stale one (its worker died during the
-provider call) as `unknown` instead of sending again.
+`sending` by a check-and-set that applies only if the row is still as the worker read it (of
+two workers racing, one claims and the other reads again). A redelivered job skips final
+channels, leaves a fresh `sending` to the worker that owns it, and records a stale one (its
+worker died during the provider call) as `unknown` instead of sending again.
 """
 
 from __future__ import annotations
@@ -156,7 +157,7 @@ class Plan:
 
 
 def _plan(settings: Settings, row, now, refresh_widget: bool) -> Plan:
-    """Decide every channel of a message under its row lock."""
+    """Decide every channel of a message from the row as read."""
     mapping = row._mapping
     changes: dict[str, Any] = {"updated_at": now}
     if row.n_id is None:
