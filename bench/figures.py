@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench import bound, load, profiling
+from bench.cpu import CpuMeter
 from bench.embedded import Embedded
 from bench.load import LoadProcess
 from bench.memory import RssSampler, descendants
@@ -31,8 +33,9 @@ class Bench:
     herald_rates: list[float] = field(default_factory=list)  # throughput at 0 ms, per run
 
 
-def message_runs(bench: Bench, url: str, key: str, prefix: str) -> list[dict]:
-    """An untimed warm-up, then `plan.runs` timed closed-loop `messages.send` runs."""
+def message_runs(bench: Bench, url: str, key: str, prefix: str, meters=()) -> list[dict]:
+    """An untimed warm-up, then `plan.runs` timed closed-loop `messages.send` runs, with the
+    `meters` (context managers) open around the timed runs only."""
     plan = bench.plan
 
     def one(suffix: str, seconds: float) -> dict:
@@ -47,7 +50,10 @@ def message_runs(bench: Bench, url: str, key: str, prefix: str) -> list[dict]:
         )
 
     one("warm", plan.warmup)
-    return [one(f"r{i}", plan.seconds) for i in range(plan.runs)]
+    with contextlib.ExitStack() as stack:
+        for meter in meters:
+            stack.enter_context(meter)
+        return [one(f"r{i}", plan.seconds) for i in range(plan.runs)]
 
 
 def _rate_row(figure: str, mode: str, runs: list[dict], unit: str, **extra) -> Row:
@@ -104,10 +110,12 @@ def _batch_row(bench: Bench, herald: Production | Embedded, mode: str, label: st
 
 
 def throughput(bench: Bench, prod: Production) -> None:
-    """Many clients, provider latency 0; RSS of `web` and `worker` sampled meanwhile."""
+    """Many clients, provider latency 0; RSS and CPU of every process sampled meanwhile."""
     prod.ensure_standin(0.0)
-    with RssSampler({"web": prod.web.pid, "worker": prod.worker.pid}) as rss:
-        runs = message_runs(bench, prod.base_url, prod.project["apiKey"], "tp")
+    roots = {"web": prod.web.pid, "worker": prod.worker.pid}
+    rss = RssSampler(roots)
+    cpu = CpuMeter({**roots, "stand-in": prod.standin.pid, "load": bench.load.process.pid})
+    runs = message_runs(bench, prod.base_url, prod.project["apiKey"], "tp", (rss, cpu))
     bench.herald_rates = [run["rate"] for run in runs]
     plan = bench.plan
     row = _rate_row(
@@ -146,6 +154,32 @@ def throughput(bench: Bench, prod: Production) -> None:
                 "≤ 200",
                 total <= 200,
                 f"{shape}; shared pages counted once",
+            )
+        )
+    _cpu_rows(bench, cpu, sum(run["done"] for run in runs))
+
+
+def _cpu_rows(bench: Bench, cpu: CpuMeter, delivered: int) -> None:
+    """CPU milliseconds per delivered message, per process and for the rest of the machine."""
+    names = {
+        "web": "web (gunicorn)",
+        "worker": "worker (dramatiq)",
+        "stand-in": "SES/SNS stand-in",
+        "load": "load generator",
+    }
+    rest = cpu.machine_cores - sum(cpu.cores(role) for role in names)
+    shares = [(names[role], cpu.seconds[role], cpu.cores(role)) for role in names]
+    shares.append(("rest: PostgreSQL, Redis, anything else", rest * cpu.elapsed, rest))
+    for name, seconds, cores in shares:
+        ms = 1000 * seconds / max(delivered, 1)
+        bench.rows.append(
+            Row(
+                f"CPU per message, {name}",
+                PROD,
+                ms,
+                ms,
+                "ms",
+                note=f"{cores:.2f} cores busy on average, over all runs",
             )
         )
 
