@@ -37,7 +37,9 @@ def make_engine(settings: Settings) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return create_engine(settings.database_url, pool_size=20, max_overflow=40, pool_pre_ping=True)
+    # No pre-ping: it costs a round trip per checkout. A connection found dead is invalidated
+    # by SQLAlchemy; that request answers 503 (a delivery is retried by the sweeper).
+    return create_engine(settings.database_url, pool_size=10, max_overflow=30)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

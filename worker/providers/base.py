@@ -3,6 +3,7 @@ answer; each provider overrides those steps. Every failure becomes one `Provider
 
 from __future__ import annotations
 
+import random
 import time
 from dataclasses import dataclass
 
@@ -78,9 +79,16 @@ class Provider:
 
 def send_with_retries(provider: Provider, content: Email | Sms, budget: float) -> str:
     """`provider.send`, retrying transient errors with jittered backoff for at most `budget` s."""
+    started = time.monotonic()
+    try:
+        return provider.send(content)  # the usual case pays for no retry machinery
+    except ProviderError as exc:
+        if not exc.transient or budget <= 0.1:
+            raise
+    time.sleep(random.uniform(0.05, 0.1))  # back off before the first retry too
     retrying = Retrying(
         retry=retry_if_exception(lambda exc: isinstance(exc, ProviderError) and exc.transient),
-        stop=stop_after_delay(budget),
+        stop=stop_after_delay(max(budget - (time.monotonic() - started), 0.0)),
         wait=wait_exponential_jitter(initial=0.1, max=1.0),
         sleep=time.sleep,
         reraise=True,
