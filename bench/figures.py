@@ -123,7 +123,7 @@ def throughput(bench: Bench, prod: Production) -> None:
         PROD,
         runs,
         "msg/s",
-        note="worker 1 process × 32 threads",
+        note="worker as the Procfile runs it: 2 processes × 32 threads, prefetch 16",
     )
     row.target, row.met = "≥ 300", row.p50 >= 300
     bench.rows.append(row)

@@ -90,17 +90,21 @@ class Production:
         )
         wait_port(self.standin)
 
-    def start_worker(self, threads: int = 32, processes: int = 1, **env: str) -> None:
-        """(Re)start the Procfile's `worker` with this many threads and processes."""
+    def start_worker(self, threads: int | None = None, processes: int | None = None,
+                     **env: str) -> None:
+        """(Re)start the Procfile's `worker`; threads and processes left out take the
+        Procfile's defaults, the settings the README recommends."""
         if self.worker is not None:
             self.processes.stop(self.worker)
         self.worker_shape = {"threads": threads, "processes": processes}
+        if threads is not None:
+            env["HERALD_WORKER_THREADS"] = str(threads)
+        if processes is not None:
+            env["HERALD_WORKER_PROCESSES"] = str(processes)
         self.worker = self.processes.start(
-            f"worker-{processes}x{threads}",
+            f"worker-{processes or 'default'}x{threads or 'default'}",
             procfile("worker"),
-            self.env(
-                HERALD_WORKER_THREADS=str(threads), HERALD_WORKER_PROCESSES=str(processes), **env
-            ),
+            self.env(**env),
         )
 
     def wait_delivering(self, timeout: float = 90.0) -> None:
