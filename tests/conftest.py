@@ -10,6 +10,7 @@ Apps live for the session; each test gets its own project, which isolates its da
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -81,7 +82,14 @@ def moto_sent(moto_url: str) -> tuple[list[dict], list[dict]]:
 @pytest.fixture(scope="session")
 def pg_database():
     """A fresh PostgreSQL database for this session, dropped at its end."""
-    name = f"herald_test_{secrets.token_hex(4)}"
+    with fresh_database("herald_test") as url:
+        yield url
+
+
+@contextlib.contextmanager
+def fresh_database(prefix: str):
+    """Create an empty PostgreSQL database; drop it on the way out."""
+    name = f"{prefix}_{secrets.token_hex(4)}"
     admin = create_engine(
         PG_ADMIN.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT"
     )

@@ -6,7 +6,6 @@ import email
 import email.policy
 import json
 import os
-import secrets
 import shutil
 import socket
 import subprocess
@@ -19,15 +18,15 @@ from pathlib import Path
 import psycopg
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
 from api.cli import main
 from shared.config import Settings
-from shared.db import check_schema, make_engine, autocommit
+from shared.db import autocommit, check_schema, make_engine
 from shared.errors import HeraldError
 from shared.notifications import list_notifications
 from shared.projects import authenticate
-from tests.conftest import IN_CI, PG_ADMIN
+from tests.conftest import IN_CI, PG_ADMIN, fresh_database
 
 TWO_NOTIFICATIONS = """\
 - id: welcome
@@ -98,16 +97,8 @@ def fresh_pg() -> str:
         if IN_CI:
             pytest.fail(f"PostgreSQL is required in CI, but {PG_ADMIN}: {exc}")
         pytest.skip(f"PostgreSQL at {PG_ADMIN} unreachable: {exc}")
-    name = f"herald_cli_{secrets.token_hex(4)}"
-    admin = create_engine(
-        PG_ADMIN.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT"
-    )
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    yield PG_ADMIN.rsplit("/", 1)[0] + "/" + name
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with fresh_database("herald_cli") as url:
+        yield url
 
 
 def herald(*args: str):

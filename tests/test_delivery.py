@@ -182,6 +182,22 @@ def _pk(herald, message_id: str) -> int:
         ).scalar_one()
 
 
+def parked(herald, client, address: str, number: str, **state) -> int:
+    """A message accepted but not delivered (scheduled an hour ahead), then put in `state` as
+    if a worker had left it so; its pk."""
+    message_id = f"m-{secrets.token_hex(4)}"
+    one_message(
+        client, address, number, id=message_id, sendAt=(utcnow() + timedelta(hours=1)).isoformat()
+    )
+    with transaction(herald.engine) as connection:
+        return connection.execute(
+            update(messages)
+            .where(messages.c.id == message_id)
+            .values(status="queued", scheduled_at=None, **state)
+            .returning(messages.c.pk)
+        ).scalar_one()
+
+
 def test_a_redelivered_job_never_sends_again(slow_herald, slow_client, standin):
     address, number = f"d-{token()}@example.com", phone()
     result = one_message(slow_client, address, number)
@@ -195,28 +211,15 @@ def test_a_redelivered_job_never_sends_again(slow_herald, slow_client, standin):
 
 def test_a_stale_sending_channel_becomes_unknown_not_resent(slow_herald, slow_client, standin):
     address, number = f"s-{token()}@example.com", phone()
-    message_id = f"m-{secrets.token_hex(4)}"
-    result = one_message(
+    # Given a worker that claimed the e-mail and died during the provider call
+    pk = parked(
+        slow_herald,
         slow_client,
         address,
         number,
-        id=message_id,
-        sendAt=(utcnow() + timedelta(hours=1)).isoformat(),
+        email_status="sending",
+        sending_since=utcnow() - timedelta(minutes=5),
     )
-    assert result["status"] == "scheduled"
-    pk = _pk(slow_herald, message_id)
-    # Given a worker that claimed the e-mail and died during the provider call
-    with transaction(slow_herald.engine) as connection:
-        connection.execute(
-            update(messages)
-            .where(messages.c.pk == pk)
-            .values(
-                status="queued",
-                scheduled_at=None,
-                email_status="sending",
-                sending_since=utcnow() - timedelta(minutes=5),
-            )
-        )
     # When the job is delivered again
     outcome = deliver_message(_services(slow_herald), pk)
     # Then the e-mail is recorded as unknown and not sent again; the SMS goes once
@@ -228,27 +231,15 @@ def test_a_stale_sending_channel_becomes_unknown_not_resent(slow_herald, slow_cl
 
 def test_a_fresh_sending_channel_is_left_to_its_worker(slow_herald, slow_client, standin):
     address, number = f"f-{token()}@example.com", phone()
-    message_id = f"m-{secrets.token_hex(4)}"
-    one_message(
+    pk = parked(
+        slow_herald,
         slow_client,
         address,
         number,
-        id=message_id,
-        sendAt=(utcnow() + timedelta(hours=1)).isoformat(),
+        email_status="sending",
+        sms_status="sending",
+        sending_since=utcnow(),
     )
-    pk = _pk(slow_herald, message_id)
-    with transaction(slow_herald.engine) as connection:
-        connection.execute(
-            update(messages)
-            .where(messages.c.pk == pk)
-            .values(
-                status="queued",
-                scheduled_at=None,
-                email_status="sending",
-                sms_status="sending",
-                sending_since=utcnow(),
-            )
-        )
     outcome = deliver_message(_services(slow_herald), pk)
     assert outcome["status"] == "queued"
     assert outcome["channels"]["email"]["status"] == "sending"
@@ -282,21 +273,8 @@ def test_a_message_whose_job_was_lost_is_delivered_by_the_sweeper(
     from shared.sweeper import sweep
 
     address, number = f"l-{token()}@example.com", phone()
-    message_id = f"m-{secrets.token_hex(4)}"
-    one_message(
-        slow_client,
-        address,
-        number,
-        id=message_id,
-        sendAt=(utcnow() + timedelta(hours=1)).isoformat(),
-    )
     # Given a message persisted as queued whose job never reached the broker
-    with transaction(slow_herald.engine) as connection:
-        connection.execute(
-            update(messages)
-            .where(messages.c.id == message_id)
-            .values(status="queued", scheduled_at=None, enqueued_at=utcnow() - timedelta(hours=1))
-        )
+    parked(slow_herald, slow_client, address, number, enqueued_at=utcnow() - timedelta(hours=1))
     # When the sweeper passes
     assert sweep(slow_herald.engine, slow_herald.broker, slow_herald.settings)["requeued"] >= 1
     # Then it is delivered, once
