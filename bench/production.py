@@ -90,8 +90,9 @@ class Production:
         )
         wait_port(self.standin)
 
-    def start_worker(self, threads: int | None = None, processes: int | None = None,
-                     **env: str) -> None:
+    def start_worker(
+        self, threads: int | None = None, processes: int | None = None, **env: str
+    ) -> None:
         """(Re)start the Procfile's `worker`; threads and processes left out take the
         Procfile's defaults, the settings the README recommends."""
         if self.worker is not None:

@@ -101,7 +101,11 @@ def build_context(
     message_id: str,
     notification: dict[str, str],
 ) -> dict[str, Any]:
-    """The template context: profile at top level and under `user`, then `data` on top."""
+    """The template context: profile at top level and under `user`, then `data` on top.
+
+    Empty profile fields are left out, so `{{ firstName }}` renders as nothing, not "None".
+    """
+    profile = {name: value for name, value in profile.items() if value is not None}
     user = {**profile, "data": user_data}
     return {
         **profile,

@@ -433,6 +433,15 @@ def test_twenty_concurrent_sends_with_one_increment_id_stack_to_twenty(herald, c
     [message] = client.get("/messages.list", userId=user).get_json()["messages"]
     assert message["increment"] == 20
     assert message["data"] == {f"k{i}": i for i in range(20)}
+    # The widget is rendered again for the last increment (by its refresh job)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        message = client.get("/messages.get", id=message["id"]).get_json()["message"]
+        if message["widget"]["content"].endswith("#20"):
+            break
+        time.sleep(0.05)
+    assert message["widget"]["content"] == "Welcome <b></b> #20"
+    assert message["status"] == "sent"
 
 
 def test_send_at_in_the_future_is_scheduled_then_released_by_the_sweeper(herald, client):

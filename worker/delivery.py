@@ -15,7 +15,7 @@ from datetime import timedelta
 from typing import Any
 
 from prometheus_client import Counter, Histogram
-from sqlalchemy import Engine, String, bindparam, select, update
+from sqlalchemy import Engine, String, bindparam, case, select, update
 
 from shared.config import Settings
 from shared.db import autocommit
@@ -69,13 +69,25 @@ _CLAIM = (
     .where(
         messages.c.pk == bindparam("message_pk"),
         messages.c.status == bindparam("seen_status"),
-        messages.c.increment == bindparam("seen_increment"),
         *(
             messages.c[f"{c}_status"].is_not_distinct_from(bindparam(f"seen_{c}", type_=String))
             for c in CHANNELS
         ),
     )
     .returning(*RESULT_COLUMNS)
+)
+# The widget's rendering is written only if no increment came in since the row was read; if one
+# did, the refresh job that increment enqueued renders it again with the newer data. Stacking
+# never blocks a claim, and stale content never overwrites newer content.
+WIDGET_FIELDS = ("widget_content", "widget_icon", "widget_link")
+_CLAIM_WITH_WIDGET = _CLAIM.values(
+    {
+        messages.c[name]: case(
+            (messages.c.increment == bindparam("seen_increment"), bindparam(f"new_{name}")),
+            else_=messages.c[name],
+        )
+        for name in WIDGET_FIELDS
+    }
 )
 _SAVE = update(messages).where(messages.c.pk == bindparam("message_pk")).returning(*RESULT_COLUMNS)
 CLAIM_ATTEMPTS = 5
@@ -118,7 +130,7 @@ def deliver_message(
             if row.status in ("sent", "failed") and not (refresh_widget and row.widget_status):
                 return message_result(row)
             plan = _plan(services.settings, row, now, refresh_widget)
-            claimed = connection.execute(_CLAIM, {**_seen(row), **plan.changes}).first()
+            claimed = connection.execute(*_claim(row, plan.changes)).first()
         if claimed is not None:
             break
     else:  # the row kept changing under us: whoever changed it delivers it
@@ -141,11 +153,16 @@ def deliver_message(
     return message_result(saved)
 
 
-def _seen(row) -> dict[str, Any]:
-    """What the claim's check-and-set compares: the row must not have changed since it was read."""
-    seen = {"message_pk": row.pk, "seen_status": row.status, "seen_increment": row.increment}
-    seen.update({f"seen_{c}": row._mapping[f"{c}_status"] for c in CHANNELS})
-    return seen
+def _claim(row, changes: dict[str, Any]) -> tuple:
+    """The check-and-set of a plan: it applies only if the message's status and channel
+    statuses are as they were read."""
+    params = {"message_pk": row.pk, "seen_status": row.status, "seen_increment": row.increment}
+    params.update({f"seen_{c}": row._mapping[f"{c}_status"] for c in CHANNELS})
+    changes = dict(changes)
+    if "widget_content" not in changes:
+        return _CLAIM, {**params, **changes}
+    params.update({f"new_{name}": changes.pop(name) for name in WIDGET_FIELDS})
+    return _CLAIM_WITH_WIDGET, {**params, **changes}
 
 
 @dataclass
