@@ -1,8 +1,9 @@
 """The `deliver_message` actor's work: claim each channel, render, send, record the outcome.
 
 At most one send per channel: before a provider is called, the channel is committed as
-`sending` by a check-and-set that applies only if the row is still as the worker read it (of
-two workers racing, one claims and the other reads again). A redelivered job skips final
+`sending` by a check-and-set that applies only if the message's status and channel statuses
+are still as the worker read them (of two workers racing, one claims and the other reads
+again). A redelivered job skips final
 channels, leaves a fresh `sending` to the worker that owns it, and records a stale one (its
 worker died during the provider call) as `unknown` instead of sending again.
 """
