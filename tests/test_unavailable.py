@@ -1,0 +1,77 @@
+"""A dependency that is down: a clear 503, nothing accepted, never a 500."""
+
+from __future__ import annotations
+
+import socket
+from dataclasses import replace
+
+import pytest
+from sqlalchemy import create_engine
+
+from shared.broker import build_broker
+from tests.conftest import Client
+
+
+def closed_port() -> int:
+    """A loopback port nothing listens on."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def swap(herald):
+    """Replace one of the app's services for a test, and put it back."""
+    services = herald.app.extensions["herald"]
+    saved = dict(services)
+    yield services
+    services.clear()
+    services.update(saved)
+
+
+def test_database_down_answers_503_service_unavailable(herald, project, swap):
+    swap["engine"] = create_engine(
+        f"postgresql+psycopg://postgres@127.0.0.1:{closed_port()}/none",
+        connect_args={"connect_timeout": 2},
+    )
+    client = Client(herald.app, project["apiKey"])
+    response = client.post("/users.upsert", {"users": [{"id": "u"}]})
+    assert response.status_code == 503
+    assert response.get_json()["error"] == "service/unavailable"
+    assert client.get("/readyz").status_code == 503
+
+
+def test_broker_down_makes_readyz_503(herald, swap):
+    if herald.settings.embedded:
+        pytest.skip("the embedded broker lives in the process: it can't be down alone")
+    dead = replace(herald.settings, redis_url=f"redis://127.0.0.1:{closed_port()}/0")
+    swap["broker"] = build_broker(dead)
+    response = Client(herald.app, None).get("/readyz")
+    assert response.status_code == 503
+    assert response.get_json() == {
+        "error": "service/unavailable",
+        "message": "The broker (Redis) is unreachable.",
+    }
+
+
+def test_broker_down_at_send_keeps_the_message_queued_for_the_sweeper(herald, project, swap):
+    if herald.settings.embedded:
+        pytest.skip("the embedded broker lives in the process: it can't be down alone")
+    client = Client(herald.app, project["apiKey"])
+    client.post(
+        "/notifications.upsert",
+        {
+            "id": "n",
+            "name": "N",
+            "withWidget": True,
+            "templates": {"en": {"widget": {"content": "Hi"}}},
+        },
+    )
+    dead = replace(herald.settings, redis_url=f"redis://127.0.0.1:{closed_port()}/0")
+    swap["broker"] = build_broker(dead)
+    [result] = client.post(
+        "/messages.send", {"messages": [{"notificationId": "n", "userId": "u", "id": "kept"}]}
+    ).get_json()["results"]
+    assert result["ok"] is True and result["status"] == "queued"
+    message = client.get("/messages.get", id="kept").get_json()["message"]
+    assert message["status"] == "queued"
