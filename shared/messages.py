@@ -169,39 +169,41 @@ def accept_batch(
 ) -> None:
     """In the caller's transaction: fill profiles, claim ids, stack or insert the messages."""
     live = [(entry, item) for entry, item in zip(accepted, items, strict=True) if item]
-    wanted = {item.notificationId for _, item in live}
-    found = (
-        {
-            row.id: row
-            for row in connection.execute(
-                select(notifications).where(
-                    notifications.c.project_id == project_id, notifications.c.id.in_(wanted)
-                )
-            )
-        }
-        if wanted
-        else {}
-    )
-    for entry, item in live:
-        if item.notificationId not in found:
-            entry.result = error_result(
-                entry.id,
-                HeraldError(
-                    "notificationId/notFound",
-                    f"No notification with id {item.notificationId!r} in this project.",
-                ),
-            )
+    found = _notifications(connection, project_id, live)
     live = [(entry, item) for entry, item in live if entry.result is None]
     if not live:
         return
-
     profiles: dict[str, dict[str, Any]] = {}
     for entry, item in live:
         profile = profiles.setdefault(item.userId, {})
         for column, value in entry.profile.items():
             profile.setdefault(column, value)
     fill_profiles(connection, project_id, profiles, now)
+    _claim_ids(connection, project_id, live)
+    live = [(entry, item) for entry, item in live if entry.result is None]
+    _place(connection, project_id, live, found, now)
 
+
+def _notifications(connection: Connection, project_id: str, live) -> dict[str, Any]:
+    """The notifications the items name; an item naming none of the project's is refused."""
+    wanted = {item.notificationId for _, item in live}
+    found = {
+        row.id: row
+        for row in connection.execute(
+            select(notifications).where(
+                notifications.c.project_id == project_id, notifications.c.id.in_(wanted)
+            )
+        )
+    }
+    for entry, item in live:
+        if item.notificationId not in found:
+            message = f"No notification with id {item.notificationId!r} in this project."
+            entry.result = error_result(entry.id, HeraldError("notificationId/notFound", message))
+    return found
+
+
+def _claim_ids(connection: Connection, project_id: str, live) -> None:
+    """Claim every id at once (sorted, for a steady lock order); a taken one is `id/exists`."""
     claimed = set(
         connection.execute(
             dialect_insert(connection)(message_ids)
@@ -215,12 +217,13 @@ def accept_batch(
     )
     for entry, item in live:
         if item.id not in claimed:
-            entry.result = error_result(
-                entry.id,
-                HeraldError("id/exists", f"A message with id {item.id!r} was already accepted."),
-            )
-    live = [(entry, item) for entry, item in live if entry.result is None]
+            message = f"A message with id {item.id!r} was already accepted."
+            entry.result = error_result(entry.id, HeraldError("id/exists", message))
 
+
+def _place(connection: Connection, project_id: str, live, found, now: datetime) -> None:
+    """Stack each item onto its open stack or insert it as a new message (queued or
+    scheduled); the queued ones get their pk, to be enqueued."""
     timezones = _user_timezones(connection, project_id, live)
     rows = []
     for entry, item in live:
@@ -243,32 +246,28 @@ def accept_batch(
         else:
             rows.append(row)
         if row["status"] == "scheduled":
+            pending = {c: {"status": "pending"} for c in CHANNELS if row[f"{c}_status"]}
             entry.result = {
                 "id": item.id,
                 "ok": True,
                 "status": "scheduled",
                 "scheduledAt": row["scheduled_at"].isoformat(),
-                "channels": {
-                    channel: {"status": "pending"}
-                    for channel in CHANNELS
-                    if row[f"{channel}_status"]
-                },
+                "channels": pending,
             }
     if rows:
         connection.execute(insert(messages), rows)
-    queued = [entry.id for entry, _ in live if entry.result is None]
+    queued = [entry for entry, _ in live if entry.result is None]
     if queued:
-        pks = {
-            r.id: r.pk
-            for r in connection.execute(
+        pks = dict(
+            connection.execute(
                 select(messages.c.id, messages.c.pk).where(
-                    messages.c.project_id == project_id, messages.c.id.in_(queued)
+                    messages.c.project_id == project_id,
+                    messages.c.id.in_([entry.id for entry in queued]),
                 )
-            )
-        }
-        for entry, _ in live:
-            if entry.result is None:
-                entry.pk = pks[entry.id]
+            ).all()
+        )
+        for entry in queued:
+            entry.pk = pks[entry.id]
 
 
 def _user_timezones(connection: Connection, project_id: str, live) -> dict[str, str]:
