@@ -282,3 +282,48 @@ def test_a_message_whose_job_was_lost_is_delivered_by_the_sweeper(
     while time.monotonic() < deadline and received(standin, address, number) != (1, 1):
         time.sleep(0.05)
     assert received(standin, address, number) == (1, 1)
+
+
+def test_the_ses_request_carries_both_parts_from_name_and_reply_to(slow_client, standin):
+    slow_client.post(
+        "/notifications.upsert",
+        {
+            "id": "full",
+            "name": "Full",
+            "withEmail": True,
+            "templates": {
+                "en": {
+                    "email": {
+                        "subject": "S {{ n }}",
+                        "html": "<p>H {{ n }}</p>",
+                        "text": "T {{ n }}",
+                        "from": "billing@example.com",
+                        "fromName": "Billing Team",
+                        "replyTo": "help@example.com",
+                    }
+                }
+            },
+        },
+    )
+    address = f"full-{token()}@example.com"
+    response = slow_client.post(
+        "/messages.send",
+        {
+            "messages": [
+                {
+                    "notificationId": "full",
+                    "userId": f"u-{token()}",
+                    "userEmail": address,
+                    "data": {"n": 7},
+                }
+            ]
+        },
+    )
+    assert response.get_json()["results"][0]["channels"]["email"]["status"] == "sent"
+    [sent] = [m for m in standin.emails if m["Destination"]["ToAddresses"] == [address]]
+    assert sent["FromEmailAddress"] == "Billing Team <billing@example.com>"
+    assert sent["ReplyToAddresses"] == ["help@example.com"]
+    simple = sent["Content"]["Simple"]
+    assert simple["Subject"]["Data"] == "S 7"
+    assert simple["Body"]["Html"]["Data"] == "<p>H 7</p>"
+    assert simple["Body"]["Text"]["Data"] == "T 7"
