@@ -6,7 +6,7 @@ from flask import Blueprint, request
 from sqlalchemy import select
 
 from api.auth import current_project, require_project
-from api.requests import batch, json_body, query_id, services
+from api.requests import batch, json_body, query_id, refuse_nul_in_query, services
 from shared.db import autocommit, transaction
 from shared.errors import HeraldError, not_found
 from shared.messages import MAX_BATCH, message_json
@@ -23,6 +23,7 @@ from shared.sending import send_batch
 from shared.users import delete_users, get_user, parse_user, upsert_users, user_json
 
 bp = Blueprint("backend", __name__)
+bp.before_request(refuse_nul_in_query)
 bp.before_request(require_project)
 
 MAX_USERS = 100

@@ -19,6 +19,24 @@ def services() -> dict[str, Any]:
 _ESCAPED_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
 
 
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+
+
+def _has_lone_surrogate(value: Any) -> bool:
+    """True if a string anywhere in the value holds half a surrogate pair (not encodable)."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return True
+        return False
+    if isinstance(value, dict):
+        return any(_has_lone_surrogate(k) or _has_lone_surrogate(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_lone_surrogate(item) for item in value)
+    return False
+
+
 def _no_constant(name: str) -> None:
     """NaN and Infinity are not JSON."""
     raise ValueError(f"{name} is not a JSON value")
@@ -33,6 +51,11 @@ def json_body() -> dict[str, Any]:
         raise HeraldError("body/invalidJson", f"The body is not valid JSON: {exc}.") from None
     except RecursionError:
         raise HeraldError("body/invalidJson", "The body nests too deeply.") from None
+    if _SURROGATE_ESCAPE.search(raw) and _has_lone_surrogate(body):
+        raise HeraldError(
+            "body/invalidJson",
+            "The body has a \\u escape of half a surrogate pair, which is not a character.",
+        )
     if _ESCAPED_NUL.search(raw):
         raise HeraldError(
             "body/invalid",
@@ -58,6 +81,13 @@ def batch(body: dict[str, Any], key: str, limit: int) -> list[Any]:
             f"{key!r} has {len(items)} items; the limit is {limit}. Split it into smaller batches.",
         )
     return items
+
+
+def refuse_nul_in_query() -> None:
+    """A NUL character can't be stored or compared: refuse it in any query parameter."""
+    for name, value in request.args.items(multi=True):
+        if "\x00" in name or "\x00" in value:
+            raise HeraldError("query/invalid", "A query parameter contains a NUL character.")
 
 
 def query_id(name: str = "id") -> str:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 
-from hypothesis import HealthCheck, given, settings
+import pytest
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import Client
@@ -85,7 +86,10 @@ POSTS = [
 ]
 GETS = ["/users.get", "/notifications.get", "/messages.get", "/messages.list"]
 FUZZ = settings(
-    max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    derandomize=True,
+    max_examples=120,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 
 
@@ -106,6 +110,8 @@ def test_no_raw_bytes_get_a_500(herald, project, path, raw):
 
 
 @FUZZ
+@example(path="/users.get", query={"id": "\x00"})
+@example(path="/messages.list", query={"userId": "a\x00"})
 @given(
     path=st.sampled_from(GETS),
     query=st.dictionaries(
@@ -116,3 +122,17 @@ def test_no_raw_bytes_get_a_500(herald, project, path, raw):
 def test_no_query_string_gets_a_500(herald, project, path, query):
     response = Client(herald.app, project["apiKey"]).get(path, **query)
     assert response.status_code < 500, (path, query, response.get_json())
+
+
+@pytest.mark.parametrize("path", POSTS)
+def test_a_lone_surrogate_escape_is_refused(herald, project, path):
+    body = '{"users": [{"id": "u", "firstName": "\\ud800"}], "messages": [], "id": "\\udfff"}'
+    response = Client(herald.app, project["apiKey"]).post(path, data=body.encode())
+    assert response.status_code < 500, response.get_json()
+
+
+def test_an_escaped_surrogate_pair_is_one_character(herald, project):
+    client = Client(herald.app, project["apiKey"])
+    body = b'{"users": [{"id": "emoji", "firstName": "Ann \\ud83d\\ude00"}]}'
+    assert client.post("/users.upsert", data=body).status_code == 200
+    assert client.get("/users.get", id="emoji").get_json()["user"]["firstName"] == "Ann \U0001f600"
