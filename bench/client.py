@@ -8,6 +8,8 @@ import socket
 from typing import Any
 from urllib.parse import urlsplit
 
+from bench.payloads import notification
+
 
 class Api:
     """One persistent connection to Herald, with the project's key on every call."""
@@ -52,6 +54,17 @@ class Api:
         if self.connection is not None:
             self.connection.close()
             self.connection = None
+
+
+def create_notification(base_url: str, key: str) -> None:
+    """Upsert the benchmark's notification through the API."""
+    api = Api(base_url, key)
+    try:
+        status, answer = api.post("/notifications.upsert", notification())
+    finally:
+        api.close()
+    if status != 200:
+        raise RuntimeError(f"notifications.upsert answered {status}: {answer}")
 
 
 def delivered(result: dict[str, Any]) -> bool:

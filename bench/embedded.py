@@ -7,8 +7,8 @@ import json
 import tempfile
 from pathlib import Path
 
-from bench.client import Api
-from bench.payloads import EMAIL_FROM, notification
+from bench.client import create_notification
+from bench.payloads import EMAIL_FROM
 from bench.processes import Process, Processes, clean_env, free_port, run, wait_http
 
 
@@ -38,11 +38,7 @@ class Embedded:
             "embedded", f"herald serve --port {self.port}", env, cwd=self.workdir
         )
         wait_http(f"{self.base_url}/healthz", self.web)
-        api = Api(self.base_url, self.project["apiKey"])
-        status, answer = api.post("/notifications.upsert", notification())
-        api.close()
-        if status != 200:
-            raise RuntimeError(f"notifications.upsert answered {status}: {answer}")
+        create_notification(self.base_url, self.project["apiKey"])
 
     def teardown(self) -> None:
         """Remove the working directory (the server is stopped by then)."""

@@ -10,8 +10,8 @@ import time
 import psycopg
 import redis
 
-from bench.client import Api, delivered
-from bench.payloads import EMAIL_FROM, messages_body, notification
+from bench.client import Api, create_notification, delivered
+from bench.payloads import EMAIL_FROM, messages_body
 from bench.processes import Process, Processes, clean_env, free_port, procfile, run, wait_http
 
 PG_SERVER = "postgresql://postgres@127.0.0.1:5432"
@@ -65,11 +65,7 @@ class Production:
         self.web = self.processes.start("web", procfile("web"), self.env())
         self.start_worker()
         wait_http(f"{self.base_url}/healthz", self.web)
-        api = Api(self.base_url, self.project["apiKey"])
-        status, answer = api.post("/notifications.upsert", notification())
-        api.close()
-        if status != 200:
-            raise RuntimeError(f"notifications.upsert answered {status}: {answer}")
+        create_notification(self.base_url, self.project["apiKey"])
         self.wait_delivering()
 
     def ensure_standin(self, latency: float) -> None:
