@@ -31,6 +31,7 @@ class Settings:
     sweep_interval: float = 30.0
     sweep_requeue_after: float = 120.0
     send_time_limit: float = 60.0
+    stream_heartbeat: float = 15.0
 
     @property
     def embedded(self) -> bool:
@@ -73,6 +74,7 @@ class Settings:
             worker_threads=int(_number(env, "HERALD_WORKER_THREADS", cls.worker_threads)),
             sweep_interval=_number(env, "HERALD_SWEEP_INTERVAL", cls.sweep_interval),
             sweep_requeue_after=_number(env, "HERALD_SWEEP_REQUEUE_AFTER", cls.sweep_requeue_after),
+            stream_heartbeat=_number(env, "HERALD_STREAM_HEARTBEAT", cls.stream_heartbeat),
         )
 
 

@@ -20,6 +20,7 @@ from sqlalchemy import Engine, String, bindparam, case, select, update
 
 from shared.config import Settings
 from shared.db import autocommit
+from shared.events import widget_written
 from shared.messages import FINAL, LOAD_COLUMNS, RESULT_COLUMNS, message_result
 from shared.models import CHANNELS, messages, notifications, projects, users, utcnow
 from shared.templates import RenderFailed, build_context, pick_language, render_channel
@@ -136,6 +137,7 @@ def deliver_message(
             break
     else:  # the row kept changing under us: whoever changed it delivers it
         return message_result(row)
+    widget_written(services.settings, services.engine, row, plan.changes)  # feed event
     if not plan.sends:
         _count(plan.changes)
         return message_result(claimed)
