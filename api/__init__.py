@@ -25,13 +25,13 @@ def create_app(settings: Settings | None = None, run_worker: bool | None = None)
     app.json.compact = True
     app.extensions["herald"] = {"settings": settings, "engine": engine, "broker": broker}
 
-    from api import backend, errors, front, ops
+    from api import backend, errors, front, ops, widget
 
     errors.init_app(app)
     ops.init_app(app)
     app.register_blueprint(backend.bp)
     app.register_blueprint(front.bp)
-    app.register_blueprint(__import__("api.widget").widget.bp)
+    app.register_blueprint(widget.bp)
 
     if settings.embedded if run_worker is None else run_worker:
         from worker.runtime import start_worker  # the embedded mode's in-process pool
