@@ -111,6 +111,8 @@ def users_set_profile():
 def messages_stream():
     """Server-Sent Events of the user's feed (this server: a thread per open stream)."""
     return Response(
-        sse.threaded_stream(services(), g.project_id, g.user_id, sse.last_event_id(request)),
+        sse.threaded_stream(
+            services(), g.project_id, g.user_id, sse.last_event_id(request.headers, request.args)
+        ),
         headers=sse.STREAM_HEADERS,
     )

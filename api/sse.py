@@ -28,9 +28,9 @@ STREAM_HEADERS = {
 RETRY_MS = 2000
 
 
-def last_event_id(request) -> int | None:
+def last_event_id(headers, query) -> int | None:
     """The id a reconnecting page saw last (header, or `lastEventId` for a first connection)."""
-    raw = request.headers.get("Last-Event-ID") or request.args.get("lastEventId") or ""
+    raw = headers.get("Last-Event-ID") or query.get("lastEventId") or ""
     return int(raw) if raw.strip().isdigit() and len(raw) < 19 else None
 
 

@@ -1,0 +1,309 @@
+"""GET /front/messages.stream on real servers: `herald serve`'s threaded server in the embedded
+mode; in production a gunicorn web process for the API and the `stream` process (aiohttp) for
+the events, two processes that share only PostgreSQL and Redis."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from dataclasses import dataclass
+from urllib.parse import urlencode, urlsplit
+
+import pytest
+from werkzeug.serving import make_server
+
+from shared.db import transaction
+from shared.feed import user_hmac
+from shared.projects import create_project
+from tests.conftest import SENDER, build_herald, stop_herald, token
+
+HEARTBEAT = 0.5
+NOTIFICATION = {
+    "id": "ping",
+    "name": "Ping",
+    "withWidget": True,
+    "defaultLanguage": "en",
+    "templates": {"en": {"widget": {"content": "ping {{ n }} ({{ increment }})"}}},
+}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_process(args: list[str], env: dict[str, str], url: str) -> subprocess.Popen:
+    """Start a server process and wait until its /healthz answers."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", *args],
+        env={**os.environ, **env},
+        stdout=subprocess.DEVNULL,
+        stderr=None if os.environ.get("HERALD_TEST_SERVER_LOGS") else subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(f"{url}/healthz", timeout=1).close()
+            return process
+        except OSError:
+            if process.poll() is not None:
+                raise RuntimeError(process.stderr.read().decode()) from None
+            time.sleep(0.1)
+    process.kill()
+    raise RuntimeError(f"{args[-1]} did not start")
+
+
+@dataclass
+class Live:
+    """A Herald on real sockets: where to call the API and where to open streams."""
+
+    herald: object
+    web: str
+    stream: str
+
+
+def _production_processes(herald) -> tuple[list[subprocess.Popen], str, str]:
+    settings = herald.settings
+    env = {
+        "DATABASE_URL": settings.database_url,
+        "REDIS_URL": settings.redis_url,
+        "HERALD_REDIS_NAMESPACE": settings.redis_namespace,
+        "AWS_ENDPOINT_URL": settings.aws_endpoint_url,
+        "HERALD_STREAM_HEARTBEAT": str(HEARTBEAT),
+    }
+    web, stream = (f"http://127.0.0.1:{free_port()}" for _ in range(2))
+    bind = lambda url: ["--bind", urlsplit(url).netloc]  # noqa: E731
+    processes = [
+        start_process(
+            ["-k", "gthread", "--threads", "8", *bind(web), "api:create_app()"], env, web
+        ),
+        start_process(
+            ["-k", "aiohttp.GunicornWebWorker", *bind(stream), "api.stream:create_stream_app()"],
+            env,
+            stream,
+        ),
+    ]
+    return processes, web, stream
+
+
+@pytest.fixture(scope="module", params=["embedded", "production"])
+def live(request, tmp_path_factory):
+    herald = build_herald(
+        request.param, tmp_path_factory.mktemp(request.param), request, stream_heartbeat=HEARTBEAT
+    )
+    if request.param == "embedded":
+        server = make_server("127.0.0.1", 0, herald.app, threaded=True)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        url = f"http://127.0.0.1:{server.server_port}"
+        yield Live(herald, url, url)
+        server.shutdown()
+    else:
+        processes, web, stream = _production_processes(herald)
+        yield Live(herald, web, stream)
+        for process in processes:
+            process.terminate()
+            process.wait(10)
+    stop_herald(herald)
+
+
+class Page:
+    """One browser page of a user: its API calls and its open stream."""
+
+    def __init__(self, live: Live, project: dict, user_id: str) -> None:
+        self.live = live
+        self.auth = {
+            "projectId": project["projectId"],
+            "userId": user_id,
+            "userHmac": user_hmac(project["widgetSecret"], user_id),
+        }
+        self.connection: http.client.HTTPConnection | None = None
+
+    def open(self, last_event_id: int | None = None, **params) -> http.client.HTTPResponse:
+        netloc = urlsplit(self.live.stream).netloc
+        self.connection = http.client.HTTPConnection(netloc, timeout=5)
+        headers = {} if last_event_id is None else {"Last-Event-ID": str(last_event_id)}
+        query = urlencode({**self.auth, **params})
+        self.connection.request("GET", f"/front/messages.stream?{query}", headers=headers)
+        self.sock = self.connection.sock  # the response takes it over
+        self.response = self.connection.getresponse()
+        return self.response
+
+    def next_event(self, timeout: float = 5) -> dict:
+        """The next frame: {"id", "data"} for an event, {"comment"} for a heartbeat."""
+        self.sock.settimeout(timeout)
+        frame: dict = {}
+        while True:
+            raw = self.response.readline()
+            if not raw:
+                raise EOFError("the stream ended")
+            line = raw.decode().rstrip("\n")
+            if line == "" and frame:
+                return frame
+            field, _, value = line.partition(":")
+            if field == "" and value:
+                return {"comment": value.strip()}
+            if field == "id":
+                frame["id"] = int(value.strip())
+            elif field == "data":
+                frame["data"] = json.loads(value.strip())
+
+    def next_data(self, timeout: float = 5) -> tuple[int, dict]:
+        """The next event that is not a heartbeat or the retry hint."""
+        while True:
+            frame = self.next_event(timeout)
+            if "data" in frame:
+                return frame["id"], frame["data"]
+
+    def close(self) -> None:
+        self.connection.close()
+
+    def post(self, path: str, body: dict) -> dict:
+        request = urllib.request.Request(
+            f"{self.live.web}/front/{path}",
+            data=json.dumps({**self.auth, **body}).encode(),
+            headers={"Content-Type": "text/plain"},
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return json.load(response)
+
+
+def backend(live: Live, project: dict, path: str, body: dict) -> dict:
+    request = urllib.request.Request(
+        f"{live.web}/{path}",
+        data=json.dumps(body).encode(),
+        headers={"Authorization": f"Bearer {project['apiKey']}"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.load(response)
+
+
+@pytest.fixture
+def project(live):
+    with transaction(live.herald.engine) as connection:
+        created = create_project(connection, f"stream-{token()}", SENDER, "Herald Tests", "Herald")
+    backend(live, created, "notifications.upsert", NOTIFICATION)
+    return created
+
+
+def send(live: Live, project: dict, user_id: str, **fields) -> dict:
+    item = {"notificationId": "ping", "userId": user_id, "data": {"n": 1}, **fields}
+    return backend(live, project, "messages.send", {"messages": [item]})["results"][0]
+
+
+def test_a_sent_message_reaches_every_open_page_within_a_second(live, project):
+    user = f"u-{token()}"
+    pages = [Page(live, project, user) for _ in range(2)]
+    for page in pages:
+        assert page.open().status == 200
+        assert page.next_data()[1] == {"type": "stream.open", "unread": 0}
+    started = time.monotonic()
+    result = send(live, project, user)
+    for page in pages:
+        _, data = page.next_data(timeout=1)
+        assert data["type"] == "message.new"
+        assert data["message"]["id"] == result["id"]
+        assert data["message"]["content"] == "ping 1 (1)"
+        assert data["unread"] == 1
+    assert time.monotonic() - started < 1
+    for page in pages:
+        page.close()
+
+
+def test_an_increment_and_read_states_reach_the_stream(live, project):
+    user = f"u-{token()}"
+    page = Page(live, project, user)
+    page.open()
+    page.next_data()
+    first = send(live, project, user, incrementId="k")
+    assert page.next_data(1)[1]["type"] == "message.new"
+    assert send(live, project, user, incrementId="k", data={"n": 2})["status"] == "incremented"
+    _, data = page.next_data(1)
+    assert data["type"] == "message.incremented"
+    assert data["message"]["id"] == first["id"] and data["message"]["content"] == "ping 2 (2)"
+    page.post("messages.read", {"messageId": first["id"]})
+    _, data = page.next_data(1)
+    assert (data["type"], data["messageId"], data["unread"]) == ("message.read", first["id"], 0)
+    assert data["readAt"]
+    send(live, project, user)
+    page.next_data(1)
+    page.post("messages.readAll", {})
+    _, data = page.next_data(1)
+    assert (data["type"], data["unread"]) == ("messages.readAll", 0)
+    page.close()
+
+
+def test_a_reconnect_with_last_event_id_gets_what_it_missed(live, project):
+    user = f"u-{token()}"
+    page = Page(live, project, user)
+    page.open()
+    last_seen, _ = page.next_data()
+    page.close()
+    # While the page is away: two messages, one of them read
+    missed = [send(live, project, user, data={"n": n})["id"] for n in (1, 2)]
+    page.post("messages.read", {"messageId": missed[0]})
+    page.open(last_event_id=last_seen)
+    replayed = [page.next_data() for _ in range(4)]
+    kinds = [data["type"] for _, data in replayed]
+    assert kinds == ["message.new", "message.new", "message.read", "stream.open"]
+    assert [data["message"]["id"] for _, data in replayed[:2]] == missed
+    ids = [event_id for event_id, _ in replayed]
+    assert ids[0] > last_seen and ids[0] < ids[1] < ids[2] == ids[3]
+    assert replayed[3][1]["unread"] == 1
+    page.close()
+    # The same with the query parameter, as a first connection can send it
+    page.open(lastEventId=ids[1])
+    assert page.next_data()[1]["type"] == "message.read"
+    page.close()
+
+
+def test_another_users_events_never_reach_a_stream(live, project):
+    mine, theirs = f"u-{token()}", f"u-{token()}"
+    page = Page(live, project, mine)
+    page.open()
+    page.next_data()
+    send(live, project, theirs)
+    frame = page.next_event(timeout=3)
+    assert frame == {"comment": "heartbeat"}
+    page.close()
+
+
+def test_an_idle_stream_gets_heartbeats(live, project):
+    page = Page(live, project, f"u-{token()}")
+    response = page.open()
+    assert response.headers["Content-Type"].startswith("text/event-stream")
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    page.next_data()
+    started = time.monotonic()
+    assert page.next_event(timeout=3) == {"comment": "heartbeat"}
+    assert page.next_event(timeout=3) == {"comment": "heartbeat"}
+    assert time.monotonic() - started < HEARTBEAT * 2 + 1
+    page.close()
+
+
+def test_a_stream_with_a_wrong_hmac_is_401(live, project):
+    page = Page(live, project, f"u-{token()}")
+    page.auth["userHmac"] = "ab" * 32
+    response = page.open()
+    assert response.status == 401
+    assert json.loads(response.read())["error"] == "auth/invalid"
+
+
+def test_the_stream_answers_a_cors_preflight(live):
+    connection = http.client.HTTPConnection(urlsplit(live.stream).netloc, timeout=5)
+    connection.request(
+        "OPTIONS",
+        "/front/messages.stream",
+        headers={"Origin": "https://app.example.org", "Access-Control-Request-Method": "GET"},
+    )
+    response = connection.getresponse()
+    assert response.status == 200
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    assert "last-event-id" in response.headers["Access-Control-Allow-Headers"].lower()
