@@ -27,7 +27,7 @@
     loading: "Loading…",
     loadFailed: "Couldn't load your notifications.",
     retry: "Try again",
-    justNow: "just now",
+    justNow: "", // empty: the locale's own word for "now"
     settingsHint: "Choose where each kind of notification reaches you.",
     settingsEmpty: "There is nothing to set up yet.",
     saved: "Saved",
@@ -265,12 +265,13 @@
   function relativeTime(iso, text, locale) {
     var when = Date.parse(iso);
     if (isNaN(when)) return "";
-    var seconds = Math.round((when - Date.now()) / 1000);
-    if (Math.abs(seconds) < 45) return text.justNow;
+    var seconds = Math.min(0, Math.round((when - Date.now()) / 1000)); // a skewed clock: "now"
+    if (Math.abs(seconds) < 45 && text.justNow) return text.justNow;
+    if (Math.abs(seconds) < 45) seconds = 0;
     var steps = [
       ["minute", 60], ["hour", 3600], ["day", 86400], ["week", 604800],
     ];
-    var unit = "minute", size = 60;
+    var unit = seconds ? "minute" : "second", size = seconds ? 60 : 1;
     for (var i = 0; i < steps.length; i++) {
       if (Math.abs(seconds) >= steps[i][1]) (unit = steps[i][0]), (size = steps[i][1]);
     }
@@ -380,25 +381,19 @@
     this.start();
   }
 
+  /** One call of the frontend API: auth in the query of a GET, in the JSON body of a POST. */
   Bell.prototype.call = function (method, action, params, body) {
+    var auth = {
+      projectId: this.options.projectId, userId: this.options.userId, userHmac: this.options.userHmac,
+    };
     var url = new URL(this.host + "/front/" + action);
-    var query = Object.assign(
-      { projectId: this.options.projectId, userId: this.options.userId, userHmac: this.options.userHmac },
-      params || {}
-    );
+    var query = Object.assign(method === "GET" ? auth : {}, params || {});
     Object.keys(query).forEach(function (key) {
       url.searchParams.set(key, query[key]);
     });
     var init = { method: method, mode: "cors", credentials: "omit" };
-    if (method === "POST") {
-      // A string body is sent as text/plain: a "simple" request, so no CORS preflight.
-      init.body = JSON.stringify(
-        Object.assign(
-          { projectId: this.options.projectId, userId: this.options.userId, userHmac: this.options.userHmac },
-          body || {}
-        )
-      );
-    }
+    // A string body goes as text/plain: a "simple" request, so no CORS preflight.
+    if (method === "POST") init.body = JSON.stringify(Object.assign(auth, body || {}));
     return fetch(url.href, init).then(function (response) {
       return response.text().then(function (raw) {
         var data = {};
@@ -795,7 +790,7 @@
     message.readAt = new Date().toISOString();
     this.setCounts(this.total, Math.max(0, this.unread - 1));
     this.renderList();
-    this.call("POST", "messages.read", { messageId: message.id }).then(function (data) {
+    this.call("POST", "messages.read", null, { messageId: message.id }).then(function (data) {
       if (data && typeof data.unread === "number") self.setCounts(self.total, data.unread);
     }, function () {
       self.refresh().catch(function () {});
@@ -944,7 +939,7 @@
     toggle.disabled = true;
     var preferences = {};
     preferences[notificationId] = preference;
-    this.call("POST", "users.setProfile", { user: { preferences: preferences } }).then(function (data) {
+    this.call("POST", "users.setProfile", null, { user: { preferences: preferences } }).then(function (data) {
       if (data && data.user) self.user = data.user;
       self.note.textContent = self.text.saved;
     }, function (error) {
