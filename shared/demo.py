@@ -56,6 +56,7 @@ NOTIFICATIONS = [
                 "widget": {
                     "content": "<b>{{ author }}</b>{% if increment > 1 %} and {{ increment - 1 }}"
                     " other{{ 's' if increment > 2 }}{% endif %} liked <b>{{ document }}</b>",
+                    "icon": "{{ avatar }}",
                 },
                 "email": {"subject": "{{ author }} liked {{ document }}", "text": "A new like."},
             }
@@ -111,23 +112,23 @@ def initials(name: str) -> str:
 def send_demo(
     engine: Engine, broker: dramatiq.Broker, demo: Demo, stacked: bool, avatars: str, wait: float
 ) -> dict[str, Any]:
-    """Send the demo user a comment (its icon an avatar under the `avatars` URL), or a like that
-    stacks onto the open stack of likes."""
+    """Send the demo user a comment, or a like that stacks onto the open stack of likes; the
+    icon is the author's avatar under the `avatars` URL."""
     author = random.choice(PEOPLE)
+    data = {"author": author, "avatar": f"{avatars}?name={quote(author)}"}
     if stacked:
         item = {
             "notificationId": "like",
             "incrementId": "likes",
-            "data": {"author": author, "document": DOCUMENTS[0]},
+            "data": {**data, "document": DOCUMENTS[0]},
         }
     else:
         item = {
             "notificationId": "comment",
             "data": {
-                "author": author,
+                **data,
                 "document": random.choice(DOCUMENTS),
                 "comment": random.choice(COMMENTS),
-                "avatar": f"{avatars}?name={quote(initials(author))}",
             },
         }
     item["userId"] = demo.user_id

@@ -140,6 +140,14 @@ class Customer:
             results += response.get_json()["results"]
         return results
 
+    def feed(self) -> dict:
+        """The user's feed as the frontend API answers it (first page, total, unread)."""
+        options = self.bell_options()
+        auth = {key: options[key] for key in ("projectId", "userId", "userHmac")}
+        response = self.client.flask.get("/front/messages.list", query_string=auth)
+        assert response.status_code == 200, response.get_json()
+        return response.get_json()
+
     def bell_options(self, **extra) -> dict:
         """The options of Herald.init for this user."""
         return {

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 
+import pytest
 from playwright.sync_api import expect
 
 from tests.browser import (  # noqa: F401  (fixtures)
@@ -134,6 +135,7 @@ def test_escape_closes_the_panel_and_focus_returns_to_the_bell(page, customer):
 
 def test_over_99_unread_shows_99_plus_and_scrolling_loads_more(page, customer):
     customer.send(101)
+    assert wait_for(lambda: customer.feed()["total"] == 101, seconds=20)
     customer.open_app(page, pageSize=20)
     expect(page.locator(".hd-badge")).to_have_text("99+")
     open_panel(page)
@@ -161,6 +163,69 @@ def test_polling_takes_over_when_the_stream_fails(page, customer):
     customer.send(1)
     expect(page.locator(".hd-msg")).to_have_count(1)
     expect(page.locator(".hd-badge")).to_have_text("1")
+
+
+def test_demo_sends_a_notification_and_a_stacked_one(page, herald, herald_url):
+    if herald.mode != "embedded":
+        assert herald.app.test_client().get("/demo").status_code == 404
+        return
+    page.goto(f"{herald_url}/demo")
+    page.get_by_role("button", name="Send a comment").click()
+    expect(page.locator("#status")).to_have_text("Sent (sent).")
+    open_panel(page)
+    expect(page.locator(".hd-msg").first).to_contain_text("commented on")
+    for _ in range(2):
+        page.get_by_role("button", name="Send a like (stacks)").click()
+        expect(page.locator("#status")).to_contain_text("Sent (")
+    expect(page.locator(".hd-msg").first).to_contain_text("and 1 other liked")
+    assert page.errors == []
+
+
+def test_screenshots_of_the_demo(page, herald, herald_url):
+    """Light and dark, the panel open and the settings tab, for the README (docs/screenshots)."""
+    if herald.mode != "embedded":
+        pytest.skip("the demo runs in the embedded mode only")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.set_viewport_size({"width": 1100, "height": 720})
+    page.goto(f"{herald_url}/demo")
+    for stacked in (False, True, True, False, True, False):
+        page.evaluate(
+            "(s) => fetch('/demo/send', {method: 'POST', body: JSON.stringify({stacked: s})})",
+            stacked,
+        )
+    expect(page.locator(".hd-badge")).not_to_have_text("", timeout=5000)
+    page.wait_for_timeout(800)
+    open_panel(page)
+    page.locator(".hd-msg").nth(2).click()
+    page.mouse.move(0, 700)
+    assert panel_background(page) == LIGHT
+    page.screenshot(path=SCREENSHOTS / "panel-light.png")
+    page.emulate_media(color_scheme="dark")
+    assert panel_background(page) == DARK
+    page.wait_for_timeout(200)
+    page.screenshot(path=SCREENSHOTS / "panel-dark.png")
+    page.emulate_media(color_scheme="light")
+    page.get_by_role("tab", name="Settings").click()
+    page.wait_for_timeout(200)
+    page.screenshot(path=SCREENSHOTS / "settings-light.png")
+    assert page.errors == []
+
+
+def test_theme_option_forces_dark_on_a_light_page(page, customer):
+    customer.open_app(page, theme="dark")
+    open_panel(page)
+    assert panel_background(page) == DARK
+    page.emulate_media(color_scheme="dark")
+    customer.open_app(page, theme="light")
+    open_panel(page)
+    assert panel_background(page) == LIGHT
+
+
+LIGHT, DARK = "rgb(255, 255, 255)", "rgb(26, 29, 36)"
+
+
+def panel_background(page) -> str:
+    return page.locator(".hd-panel").evaluate("(panel) => getComputedStyle(panel).backgroundColor")
 
 
 def read_at(client, message_id: str):

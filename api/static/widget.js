@@ -56,6 +56,12 @@
     'stroke-width="2" stroke-linecap="round" stroke-linejoin="round" aria-hidden="true">' +
     '<path d="M18 6 7 17l-5-5"/><path d="m22 10-7.5 7.5L13 16"/></svg>';
 
+  var DARK =
+    "--hd-accent:#8b93ff;--hd-accent-text:#0b1020;--hd-surface:#1a1d24;--hd-raised:#20242c;" +
+    "--hd-text:#eceef3;--hd-muted:#a0a8b8;--hd-border:#2e333d;--hd-hover:#242933;" +
+    "--hd-unread:#222740;--hd-track:#454b58;--hd-badge-ring:#1a1d24;" +
+    "--hd-shadow:0 20px 50px -12px rgba(0,0,0,.7),0 0 0 1px rgba(255,255,255,.05)";
+
   var CSS = [
     ":host{all:initial;display:inline-block;position:relative;vertical-align:middle;color:inherit}",
     ":host([data-floating]){position:fixed;top:16px;right:16px;z-index:2147483000}",
@@ -66,14 +72,8 @@
     "--hd-radius:14px;--hd-font:ui-sans-serif,system-ui,-apple-system,'Segoe UI',Roboto,",
     "'Helvetica Neue',Arial,sans-serif;font-family:var(--hd-font);font-size:14px;line-height:1.45;",
     "-webkit-font-smoothing:antialiased}",
-    ".hd[data-theme=dark]{--hd-accent:#818cf8;--hd-accent-text:#0b1020;--hd-surface:#16181d;",
-    "--hd-raised:#1c1f26;--hd-text:#e7e9ee;--hd-muted:#9aa3b2;--hd-border:#2a2e37;",
-    "--hd-hover:#20242c;--hd-unread:#1d2133;--hd-track:#3a3f4b;",
-    "--hd-shadow:0 18px 48px -12px rgba(0,0,0,.6),0 0 0 1px rgba(255,255,255,.04)}",
-    "@media (prefers-color-scheme:dark){.hd[data-theme=auto]{--hd-accent:#818cf8;",
-    "--hd-accent-text:#0b1020;--hd-surface:#16181d;--hd-raised:#1c1f26;--hd-text:#e7e9ee;",
-    "--hd-muted:#9aa3b2;--hd-border:#2a2e37;--hd-hover:#20242c;--hd-unread:#1d2133;",
-    "--hd-track:#3a3f4b;--hd-shadow:0 18px 48px -12px rgba(0,0,0,.6),0 0 0 1px rgba(255,255,255,.04)}}",
+    ".hd[data-theme=dark]{" + DARK + "}",
+    "@media (prefers-color-scheme:dark){.hd[data-theme=auto]{" + DARK + "}}",
     "*,*::before,*::after{box-sizing:border-box}",
     "button{font:inherit;color:inherit;background:none;border:0;margin:0;padding:0;cursor:pointer}",
     "button:focus-visible,[tabindex]:focus-visible,a:focus-visible{outline:2px solid var(--hd-accent);",
@@ -101,6 +101,7 @@
     ".hd-action{display:inline-flex;align-items:center;gap:6px;height:30px;padding:0 10px;",
     "border-radius:8px;color:var(--hd-accent);font-size:13px;font-weight:550}",
     ".hd-action:hover{background:var(--hd-hover)}",
+    ".hd-action[hidden]{display:none}",
     ".hd-action:disabled{color:var(--hd-muted);opacity:.6;cursor:default;background:none}",
     ".hd-icon{display:inline-flex;align-items:center;justify-content:center;width:30px;height:30px;",
     "border-radius:8px;color:var(--hd-muted)}",
@@ -166,7 +167,7 @@
     ".hd-switch[aria-checked=true]::after{transform:translateX(16px)}",
     ".hd-switch:focus-visible{border-radius:999px}",
     ".hd-switch:disabled{opacity:.5;cursor:default}",
-    ".hd-note{min-height:18px;font-size:12px;color:var(--hd-muted)}",
+    ".hd-note{font-size:12px;color:var(--hd-muted)}.hd-note:empty{display:none}",
     ".hd-sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}",
   ].join("");
 
@@ -597,7 +598,7 @@
     var rect = this.bell.getBoundingClientRect();
     var width = Math.min(384, global.innerWidth - 16);
     var left = Math.min(Math.max(8, rect.right - width), global.innerWidth - width - 8);
-    var top = rect.bottom + 8;
+    var top = rect.bottom + 10;
     if (top + 200 > global.innerHeight) top = Math.max(8, rect.top - 8 - Math.min(560, rect.top - 16));
     this.panel.style.left = left + "px";
     this.panel.style.top = top + "px";
@@ -832,24 +833,39 @@
     }
   };
 
+  /** Bring the list in line with `messages`, keeping the nodes of unchanged messages (so focus,
+   * hover and scroll stay put while events arrive). */
   Bell.prototype.renderList = function () {
-    var focused = this.element.shadowRoot.activeElement;
-    var focusedId = focused && focused.getAttribute && focused.getAttribute("data-id");
-    var fragment = document.createDocumentFragment();
-    for (var i = 0; i < this.messages.length; i++) fragment.appendChild(this.renderMessage(this.messages[i]));
-    this.list.textContent = "";
-    this.list.appendChild(fragment);
+    var nodes = this.nodes || (this.nodes = {});
+    var wanted = {};
+    var cursor = this.list.firstChild;
+    for (var i = 0; i < this.messages.length; i++) {
+      var message = this.messages[i];
+      var key = [message.content, message.icon, message.readAt, message.feedAt].join("\u0000");
+      var entry = nodes[message.id];
+      if (!entry || entry.key !== key) {
+        var node = this.renderMessage(message);
+        if (entry) {
+          var focused = this.element.shadowRoot.activeElement === entry.node;
+          this.list.replaceChild(node, entry.node);
+          if (focused) node.focus();
+          if (cursor === entry.node) cursor = node;
+        }
+        entry = nodes[message.id] = { node: node, key: key };
+      }
+      wanted[message.id] = true;
+      if (entry.node !== cursor) this.list.insertBefore(entry.node, cursor);
+      else cursor = cursor.nextSibling;
+    }
+    for (var id in nodes) {
+      if (!wanted[id]) {
+        nodes[id].node.remove();
+        delete nodes[id];
+      }
+    }
     if (this.messages.length) this.state.hidden = true;
     else this.showState("empty");
-    if (focusedId) {
-      var again = this.list.querySelector('[data-id="' + CSS_escape(focusedId) + '"]');
-      if (again) again.focus();
-    }
   };
-
-  function CSS_escape(value) {
-    return global.CSS && global.CSS.escape ? global.CSS.escape(value) : value.replace(/["\\]/g, "\\$&");
-  }
 
   Bell.prototype.renderMessage = function (message) {
     var icon = message.icon ? safeUrl(message.icon, true) : null;
