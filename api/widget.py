@@ -48,9 +48,9 @@ def demo_send():
     svc = services()
     demo = ensure_demo(svc["engine"])
     avatars = url_for("widget.demo_avatar", _external=True)
-    result = send_demo(
-        svc["engine"], svc["broker"], demo, body.get("stacked") is True, avatars, 5.0
-    )
+    stacked = body.get("stacked") is True
+    wait = svc["settings"].send_wait
+    result = send_demo(svc["engine"], svc["broker"], demo, stacked, avatars, wait)
     return {"result": result}
 
 
