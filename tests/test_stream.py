@@ -307,3 +307,14 @@ def test_the_stream_answers_a_cors_preflight(live):
     assert response.status == 200
     assert response.headers["Access-Control-Allow-Origin"] == "*"
     assert "last-event-id" in response.headers["Access-Control-Allow-Headers"].lower()
+
+
+def test_the_web_process_serves_a_stream_too(live, project):
+    user = f"u-{token()}"
+    page = Page(Live(live.herald, live.web, live.web), project, user)
+    page.open()
+    assert page.next_data()[1]["type"] == "stream.open"
+    result = send(live, project, user)
+    _, data = page.next_data(timeout=1)
+    assert (data["type"], data["message"]["id"]) == ("message.new", result["id"])
+    page.close()
