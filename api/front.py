@@ -51,7 +51,7 @@ def _page_parameter(name: str, default: int, maximum: int) -> int:
     raw = request.args.get(name, "")
     if raw == "":
         return default
-    if not raw.isdigit() or int(raw) > maximum:
+    if not (raw.isascii() and raw.isdigit()) or int(raw) > maximum:
         raise HeraldError(
             f"{name}/invalid", f"{name} must be a whole number from 0 to {maximum}, not {raw!r}."
         )

@@ -30,8 +30,8 @@ RETRY_MS = 2000
 
 def last_event_id(headers, query) -> int | None:
     """The id a reconnecting page saw last (header, or `lastEventId` for a first connection)."""
-    raw = headers.get("Last-Event-ID") or query.get("lastEventId") or ""
-    return int(raw) if raw.strip().isdigit() and len(raw) < 19 else None
+    raw = (headers.get("Last-Event-ID") or query.get("lastEventId") or "").strip()
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 19 else None
 
 
 def frame(event_id: int, data: dict[str, Any]) -> str:

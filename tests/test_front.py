@@ -7,6 +7,8 @@ import json
 import time
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from shared.feed import user_hmac
 from tests.conftest import token
@@ -244,3 +246,28 @@ def test_a_body_that_is_not_json_is_refused(front):
     response = front.flask.post("/front/messages.readAll", data="{nope", content_type="text/plain")
     assert response.status_code == 400
     assert response.get_json()["error"] == "body/invalidJson"
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=10), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    path=st.sampled_from(["users.setProfile", "messages.read", "messages.readAll"]),
+    body=st.dictionaries(
+        st.sampled_from(["user", "messageId", "preferences", "language"]), json_values, max_size=3
+    ),
+    limit=st.text(max_size=4),
+)
+def test_no_input_answers_500(front, path, body, limit):
+    assert front.post(path, body).status_code < 500
+    if isinstance(body.get("user"), dict):
+        user = {**body["user"], "preferences": {"comment": body["user"]}}
+        assert front.post("users.setProfile", {"user": user}).status_code < 500
+    assert front.get("messages.list", limit=limit, skip=limit).status_code < 500
