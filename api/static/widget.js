@@ -36,6 +36,7 @@
     channelEmail: "Email",
     channelSMS: "SMS",
     newMessage: "New notification",
+    unreadMessage: "Unread",
   };
 
   var CHANNELS = [
@@ -518,6 +519,10 @@
       var item = event.target.closest(".hd-msg");
       if (item) self.activate(item.getAttribute("data-id"), event);
     });
+    this.onEscape = function (event) {
+      if (event.key === "Escape" && !self.panel.hidden) self.close(true);
+    };
+    document.addEventListener("keydown", this.onEscape);
     this.onOutside = function (event) {
       if (!self.panel.hidden && event.composedPath().indexOf(self.element) < 0) self.close(false);
     };
@@ -627,7 +632,10 @@
       self.notifications = data.notifications || [];
       if (!self.text.locale && self.user.language) self.locale = self.user.language;
       if (!self.settings.hidden) self.renderSettings();
-    }).catch(function () { /* settings show their own error when opened */ });
+    }).catch(function (error) {
+      self.userError = error.message;
+      if (!self.settings.hidden) self.renderSettings();
+    });
     this.refresh().then(function () {
       self.connect();
     }, function () {
@@ -879,7 +887,11 @@
     return el("li", {
       class: "hd-msg", tabindex: "0", "data-id": message.id, "data-unread": !message.readAt,
       "aria-label": null,
-    }, [avatar, el("div", { class: "hd-text" }, [content, time]), el("span", { class: "hd-dot", "aria-hidden": "true" })]);
+    }, [
+      avatar,
+      el("div", { class: "hd-text" }, [content, time]),
+      message.readAt ? el("span") : el("span", { class: "hd-dot", role: "img", "aria-label": this.text.unreadMessage }),
+    ]);
   };
 
   Bell.prototype.renderTimes = function () {
@@ -899,7 +911,8 @@
     var self = this, text = this.text;
     this.settings.textContent = "";
     if (!this.user) {
-      this.settings.appendChild(el("p", { class: "hd-hint", text: text.loading }));
+      var waiting = this.userError ? text.loadFailed + " " + this.userError : text.loading;
+      this.settings.appendChild(el("p", { class: "hd-hint", text: waiting }));
       return;
     }
     var groups = this.notifications.filter(function (n) {
@@ -974,6 +987,7 @@
     clearInterval(this.clock);
     if (this.observer) this.observer.disconnect();
     document.removeEventListener("pointerdown", this.onOutside, true);
+    document.removeEventListener("keydown", this.onEscape);
     global.removeEventListener("resize", this.onResize);
     global.removeEventListener("scroll", this.onResize, true);
     if (this.favicon) this.favicon.show(0);
