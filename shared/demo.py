@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import random
+import itertools
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -74,6 +74,10 @@ COMMENTS = [
 ]
 
 
+# Each send takes the next author, document and comment: varied, yet the same in every run.
+_turns = itertools.count()
+
+
 @dataclass(frozen=True)
 class Demo:
     """What the demo page needs to mount the bell."""
@@ -114,7 +118,8 @@ def send_demo(
 ) -> dict[str, Any]:
     """Send the demo user a comment, or a like that stacks onto the open stack of likes; the
     icon is the author's avatar under the `avatars` URL."""
-    author = random.choice(PEOPLE)
+    turn = next(_turns)
+    author = PEOPLE[turn % len(PEOPLE)]
     data = {"author": author, "avatar": f"{avatars}?name={quote(author)}"}
     if stacked:
         item = {
@@ -127,8 +132,8 @@ def send_demo(
             "notificationId": "comment",
             "data": {
                 **data,
-                "document": random.choice(DOCUMENTS),
-                "comment": random.choice(COMMENTS),
+                "document": DOCUMENTS[turn % len(DOCUMENTS)],
+                "comment": COMMENTS[(turn * 3 + 1) % len(COMMENTS)],
             },
         }
     item["userId"] = demo.user_id

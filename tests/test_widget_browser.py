@@ -28,6 +28,14 @@ XSS = (
 )
 
 
+def test_widget_js_is_served_to_pages_of_any_origin(herald):
+    response = herald.app.test_client().get("/widget.js")
+    assert response.status_code == 200
+    assert response.mimetype == "text/javascript"
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    assert "Herald" in response.get_data(as_text=True)
+
+
 def open_panel(page) -> None:
     page.locator(".hd-bell").click()
     expect(page.locator(".hd-panel")).to_be_visible()
