@@ -6,14 +6,9 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
-import socket
-import subprocess
-import sys
 import threading
 import time
 import urllib.request
-from dataclasses import dataclass
 from urllib.parse import urlencode, urlsplit
 
 import pytest
@@ -23,6 +18,7 @@ from shared.db import transaction
 from shared.feed import user_hmac
 from shared.projects import create_project
 from tests.conftest import SENDER, build_herald, stop_herald, token
+from tests.servers import Live, production_processes
 
 HEARTBEAT = 0.5
 NOTIFICATION = {
@@ -32,66 +28,6 @@ NOTIFICATION = {
     "defaultLanguage": "en",
     "templates": {"en": {"widget": {"content": "ping {{ n }} ({{ increment }})"}}},
 }
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_process(args: list[str], env: dict[str, str], url: str) -> subprocess.Popen:
-    """Start a server process and wait until its /healthz answers."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", *args],
-        env={**os.environ, **env},
-        stdout=subprocess.DEVNULL,
-        stderr=None if os.environ.get("HERALD_TEST_SERVER_LOGS") else subprocess.PIPE,
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(f"{url}/healthz", timeout=1).close()
-            return process
-        except OSError:
-            if process.poll() is not None:
-                raise RuntimeError(process.stderr.read().decode()) from None
-            time.sleep(0.1)
-    process.kill()
-    raise RuntimeError(f"{args[-1]} did not start")
-
-
-@dataclass
-class Live:
-    """A Herald on real sockets: where to call the API and where to open streams."""
-
-    herald: object
-    web: str
-    stream: str
-
-
-def _production_processes(herald) -> tuple[list[subprocess.Popen], str, str]:
-    settings = herald.settings
-    env = {
-        "DATABASE_URL": settings.database_url,
-        "REDIS_URL": settings.redis_url,
-        "HERALD_REDIS_NAMESPACE": settings.redis_namespace,
-        "AWS_ENDPOINT_URL": settings.aws_endpoint_url,
-        "HERALD_STREAM_HEARTBEAT": str(HEARTBEAT),
-    }
-    web, stream = (f"http://127.0.0.1:{free_port()}" for _ in range(2))
-    bind = lambda url: ["--bind", urlsplit(url).netloc]  # noqa: E731
-    processes = [
-        start_process(
-            ["-k", "gthread", "--threads", "8", *bind(web), "api:create_app()"], env, web
-        ),
-        start_process(
-            ["-k", "aiohttp.GunicornWebWorker", *bind(stream), "api.stream:create_stream_app()"],
-            env,
-            stream,
-        ),
-    ]
-    return processes, web, stream
 
 
 @pytest.fixture(scope="module", params=["embedded", "production"])
@@ -106,7 +42,7 @@ def live(request, tmp_path_factory):
         yield Live(herald, url, url)
         server.shutdown()
     else:
-        processes, web, stream = _production_processes(herald)
+        processes, web, stream = production_processes(herald, HEARTBEAT)
         yield Live(herald, web, stream)
         for process in processes:
             process.terminate()
@@ -166,23 +102,19 @@ class Page:
         self.connection.close()
 
     def post(self, path: str, body: dict) -> dict:
-        request = urllib.request.Request(
-            f"{self.live.web}/front/{path}",
-            data=json.dumps({**self.auth, **body}).encode(),
-            headers={"Content-Type": "text/plain"},
-        )
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return json.load(response)
+        """A frontend API call, its JSON in a text/plain body as the Notifuse widget sends it."""
+        return post_json(f"{self.live.web}/front/{path}", {**self.auth, **body}, {})
+
+
+def post_json(url: str, body: dict, headers: dict) -> dict:
+    request = urllib.request.Request(url, data=json.dumps(body).encode(), headers=headers)
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.load(response)
 
 
 def backend(live: Live, project: dict, path: str, body: dict) -> dict:
-    request = urllib.request.Request(
-        f"{live.web}/{path}",
-        data=json.dumps(body).encode(),
-        headers={"Authorization": f"Bearer {project['apiKey']}"},
-    )
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return json.load(response)
+    """A backend API call with the project's key."""
+    return post_json(f"{live.web}/{path}", body, {"Authorization": f"Bearer {project['apiKey']}"})
 
 
 @pytest.fixture
