@@ -86,7 +86,9 @@ def chromium():
     """Debian's Chromium, headless; Playwright never fetches a browser of its own."""
     if not CHROMIUM.exists():
         pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium (scripts/test.sh does)")
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
+
+    expect.set_options(timeout=10_000)  # two shared cores in CI: room for a slow delivery
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
@@ -100,7 +102,7 @@ def chromium():
 def page(chromium):
     """A fresh browser context and page, 1280x800, light colour scheme."""
     context = chromium.new_context(viewport={"width": 1280, "height": 800}, color_scheme="light")
-    context.set_default_timeout(8000)
+    context.set_default_timeout(10_000)
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))

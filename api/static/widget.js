@@ -636,17 +636,17 @@
       self.userError = error.message;
       if (!self.settings.hidden) self.renderSettings();
     });
-    this.refresh().then(function () {
-      self.connect();
-    }, function () {
-      self.connect();
-    });
+    this.refresh().catch(function () {});
+    this.connect();
   };
 
   /** Fetch the newest page and merge it in front of what is loaded. */
   Bell.prototype.refresh = function () {
     var self = this;
+    var turn = (this.refreshes = (this.refreshes || 0) + 1);
     return this.call("GET", "messages.list", { skip: 0, limit: this.pageSize }).then(function (data) {
+      if (turn < self.applied) return; // a later refresh already answered
+      self.applied = turn;
       var fresh = data.messages || [];
       var ids = {};
       fresh.forEach(function (m) { ids[m.id] = true; });
@@ -730,7 +730,6 @@
       source.addEventListener(type, onEvent);
     });
     source.onopen = function () {
-      if (failures) self.refresh().catch(function () {});
       failures = 0;
     };
     source.onerror = function () {
@@ -770,7 +769,10 @@
       this.messages = this.messages.filter(function (m) { return m.id !== data.messageId; });
       delete this.byId[data.messageId];
       this.total = Math.max(0, this.total - 1);
-    } else if (type !== "message.read" && type !== "stream.open") {
+    } else if (type === "stream.open") {
+      // Whatever happened between the first page and the subscription: fetch it again.
+      return void this.refresh().catch(function () {});
+    } else if (type !== "message.read") {
       return void this.refresh().catch(function () {});
     }
     this.setCounts(this.total, data.unread);
