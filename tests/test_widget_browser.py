@@ -164,6 +164,15 @@ def test_text_overrides_translate_the_bell(page, customer):
     expect(page.locator(".hd-time").first).to_have_text("jetzt")
 
 
+def test_a_refused_signature_shows_the_api_message(page, customer):
+    customer.open_app(page, userHmac="0" * 64)
+    open_panel(page)
+    state = page.locator(".hd-state")
+    expect(state).to_contain_text("Couldn't load your notifications.")
+    expect(state).to_contain_text("userHmac")
+    expect(page.locator(".hd-badge")).to_be_hidden()
+
+
 def test_polling_takes_over_when_the_stream_fails(page, customer):
     page.route("**/front/messages.stream**", lambda route: route.fulfill(status=503, body="{}"))
     customer.open_app(page, pollInterval=500)
