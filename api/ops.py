@@ -10,7 +10,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_
 from sqlalchemy import text
 
 from api.requests import services
-from shared.broker import QUEUE
+from shared.broker import QUEUE, broker_reachable
 from shared.errors import HeraldError
 
 bp = Blueprint("ops", __name__)
@@ -34,13 +34,8 @@ def readyz():
             connection.execute(text("SELECT 1"))
     except Exception:  # noqa: BLE001
         raise HeraldError("service/unavailable", "The database is unreachable.", 503) from None
-    if not svc["settings"].embedded:  # the embedded broker lives in this process
-        try:
-            svc["broker"].client.ping()
-        except Exception:  # noqa: BLE001
-            raise HeraldError(
-                "service/unavailable", "The broker (Redis) is unreachable.", 503
-            ) from None
+    if not broker_reachable(svc["broker"]):
+        raise HeraldError("service/unavailable", "The broker (Redis) is unreachable.", 503)
     return {"ok": True, "database": "up", "broker": "up", "queue": QUEUE}
 
 
