@@ -15,8 +15,9 @@ import json
 import logging
 import os
 import secrets
-import urllib.request
-from dataclasses import dataclass, field
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import boto3
@@ -72,13 +73,6 @@ def moto_url():
     server.stop()
 
 
-def moto_sent(moto_url: str) -> tuple[list[dict], list[dict]]:
-    """What moto recorded: (e-mails, SMS)."""
-    with urllib.request.urlopen(f"{moto_url}/moto-api/data.json") as response:
-        data = json.load(response)
-    return data.get("ses", {}).get("Message", []), data.get("sns", {}).get("SMS", [])
-
-
 @pytest.fixture(scope="session")
 def pg_database():
     """A fresh PostgreSQL database for this session, dropped at its end."""
@@ -110,7 +104,6 @@ class Herald:
     app: object
     outbox: Path
     moto_url: str | None = None
-    extras: dict = field(default_factory=dict)
 
     @property
     def engine(self):
@@ -157,6 +150,19 @@ def build_herald(mode: str, tmp: Path, request, **overrides) -> Herald:
     return Herald(mode, settings, app, settings.outbox_dir, moto_url)
 
 
+@contextlib.contextmanager
+def swapped(herald: Herald, **services):
+    """Inside the block the app runs on these services (`settings`, `engine`, `broker`)."""
+    held = herald.app.extensions["herald"]
+    saved = dict(held)
+    held.update(services)
+    try:
+        yield
+    finally:
+        held.clear()
+        held.update(saved)
+
+
 def stop_herald(herald: Herald) -> None:
     worker = herald.app.extensions["herald"].get("worker")
     if worker is not None:
@@ -172,13 +178,16 @@ def herald(request, tmp_path_factory):
     stop_herald(instance)
 
 
+def new_project(herald: Herald, name: str = "test") -> dict:
+    """A new project sending from the verified test sender: {"projectId", "apiKey", ...}."""
+    with transaction(herald.engine) as connection:
+        return create_project(connection, f"{name}-{token()}", SENDER, "Herald Tests", "Herald")
+
+
 @pytest.fixture
 def project(herald):
     """A fresh project of this test: {"projectId", "apiKey", "widgetSecret"}."""
-    with transaction(herald.engine) as connection:
-        return create_project(
-            connection, f"test-{secrets.token_hex(3)}", SENDER, "Herald Tests", "Herald"
-        )
+    return new_project(herald)
 
 
 class Client:
@@ -218,3 +227,75 @@ def phone() -> str:
         number = f"+4479{secrets.randbelow(10**8):08d}"
         if phonenumbers.is_valid_number(phonenumbers.parse(number)):
             return number
+
+
+FINAL = {"sent", "failed", "skipped", "muted", "unknown"}
+
+
+def notification(notification_id: str = "welcome", **fields) -> dict:
+    """The standard notification: e-mail, SMS and widget in English, with `fields` on top."""
+    return {
+        "id": notification_id,
+        "name": "Welcome",
+        "withEmail": True,
+        "withSMS": True,
+        "withWidget": True,
+        "defaultLanguage": "en",
+        "templates": {
+            "en": {
+                "email": {
+                    "subject": "Hello {{ firstName }}",
+                    "html": "<p>Hi {{ firstName }}, your code is {{ code }}</p>",
+                    "text": "Hi {{ firstName }}: {{ code }}",
+                },
+                "sms": {"text": "{{ firstName }}, your code is {{ code }}"},
+                "widget": {"content": "Welcome <b>{{ firstName }}</b> #{{ increment }}"},
+            },
+        },
+        **fields,
+    }
+
+
+def widget_notification(notification_id: str, content: str = "Hi") -> dict:
+    """A widget-only notification, which needs no e-mail or SMS provider."""
+    return {
+        "id": notification_id,
+        "name": "N",
+        "withWidget": True,
+        "templates": {"en": {"widget": {"content": content}}},
+    }
+
+
+def answer(response, status: int = 200) -> dict:
+    """The JSON body of a response that must have this status."""
+    assert response.status_code == status, response.get_json()
+    return response.get_json()
+
+
+def upsert_notification(client: Client, body: dict) -> dict:
+    """Upsert one notification, which must be accepted; its stored form."""
+    return answer(client.post("/notifications.upsert", body))["notification"]
+
+
+def upsert_users(client: Client, *users: dict) -> list[dict]:
+    """Upsert users in one batch; the per-user results."""
+    return answer(client.post("/users.upsert", {"users": list(users)}))["results"]
+
+
+def send(client: Client, *items: dict) -> list[dict]:
+    """Send messages in one batch; the per-message results, in request order."""
+    return answer(client.post("/messages.send", {"messages": list(items)}))["results"]
+
+
+def until_final(
+    client: Client, message_id: str, done: Callable[[dict], bool] | None = None, wait: float = 10
+) -> dict:
+    """The message once `done` holds for it (by default: once its status is final), or as it
+    is after `wait` seconds."""
+    done = done or (lambda message: message["status"] in FINAL)
+    deadline = time.monotonic() + wait
+    while True:
+        message = answer(client.get("/messages.get", id=message_id))["message"]
+        if done(message) or time.monotonic() > deadline:
+            return message
+        time.sleep(0.05)

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from shared.models import notifications
 from shared.templates import RenderFailed, render_channel
-from tests.conftest import token
+from tests.conftest import token, upsert_notification
 
 
 def notification(notification_id: str, **fields) -> dict:
@@ -34,12 +34,6 @@ def notification(notification_id: str, **fields) -> dict:
     }
 
 
-def upsert(client, body):
-    response = client.post("/notifications.upsert", body)
-    assert response.status_code == 200, response.get_json()
-    return response.get_json()["notification"]
-
-
 def refused(client, body) -> dict:
     """The 400 answer of an upsert that must fail."""
     response = client.post("/notifications.upsert", body)
@@ -51,7 +45,7 @@ def refused(client, body) -> dict:
 
 def test_upsert_creates_a_notification_that_get_and_list_show(client):
     notification_id = f"shipped-{token()}"
-    created = upsert(client, notification(notification_id, stackTimeout=60))
+    created = upsert_notification(client, notification(notification_id, stackTimeout=60))
     assert created["id"] == notification_id
     assert created["withEmail"] is True and created["allowMuteEmail"] is True
     assert created["allowMuteSMS"] is False
@@ -68,9 +62,9 @@ def test_upsert_creates_a_notification_that_get_and_list_show(client):
 
 def test_upsert_of_an_existing_id_replaces_it_and_bumps_its_version(herald, client, project):
     notification_id = f"n-{token()}"
-    first = upsert(client, notification(notification_id))
+    first = upsert_notification(client, notification(notification_id))
     # When the same id is upserted with a new name and only the widget channel
-    second = upsert(
+    second = upsert_notification(
         client,
         {
             "id": notification_id,
@@ -104,14 +98,14 @@ def test_upsert_of_an_existing_id_replaces_it_and_bumps_its_version(herald, clie
 def test_list_holds_every_notification_of_the_project_by_id(client):
     ids = [f"b-{token()}", f"a-{token()}", f"c-{token()}"]
     for notification_id in ids:
-        upsert(client, notification(notification_id))
+        upsert_notification(client, notification(notification_id))
     listed = client.get("/notifications.list").get_json()["notifications"]
     assert [n["id"] for n in listed] == sorted(ids)
 
 
 def test_deleted_notification_answers_not_found(client):
     notification_id = f"n-{token()}"
-    upsert(client, notification(notification_id))
+    upsert_notification(client, notification(notification_id))
     response = client.post("/notifications.delete", {"id": notification_id})
     assert response.status_code == 200
     assert response.get_json() == {"ok": True, "id": notification_id}
@@ -170,7 +164,7 @@ def test_syntax_error_in_a_second_language_names_that_language(client):
 
 def test_a_replace_with_a_broken_template_keeps_the_old_notification(client):
     notification_id = f"n-{token()}"
-    before = upsert(client, notification(notification_id))
+    before = upsert_notification(client, notification(notification_id))
     broken = notification(notification_id, name="Broken")
     broken["templates"]["en"]["sms"]["text"] = "{{ oops "
     assert refused(client, broken)["error"] == "template/invalid"
@@ -352,7 +346,7 @@ def test_two_template_keys_of_the_same_language_are_refused(client):
 
 def test_language_keys_are_stored_in_canonical_case(client):
     notification_id = f"n-{token()}"
-    stored = upsert(
+    stored = upsert_notification(
         client,
         {
             "id": notification_id,
