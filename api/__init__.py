@@ -20,6 +20,7 @@ def create_app(settings: Settings | None = None, run_worker: bool | None = None)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.json.sort_keys = False
     app.json.compact = True
+    # Read through `api.requests.services()`, which types them; a swapped one takes effect.
     app.extensions["herald"] = {"settings": settings, "engine": engine, "broker": broker}
 
     from api import backend, errors, ops

@@ -10,22 +10,24 @@ import dramatiq
 from sqlalchemy import Engine, select
 
 from shared.broker import enqueue_delivery, wait_results
-from shared.db import autocommit, transaction
-from shared.errors import HeraldError
-from shared.messages import Accepted, accept_batch, error_result, message_result, validate_batch
+from shared.db import autocommit
+from shared.errors import HeraldError, Refused
+from shared.ingress import NewMessage, Outcome, accept_batch
 from shared.models import messages, utcnow
+from shared.results import error_result, message_result
 
 log = logging.getLogger("herald.sending")
 
 
 def send_batch(
-    engine: Engine, broker: dramatiq.Broker, project_id: str, raw_items: list[Any], wait: float
+    engine: Engine,
+    broker: dramatiq.Broker,
+    project_id: str,
+    items: list[NewMessage | Refused],
+    wait: float,
 ) -> list[dict[str, Any]]:
     """Accept a batch and answer each message, in request order."""
-    accepted, items = validate_batch(raw_items)
-    if any(items):
-        with transaction(engine) as connection:
-            accept_batch(connection, project_id, accepted, items, utcnow())
+    accepted = accept_batch(engine, project_id, items, utcnow())
     jobs = _enqueue(broker, accepted)
     results = wait_results(broker, jobs, wait) if jobs else {}
     missing = [entry.pk for entry in accepted if entry.pk is not None and entry.pk not in results]
@@ -37,7 +39,7 @@ def send_batch(
     ]
 
 
-def _answer(entry: Accepted, result: dict[str, Any] | None) -> dict[str, Any]:
+def _answer(entry: Outcome, result: dict[str, Any] | None) -> dict[str, Any]:
     """A new message's answer; its row can be gone only if its user was deleted meanwhile."""
     if result is None or result.get("error") == "message/notFound":
         return error_result(
@@ -49,7 +51,7 @@ def _answer(entry: Accepted, result: dict[str, Any] | None) -> dict[str, Any]:
     return result
 
 
-def _enqueue(broker: dramatiq.Broker, accepted: list[Accepted]) -> dict[int, dramatiq.Message]:
+def _enqueue(broker: dramatiq.Broker, accepted: list[Outcome]) -> dict[int, dramatiq.Message]:
     """One job per new message (and a widget refresh per stacked one). A failed enqueue leaves
     the message `queued` in the database, where the sweeper finds it."""
     jobs: dict[int, dramatiq.Message] = {}

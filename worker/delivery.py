@@ -20,7 +20,8 @@ from sqlalchemy import Engine, String, bindparam, case, select, update
 
 from shared.config import Settings
 from shared.db import autocommit
-from shared.messages import FINAL, LOAD_COLUMNS, RESULT_COLUMNS, message_result
+from shared.messages import FINAL
+from shared.results import LOAD_COLUMNS, RESULT_COLUMNS, message_result
 from shared.models import CHANNELS, messages, notifications, projects, users, utcnow
 from shared.templates import RenderFailed, build_context, pick_language, render_channel
 from shared.users import PROFILE_FIELDS
