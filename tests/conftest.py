@@ -21,40 +21,25 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import boto3
+import dramatiq
 import phonenumbers
-import psycopg
 import pytest
-import redis
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine
 
 from api import create_app
+from api.requests import Services, services
 from shared.config import Settings
-from shared.db import transaction
+from shared.db import make_engine, transaction, upgrade
 from shared.projects import create_project
+from tests.backends import IN_CI, REDIS_TEST, backends_down, fresh_database
 from worker.runtime import start_worker
 
-PG_ADMIN = os.environ.get("HERALD_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
-REDIS_TEST = os.environ.get("HERALD_TEST_REDIS", "redis://127.0.0.1:6379/15")
 SENDER = "sender@herald.example.com"
-IN_CI = bool(os.environ.get("CI"))
 
 logging.getLogger("werkzeug").setLevel(logging.WARNING)
 os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
 os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
-
-
-def _services_up() -> str | None:
-    """None when PostgreSQL and Redis answer, else what is down."""
-    try:
-        psycopg.connect(PG_ADMIN, connect_timeout=3).close()
-    except Exception as exc:  # noqa: BLE001
-        return f"PostgreSQL at {PG_ADMIN}: {exc}"
-    try:
-        redis.Redis.from_url(REDIS_TEST, socket_connect_timeout=3).ping()
-    except Exception as exc:  # noqa: BLE001
-        return f"Redis at {REDIS_TEST}: {exc}"
-    return None
 
 
 @pytest.fixture(scope="session")
@@ -80,21 +65,6 @@ def pg_database():
         yield url
 
 
-@contextlib.contextmanager
-def fresh_database(prefix: str):
-    """Create an empty PostgreSQL database; drop it on the way out."""
-    name = f"{prefix}_{secrets.token_hex(4)}"
-    admin = create_engine(
-        PG_ADMIN.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT"
-    )
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    yield PG_ADMIN.rsplit("/", 1)[0] + "/" + name
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
-
-
 @dataclass
 class Herald:
     """One running Herald of a mode, as the tests see it."""
@@ -106,12 +76,18 @@ class Herald:
     moto_url: str | None = None
 
     @property
-    def engine(self):
-        return self.app.extensions["herald"]["engine"]
+    def services(self) -> Services:
+        """The settings, engine and broker the app runs on now, read as the views read them."""
+        with self.app.app_context():
+            return services()
 
     @property
-    def broker(self):
-        return self.app.extensions["herald"]["broker"]
+    def engine(self) -> Engine:
+        return self.services.engine
+
+    @property
+    def broker(self) -> dramatiq.Broker:
+        return self.services.broker
 
 
 def build_herald(mode: str, tmp: Path, request, **overrides) -> Herald:
@@ -123,7 +99,7 @@ def build_herald(mode: str, tmp: Path, request, **overrides) -> Herald:
         )
         app = create_app(settings)
         return Herald(mode, settings, app, settings.outbox_dir)
-    down = _services_up()
+    down = backends_down()
     if down:
         if IN_CI:
             pytest.fail(f"production mode is required in CI, but {down}")
@@ -139,15 +115,12 @@ def build_herald(mode: str, tmp: Path, request, **overrides) -> Herald:
         outbox_dir=tmp / "outbox",
         **overrides,
     )
-    from shared.db import make_engine, upgrade
-
     upgrade(make_engine(settings))
-    app = create_app(settings, run_worker=False)
-    worker = start_worker(
-        app.extensions["herald"]["broker"], settings, app.extensions["herald"]["engine"]
+    herald = Herald(
+        mode, settings, create_app(settings, run_worker=False), tmp / "outbox", moto_url
     )
-    app.extensions["herald"]["worker"] = worker
-    return Herald(mode, settings, app, settings.outbox_dir, moto_url)
+    herald.app.extensions["herald"]["worker"] = start_worker(herald.broker, settings, herald.engine)
+    return herald
 
 
 @contextlib.contextmanager
