@@ -1,5 +1,4 @@
-"""`messages.send` from validation to answer: one transaction, one job per new message, one
-deadline for all the results, then each message answered from its job or from its row."""
+"""`messages.send` from validation to answer: accept, enqueue, wait once, answer each message."""
 
 from __future__ import annotations
 
@@ -26,7 +25,9 @@ def send_batch(
     items: list[NewMessage | Refused],
     wait: float,
 ) -> list[dict[str, Any]]:
-    """Accept a batch and answer each message, in request order."""
+    """Accept a batch and answer each message, in request order: one transaction for the batch,
+    one job per new message, one deadline for all the results; a message whose job did not
+    answer in time is answered from its row."""
     accepted = accept_batch(engine, project_id, items, utcnow())
     jobs = _enqueue(broker, accepted)
     results = wait_results(broker, jobs, wait) if jobs else {}
