@@ -48,6 +48,44 @@ def call(base: str, path: str, key: str, body: dict | None = None) -> dict:
         pytest.fail(f"{path} answered {error.code}: {error.read().decode()}")
 
 
+ORDER_SHIPPED = {
+    "id": "order-shipped",
+    "name": "Order shipped",
+    "withWidget": True,
+    "withEmail": True,
+    "withSMS": True,
+    "templates": {
+        "en": {
+            "widget": {"content": "Order {{ orderId }} shipped"},
+            "email": {
+                "subject": "Order {{ orderId }} for {{ firstName }}",
+                "html": "<p>Hi {{ firstName }}</p>",
+                "text": "Hi {{ firstName }}",
+            },
+            "sms": {"text": "{{ firstName }}, order {{ orderId }} is on its way"},
+        }
+    },
+}
+ANN = {"id": "ann", "email": "ann@example.com", "telephone": "+447911123456", "firstName": "Ann"}
+
+
+def wait_healthy(process: subprocess.Popen, base: str, logs: Path) -> None:
+    """Return once the server answers /healthz; fail with its log if it exits or takes 30 s."""
+    deadline = time.monotonic() + 30
+    while True:
+        if process.poll() is not None:
+            pytest.fail(f"herald serve exited with {process.returncode}:\n{logs.read_text()}")
+        try:
+            with urllib.request.urlopen(base + "/healthz", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            pytest.fail(f"herald serve did not answer /healthz in 30 s:\n{logs.read_text()}")
+        time.sleep(0.1)
+
+
 @pytest.fixture
 def served(tmp_path_factory):
     """`herald serve` as a real process in an empty folder with no configuration at all."""
@@ -70,19 +108,7 @@ def served(tmp_path_factory):
             stderr=subprocess.STDOUT,
         )
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"herald serve exited with {process.returncode}:\n{logs.read_text()}")
-            try:
-                with urllib.request.urlopen(base + "/healthz", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"herald serve did not answer /healthz in 30 s:\n{logs.read_text()}")
-            time.sleep(0.1)
+        wait_healthy(process, base, logs)
         yield {"base": base, "cwd": cwd, "env": env}
     finally:
         process.terminate()
@@ -109,55 +135,11 @@ def test_serve_with_no_configuration_sends_to_the_outbox(served):
     assert made.returncode == 0, made.stderr
     key = json.loads(made.stdout)["apiKey"]
     # When a notification on all three channels is sent to a user with e-mail and telephone
-    call(
-        base,
-        "/notifications.upsert",
-        key,
-        {
-            "id": "order-shipped",
-            "name": "Order shipped",
-            "withWidget": True,
-            "withEmail": True,
-            "withSMS": True,
-            "templates": {
-                "en": {
-                    "widget": {"content": "Order {{ orderId }} shipped"},
-                    "email": {
-                        "subject": "Order {{ orderId }} for {{ firstName }}",
-                        "html": "<p>Hi {{ firstName }}</p>",
-                        "text": "Hi {{ firstName }}",
-                    },
-                    "sms": {"text": "{{ firstName }}, order {{ orderId }} is on its way"},
-                }
-            },
-        },
-    )
-    upserted = call(
-        base,
-        "/users.upsert",
-        key,
-        {
-            "users": [
-                {
-                    "id": "ann",
-                    "email": "ann@example.com",
-                    "telephone": "+447911123456",
-                    "firstName": "Ann",
-                }
-            ]
-        },
-    )
+    call(base, "/notifications.upsert", key, ORDER_SHIPPED)
+    upserted = call(base, "/users.upsert", key, {"users": [ANN]})
     assert upserted["results"] == [{"id": "ann", "ok": True, "created": True}]
-    sent = call(
-        base,
-        "/messages.send",
-        key,
-        {
-            "messages": [
-                {"notificationId": "order-shipped", "userId": "ann", "data": {"orderId": "A-42"}}
-            ]
-        },
-    )
+    item = {"notificationId": "order-shipped", "userId": "ann", "data": {"orderId": "A-42"}}
+    sent = call(base, "/messages.send", key, {"messages": [item]})
     # Then the answer tells it was sent on every channel
     [result] = sent["results"]
     assert result["ok"] is True and result["status"] == "sent", result
