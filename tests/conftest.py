@@ -202,9 +202,6 @@ def phone() -> str:
             return number
 
 
-FINAL = {"sent", "failed", "skipped", "muted", "unknown"}
-
-
 def notification(notification_id: str = "welcome", **fields) -> dict:
     """The standard notification: e-mail, SMS and widget in English, with `fields` on top."""
     return {
@@ -263,9 +260,9 @@ def send(client: Client, *items: dict) -> list[dict]:
 def until_final(
     client: Client, message_id: str, done: Callable[[dict], bool] | None = None, wait: float = 10
 ) -> dict:
-    """The message once `done` holds for it (by default: once its status is final), or as it
-    is after `wait` seconds."""
-    done = done or (lambda message: message["status"] in FINAL)
+    """The message once `done` holds for it (by default: once it is no longer queued or
+    scheduled, i.e. sent or failed), or as it is after `wait` seconds."""
+    done = done or (lambda message: message["status"] not in ("queued", "scheduled"))
     deadline = time.monotonic() + wait
     while True:
         message = answer(client.get("/messages.get", id=message_id))["message"]
