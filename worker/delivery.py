@@ -13,8 +13,8 @@ from sqlalchemy import Engine, Row, String, Update, bindparam, case, select, upd
 from shared.config import Settings
 from shared.db import autocommit
 from shared.messages import FINAL
-from shared.results import LOAD_COLUMNS, RESULT_COLUMNS, message_result
 from shared.models import messages, notifications, projects, users, utcnow
+from shared.results import LOAD_COLUMNS, RESULT_COLUMNS, message_result
 from shared.users import PROFILE_FIELDS
 from worker.channels import Channel, ChannelState
 from worker.plan import Plan, plan_delivery

@@ -21,11 +21,9 @@ MUTES = {
     Channel.SMS: ("n_allow_mute_sms", "muteSMS"),
     Channel.WIDGET: ("n_allow_mute_widget", "muteWidget"),
 }
-# The user's address a channel can't go without, and the detail of its skip.
-ADDRESSES = {
-    Channel.EMAIL: ("user_email", "userEmail/missing"),
-    Channel.SMS: ("user_telephone", "userTelephone/missing"),
-}
+# The user's address a channel can't go without, and the detail of its skip when it's missing.
+ADDRESSES = {Channel.EMAIL: "user_email", Channel.SMS: "user_telephone"}
+MISSING = {Channel.EMAIL: "userEmail/missing", Channel.SMS: "userTelephone/missing"}
 
 
 @dataclass(frozen=True)
@@ -110,11 +108,10 @@ def decide_channels(row: Row, stale_before: datetime, refresh_widget: bool) -> D
         status = row._mapping[channel.status]
         if status == "pending":
             allowed, muted = MUTES[channel]
-            address = ADDRESSES.get(channel)
             if row._mapping[allowed] and preferences.get(muted):
                 decision.channels[channel] = ChannelState("muted", "user/muted")
-            elif address is not None and not row._mapping[address[0]]:
-                decision.channels[channel] = ChannelState("skipped", address[1])
+            elif channel in ADDRESSES and not row._mapping[ADDRESSES[channel]]:
+                decision.channels[channel] = ChannelState("skipped", MISSING[channel])
             else:
                 decision.to_render.append(channel)
         elif status == "sending":
