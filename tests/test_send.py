@@ -170,7 +170,9 @@ def test_twenty_concurrent_sends_with_one_increment_id_stack_to_twenty(herald, c
     assert message["increment"] == 20
     assert message["data"] == {f"k{i}": i for i in range(20)}
     # The widget is rendered again for the last increment (by its refresh job)
-    message = until_final(client, message["id"], lambda m: m["widget"]["content"].endswith("#20"))
+    message = until_final(
+        client, message["id"], lambda m: (m["widget"]["content"] or "").endswith("#20")
+    )
     assert message["widget"]["content"] == "Welcome <b></b> #20"
     assert message["status"] == "sent"
 
