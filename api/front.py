@@ -41,7 +41,7 @@ def require_user() -> None:
     g.body = json_body() if request.method == "POST" else {}
     source = {**request.args.to_dict(), **g.body}
     project_id, user_id, signature = (source.get(name) for name in AUTH_FIELDS)
-    with autocommit(services()["engine"]) as connection:
+    with autocommit(services().engine) as connection:
         verify_user(connection, project_id, user_id, signature)
     g.project_id, g.user_id = project_id, user_id
 
@@ -61,7 +61,7 @@ def _page_parameter(name: str, default: int, maximum: int) -> int:
 @bp.get("/users.get")
 def users_get():
     """The user's profile and preferences, and the project's notifications."""
-    with autocommit(services()["engine"]) as connection:
+    with autocommit(services().engine) as connection:
         return front_user(connection, g.project_id, g.user_id)
 
 
@@ -70,7 +70,7 @@ def messages_list():
     """A page of the feed, newest first, with `total` and `unread`."""
     skip = _page_parameter("skip", 0, 10**9)
     limit = _page_parameter("limit", 20, MAX_PAGE)
-    with autocommit(services()["engine"]) as connection:
+    with autocommit(services().engine) as connection:
         return feed_page(connection, g.project_id, g.user_id, skip, limit)
 
 
@@ -78,10 +78,10 @@ def messages_list():
 def messages_read():
     """Mark one message read; another user's message is not found."""
     svc = services()
-    with transaction(svc["engine"]) as connection:
+    with transaction(svc.engine) as connection:
         mark_read(connection, g.project_id, g.user_id, g.body.get("messageId"))
     event = emit(
-        svc["settings"], svc["engine"], g.project_id, g.user_id, "message.read", g.body["messageId"]
+        svc.settings, svc.engine, g.project_id, g.user_id, "message.read", g.body["messageId"]
     )
     return {"ok": True, "unread": event.data["unread"]}
 
@@ -90,17 +90,17 @@ def messages_read():
 def messages_read_all():
     """Mark every message of the user read."""
     svc = services()
-    with transaction(svc["engine"]) as connection:
+    with transaction(svc.engine) as connection:
         _, changed = mark_all_read(connection, g.project_id, g.user_id)
     if changed:
-        emit(svc["settings"], svc["engine"], g.project_id, g.user_id, "messages.readAll")
+        emit(svc.settings, svc.engine, g.project_id, g.user_id, "messages.readAll")
     return {"ok": True, "unread": 0}
 
 
 @bp.post("/users.setProfile")
 def users_set_profile():
     """Change what a browser may change of its user: language, timezone, allowed mutes."""
-    engine = services()["engine"]
+    engine = services().engine
     with transaction(engine) as connection:
         set_profile(connection, g.project_id, g.user_id, g.body.get("user"))
     with autocommit(engine) as connection:

@@ -7,12 +7,15 @@ import json
 import queue
 import time
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import redis
 
 from shared.db import autocommit
 from shared.events import LOCAL_HUB, FeedEvent, catch_up, feed_channel
+
+if TYPE_CHECKING:
+    from api.requests import Services
 
 CORS_HEADERS = {
     "Access-Control-Allow-Origin": "*",
@@ -97,16 +100,16 @@ def _redis_inbox(settings, project_id: str, user_id: str) -> tuple[Callable, Cal
 
 
 def threaded_stream(
-    svc: dict[str, Any], project_id: str, user_id: str, after: int | None
+    svc: Services, project_id: str, user_id: str, after: int | None
 ) -> Iterator[str]:
     """The frames of one stream, blocking this thread between events."""
-    settings = svc["settings"]
+    settings = svc.settings
     if settings.embedded:
         get, close = _local_inbox(project_id, user_id)
     else:
         get, close = _redis_inbox(settings, project_id, user_id)
     try:
-        opening = open_stream(svc["engine"], project_id, user_id, after)
+        opening = open_stream(svc.engine, project_id, user_id, after)
         yield from opening.frames
         while True:
             event = get(settings.stream_heartbeat)

@@ -15,6 +15,7 @@ import logging
 import redis.asyncio as aioredis
 from aiohttp import web
 
+from api.errors import STATUSES
 from api.sse import CORS_HEADERS, HEARTBEAT, STREAM_HEADERS, frame, last_event_id, open_stream
 from shared.config import Settings
 from shared.db import autocommit, check_schema, make_engine
@@ -92,7 +93,8 @@ async def messages_stream(request: web.Request) -> web.StreamResponse:
     try:
         key = await _authenticate(request)
     except HeraldError as error:
-        return web.json_response(error.as_dict(), status=error.status, headers=CORS_HEADERS)
+        status = STATUSES.get(type(error), 400)
+        return web.json_response(error.as_dict(), status=status, headers=CORS_HEADERS)
     inbox = app["hub"].subscribe(key)
     try:
         opening = await asyncio.to_thread(

@@ -9,7 +9,7 @@ from flask import Blueprint, Response, render_template, request, url_for
 
 from api.requests import json_body, services
 from shared.demo import ensure_demo, initials, send_demo
-from shared.errors import HeraldError
+from shared.errors import NotFound
 
 bp = Blueprint("widget", __name__, template_folder="templates")
 
@@ -28,15 +28,15 @@ def widget_js():
 
 def _require_embedded() -> None:
     """The demo writes a project of its own: only on a local, embedded Herald."""
-    if not services()["settings"].embedded:
-        raise HeraldError("route/notFound", "The demo runs in the embedded mode only.", 404)
+    if not services().settings.embedded:
+        raise NotFound("route/notFound", "The demo runs in the embedded mode only.")
 
 
 @bp.get("/demo")
 def demo_page():
     """A page with the bell of a demo user and buttons that send it notifications."""
     _require_embedded()
-    demo = ensure_demo(services()["engine"])
+    demo = ensure_demo(services().engine)
     return render_template("demo.html", demo=demo, host=request.host_url.rstrip("/"))
 
 
@@ -46,11 +46,11 @@ def demo_send():
     _require_embedded()
     body = json_body()
     svc = services()
-    demo = ensure_demo(svc["engine"])
+    demo = ensure_demo(svc.engine)
     avatars = url_for("widget.demo_avatar", _external=True)
     stacked = body.get("stacked") is True
-    wait = svc["settings"].send_wait
-    result = send_demo(svc["engine"], svc["broker"], demo, stacked, avatars, wait)
+    wait = svc.settings.send_wait
+    result = send_demo(svc.engine, svc.broker, demo, stacked, avatars, wait)
     return {"result": result}
 
 

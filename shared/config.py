@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 
 class ConfigError(Exception):
@@ -27,11 +28,12 @@ class Settings:
     provider_timeout: float = 5.0
     provider_retry_budget: float = 3.0
     worker_threads: int = 32
-    max_body_bytes: int = 1024 * 1024
     sweep_interval: float = 30.0
     sweep_requeue_after: float = 120.0
     send_time_limit: float = 60.0
     stream_heartbeat: float = 15.0
+    # The API's body limit is part of its contract (SPEC §3: 413 over 1 MiB), not a setting.
+    max_body_bytes: ClassVar[int] = 1024 * 1024
 
     @property
     def embedded(self) -> bool:
@@ -74,6 +76,7 @@ class Settings:
             worker_threads=int(_number(env, "HERALD_WORKER_THREADS", cls.worker_threads)),
             sweep_interval=_number(env, "HERALD_SWEEP_INTERVAL", cls.sweep_interval),
             sweep_requeue_after=_number(env, "HERALD_SWEEP_REQUEUE_AFTER", cls.sweep_requeue_after),
+            send_time_limit=_number(env, "HERALD_SEND_TIME_LIMIT", cls.send_time_limit),
             stream_heartbeat=_number(env, "HERALD_STREAM_HEARTBEAT", cls.stream_heartbeat),
         )
 

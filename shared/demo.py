@@ -8,15 +8,17 @@ from typing import Any
 from urllib.parse import quote
 
 import dramatiq
+import uuid6
 from sqlalchemy import Engine, select
 
 from shared.db import transaction
 from shared.feed import user_hmac
+from shared.ingress import NewMessage
 from shared.models import projects
 from shared.notifications import parse_notification, upsert_notification
 from shared.projects import create_project
 from shared.sending import send_batch
-from shared.users import parse_user, upsert_users
+from shared.users import UserChange, upsert_users
 
 DEMO_PROJECT = "Herald demo"
 DEMO_USER = "demo-user"
@@ -101,7 +103,7 @@ def ensure_demo(engine: Engine) -> Demo:
             project_id, secret = created["projectId"], created["widgetSecret"]
             for notification in NOTIFICATIONS:
                 upsert_notification(connection, project_id, parse_notification(notification))
-            user = parse_user({"id": DEMO_USER, "email": "you@example.com", "firstName": "Sam"})
+            user = UserChange(DEMO_USER, {"email": "you@example.com", "firstName": "Sam"})
             upsert_users(connection, project_id, [user])
         else:
             project_id, secret = row.id, row.widget_secret
@@ -122,19 +124,13 @@ def send_demo(
     author = PEOPLE[turn % len(PEOPLE)]
     data = {"author": author, "avatar": f"{avatars}?name={quote(author)}"}
     if stacked:
-        item = {
-            "notificationId": "like",
-            "incrementId": "likes",
-            "data": {**data, "document": DOCUMENTS[0]},
-        }
+        notification_id, increment_id = "like", "likes"
+        data |= {"document": DOCUMENTS[0]}
     else:
-        item = {
-            "notificationId": "comment",
-            "data": {
-                **data,
-                "document": DOCUMENTS[turn % len(DOCUMENTS)],
-                "comment": COMMENTS[(turn * 3 + 1) % len(COMMENTS)],
-            },
+        notification_id, increment_id = "comment", None
+        data |= {
+            "document": DOCUMENTS[turn % len(DOCUMENTS)],
+            "comment": COMMENTS[(turn * 3 + 1) % len(COMMENTS)],
         }
-    item["userId"] = demo.user_id
-    return send_batch(engine, broker, demo.project_id, [item], wait)[0]
+    message = NewMessage(str(uuid6.uuid7()), demo.user_id, notification_id, data, increment_id)
+    return send_batch(engine, broker, demo.project_id, [message], wait)[0]

@@ -13,12 +13,11 @@ import json
 import logging
 import queue
 import threading
-from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 
 import redis
-from sqlalchemy import Connection, Engine, insert, select
+from sqlalchemy import Connection, Engine, Row, insert, select
 
 from shared.config import Settings
 from shared.db import transaction
@@ -30,9 +29,8 @@ REPLAY_LIMIT = 500
 MESSAGE_KINDS = ("message.new", "message.incremented")
 
 
-@dataclass(frozen=True)
-class FeedEvent:
-    """One event of a user's stream."""
+class FeedEvent(NamedTuple):
+    """One event of a user's stream: its id, whose it is, and its data."""
 
     id: int
     project_id: str
@@ -41,7 +39,7 @@ class FeedEvent:
 
     def encode(self) -> str:
         """The form it travels in over pub/sub."""
-        return json.dumps([self.id, self.project_id, self.user_id, self.data])
+        return json.dumps(list(self))
 
     @classmethod
     def decode(cls, raw: str | bytes) -> FeedEvent:
@@ -192,10 +190,9 @@ def emit(
     return event
 
 
-def widget_written(settings: Settings, engine: Engine, row, changes: dict[str, Any]) -> None:
-    """After a delivery claim: announce a widget row that was written (new or re-rendered)."""
-    if "widget_content" not in changes:
-        return
+def widget_written(settings: Settings, engine: Engine, row: Row) -> None:
+    """After a delivery claim that rendered the widget: announce the message, `message.new` if
+    the row as read had the widget pending, else `message.incremented` (a refresh)."""
     kind = "message.new" if row.widget_status == "pending" else "message.incremented"
     with transaction(engine) as connection:
         owner = connection.execute(

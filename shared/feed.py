@@ -8,33 +8,38 @@ import hmac
 from datetime import datetime
 from typing import Any
 
+from pydantic import create_model
 from sqlalchemy import Connection, func, select, update
 
-from shared.errors import HeraldError, not_found
+from shared.errors import HeraldError, Unauthorized, not_found
 from shared.models import messages, notifications, projects, users, utcnow
-from shared.users import PROFILE_FIELDS, parse_user, upsert_users
+from shared.notifications import notification_json
+from shared.users import PROFILE, PROFILE_FIELDS, Preference, UserChange, upsert_users
+from shared.validation import Id, Item, parse_item
 
 MAX_PAGE = 50
 # What a browser may change of its own profile; everything else it sends is ignored.
 BROWSER_FIELDS = ("language", "timezone")
 MUTE_FLAGS = {"muteWidget": "allow_mute_widget", "muteEmail": "allow_mute_email"}
 MUTE_FLAGS["muteSMS"] = "allow_mute_sms"
+BrowserProfile = create_model(
+    "BrowserProfile",
+    __base__=Item,
+    __doc__="What a browser may change of its user, validated as `users.upsert` validates it.",
+    **{field.name: (field.kind | None, None) for field in PROFILE if field.name in BROWSER_FIELDS},
+    preferences=(dict[Id, Preference] | None, None),
+)
+# What the widget sees of a notification: its name and channel flags, not its templates.
+FRONT_FIELDS = ("id", "name", "withWidget", "withEmail", "withSMS")
+FRONT_FIELDS += ("allowMuteWidget", "allowMuteEmail", "allowMuteSMS")
 
 # The feed: a user's messages whose widget channel was delivered.
 _FEED = (messages.c.widget_status == "sent",)
-_FRONT_COLUMNS = [
-    messages.c[name]
-    for name in (
-        "id",
-        "notification_id",
-        "widget_content",
-        "widget_icon",
-        "widget_link",
-        "created_at",
-        "feed_at",
-        "read_at",
-    )
-]
+# A feed message as the widget reads it: its keys and the columns they show.
+FRONT_MESSAGE = {"id": "id", "notificationId": "notification_id", "content": "widget_content"}
+FRONT_MESSAGE |= {"icon": "widget_icon", "link": "widget_link", "createdAt": "created_at"}
+FRONT_MESSAGE |= {"feedAt": "feed_at", "readAt": "read_at"}
+_FRONT_COLUMNS = [messages.c[name] for name in FRONT_MESSAGE.values()]
 
 
 def user_hmac(widget_secret: str, user_id: str) -> str:
@@ -43,12 +48,11 @@ def user_hmac(widget_secret: str, user_id: str) -> str:
 
 
 def verify_user(connection: Connection, project_id: Any, user_id: Any, signature: Any) -> None:
-    """Raise 401 `auth/invalid` unless the signature is the user's HMAC in that project."""
-    refused = HeraldError(
+    """Raise Unauthorized `auth/invalid` unless the signature is the user's HMAC in that project."""
+    refused = Unauthorized(
         "auth/invalid",
         "projectId, userId and userHmac (the hex HMAC-SHA256 of userId under the project's "
         "widget secret) must be given and match.",
-        401,
     )
     if not all(isinstance(v, str) and v for v in (project_id, user_id, signature)):
         raise refused
@@ -61,23 +65,14 @@ def verify_user(connection: Connection, project_id: Any, user_id: Any, signature
         raise refused
 
 
-def _stamp(value: datetime | None) -> str | None:
-    """An instant as the API shows it."""
-    return value.isoformat() if value else None
+def _shown(value: Any) -> Any:
+    """A column's value as the API shows it: an instant in ISO 8601."""
+    return value.isoformat() if isinstance(value, datetime) else value
 
 
 def front_message(row) -> dict[str, Any]:
     """A feed message as the widget reads it."""
-    return {
-        "id": row.id,
-        "notificationId": row.notification_id,
-        "content": row.widget_content,
-        "icon": row.widget_icon,
-        "link": row.widget_link,
-        "createdAt": _stamp(row.created_at),
-        "feedAt": _stamp(row.feed_at),
-        "readAt": _stamp(row.read_at),
-    }
+    return {key: _shown(row._mapping[column]) for key, column in FRONT_MESSAGE.items()}
 
 
 def _mine(project_id: str, user_id: str) -> tuple:
@@ -177,17 +172,8 @@ def _flags(entry: dict | None) -> dict[str, bool]:
 
 
 def _front_notification(row) -> dict[str, Any]:
-    """A notification as the widget sees it: no templates."""
-    return {
-        "id": row.id,
-        "name": row.name,
-        "withWidget": row.with_widget,
-        "withEmail": row.with_email,
-        "withSMS": row.with_sms,
-        "allowMuteWidget": row.allow_mute_widget,
-        "allowMuteEmail": row.allow_mute_email,
-        "allowMuteSMS": row.allow_mute_sms,
-    }
+    """A notification as the widget sees it: its name and channel flags, no templates."""
+    return {key: value for key, value in notification_json(row).items() if key in FRONT_FIELDS}
 
 
 def set_profile(connection: Connection, project_id: str, user_id: str, sent: Any) -> None:
@@ -195,11 +181,12 @@ def set_profile(connection: Connection, project_id: str, user_id: str, sent: Any
     every other field it sends back is ignored."""
     if not isinstance(sent, dict):
         raise HeraldError("user/invalid", "The body must have 'user', a JSON object.")
-    item: dict[str, Any] = {"id": user_id}
-    item.update({name: sent[name] for name in BROWSER_FIELDS if name in sent})
+    item: dict[str, Any] = {name: sent[name] for name in BROWSER_FIELDS if name in sent}
     if isinstance(sent.get("preferences"), dict):
         item["preferences"] = _allowed_preferences(connection, project_id, user_id, sent)
-    upsert_users(connection, project_id, [parse_user(item)])
+    profile = parse_item(BrowserProfile, item, required=())
+    fields = {name: getattr(profile, name) for name in profile.model_fields_set}
+    upsert_users(connection, project_id, [UserChange(user_id, fields)])
 
 
 def _allowed_preferences(

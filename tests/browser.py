@@ -11,7 +11,14 @@ import pytest
 from werkzeug.serving import make_server
 
 from shared.feed import user_hmac
-from tests.conftest import token
+from tests.conftest import (
+    answer,
+    comment_notification,
+    send,
+    token,
+    upsert_notification,
+    upsert_users,
+)
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -25,20 +32,7 @@ CHROMIUM_ARGS = [
 ]
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 
-NOTIFICATION = {
-    "id": "comment",
-    "name": "Comments",
-    "withWidget": True,
-    "withEmail": True,
-    "allowMuteWidget": True,
-    "allowMuteEmail": True,
-    "templates": {
-        "en": {
-            "widget": {"content": "<b>{{ author }}</b> commented: {{ text }}", "link": "/c"},
-            "email": {"subject": "New comment", "text": "{{ author }}: {{ text }}"},
-        }
-    },
-}
+NOTIFICATION = comment_notification("<b>{{ author }}</b> commented: {{ text }}")
 
 
 @pytest.fixture(scope="session")
@@ -120,9 +114,11 @@ class Customer:
         self.project = project
         self.herald_url = herald_url
         self.user_id = f"u-{token()}"
-        assert client.post("/notifications.upsert", NOTIFICATION).status_code == 200
-        user = {"id": self.user_id, "email": f"{self.user_id}@example.com"}
-        assert client.post("/users.upsert", {"users": [user]}).get_json()["results"][0]["ok"]
+        upsert_notification(client, NOTIFICATION)
+        [result] = upsert_users(
+            client, {"id": self.user_id, "email": f"{self.user_id}@example.com"}
+        )
+        assert result["ok"], result
 
     def send(self, count: int = 1, **fields) -> list[dict]:
         """Send `count` comments to the user (in batches of 50); their results."""
@@ -137,18 +133,14 @@ class Customer:
                 }
                 for n in range(min(50, count - start))
             ]
-            response = self.client.post("/messages.send", {"messages": items})
-            assert response.status_code == 200, response.get_json()
-            results += response.get_json()["results"]
+            results += send(self.client, *items)
         return results
 
     def feed(self) -> dict:
         """The user's feed as the frontend API answers it (first page, total, unread)."""
         options = self.bell_options()
         auth = {key: options[key] for key in ("projectId", "userId", "userHmac")}
-        response = self.client.flask.get("/front/messages.list", query_string=auth)
-        assert response.status_code == 200, response.get_json()
-        return response.get_json()
+        return answer(self.client.flask.get("/front/messages.list", query_string=auth))
 
     def bell_options(self, **extra) -> dict:
         """The options of Herald.init for this user."""

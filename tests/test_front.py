@@ -11,23 +11,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from shared.feed import user_hmac
-from tests.conftest import token
+from tests.conftest import comment_notification, send, token, upsert_notification, upsert_users
 
-NOTIFICATION = {
-    "id": "comment",
-    "name": "New comment",
-    "withWidget": True,
-    "withEmail": True,
-    "allowMuteWidget": True,
-    "allowMuteEmail": True,
-    "defaultLanguage": "en",
-    "templates": {
-        "en": {
-            "widget": {"content": "{{ author }} commented ({{ increment }})", "link": "/c"},
-            "email": {"subject": "New comment", "text": "{{ author }} commented"},
-        }
-    },
-}
+NOTIFICATION = comment_notification("{{ author }} commented ({{ increment }})")
 
 
 class Front:
@@ -52,10 +38,12 @@ class Front:
 @pytest.fixture
 def user_id(client) -> str:
     """A user with an e-mail address, and the notification sent to it."""
-    assert client.post("/notifications.upsert", NOTIFICATION).status_code == 200
+    upsert_notification(client, NOTIFICATION)
     user = f"u-{token()}"
-    body = {"users": [{"id": user, "email": f"{user}@example.com", "telephone": "+447911123456"}]}
-    assert client.post("/users.upsert", body).get_json()["results"][0]["ok"]
+    [result] = upsert_users(
+        client, {"id": user, "email": f"{user}@example.com", "telephone": "+447911123456"}
+    )
+    assert result["ok"], result
     return user
 
 
@@ -64,15 +52,14 @@ def front(herald, project, user_id) -> Front:
     return Front(herald.app, project, user_id)
 
 
-def send(client, user_id: str, **fields) -> dict:
+def comment(client, user_id: str, **fields) -> dict:
+    """Send the user one comment; its result."""
     item = {"notificationId": "comment", "userId": user_id, "data": {"author": "Ann"}, **fields}
-    response = client.post("/messages.send", {"messages": [item]})
-    assert response.status_code == 200, response.get_json()
-    return response.get_json()["results"][0]
+    return send(client, item)[0]
 
 
 def test_messages_list_pages_newest_first_with_counts(client, front, user_id):
-    ids = [send(client, user_id)["id"] for _ in range(3)]
+    ids = [comment(client, user_id)["id"] for _ in range(3)]
     page = front.get("messages.list", limit="2").get_json()
     assert [m["id"] for m in page["messages"]] == [ids[2], ids[1]]
     assert (page["total"], page["unread"]) == (3, 3)
@@ -85,10 +72,10 @@ def test_messages_list_pages_newest_first_with_counts(client, front, user_id):
 
 
 def test_a_stacked_message_moves_to_the_top_unread(client, front, user_id):
-    stacked = send(client, user_id, incrementId="thread-1")["id"]
-    newer = send(client, user_id)["id"]
+    stacked = comment(client, user_id, incrementId="thread-1")["id"]
+    newer = comment(client, user_id)["id"]
     assert front.post("messages.read", {"messageId": stacked}).status_code == 200
-    result = send(client, user_id, incrementId="thread-1", data={"author": "Bob"})
+    result = comment(client, user_id, incrementId="thread-1", data={"author": "Bob"})
     assert result["status"] == "incremented"
     page = front.get("messages.list").get_json()
     assert [m["id"] for m in page["messages"]] == [stacked, newer]
@@ -139,7 +126,7 @@ def test_missing_auth_fields_are_401(herald):
 
 def test_another_users_message_is_not_found_and_stays_unread(herald, project, client, user_id):
     other = f"u-{token()}"
-    theirs = send(client, other)["id"]
+    theirs = comment(client, other)["id"]
     mine = Front(herald.app, project, user_id)
     for message_id in (theirs, "no-such-message"):
         response = mine.post("messages.read", {"messageId": message_id})
@@ -153,7 +140,7 @@ def test_another_users_message_is_not_found_and_stays_unread(herald, project, cl
 
 
 def test_read_and_read_all(client, front, user_id):
-    ids = [send(client, user_id)["id"] for _ in range(3)]
+    ids = [comment(client, user_id)["id"] for _ in range(3)]
     answer = front.post("messages.read", {"messageId": ids[0]}, content_type="application/json")
     assert answer.status_code == 200 and answer.get_json()["unread"] == 2
     page = front.get("messages.list").get_json()
@@ -209,16 +196,16 @@ def test_a_muted_email_makes_the_next_send_muted(herald, client, front, user_id)
     assert answer.get_json()["user"]["preferences"]["comment"]["muteEmail"] is True
     # SMS isn't mutable on this notification: the flag is ignored
     assert answer.get_json()["user"]["preferences"]["comment"]["muteSMS"] is False
-    result = send(client, user_id)
+    result = comment(client, user_id)
     assert result["channels"]["email"]["status"] == "muted"
     assert result["channels"]["widget"]["status"] == "sent"
 
 
 def test_a_mute_the_notification_forbids_is_ignored(client, front, user_id):
-    client.post("/notifications.upsert", {**NOTIFICATION, "allowMuteEmail": False})
+    upsert_notification(client, {**NOTIFICATION, "allowMuteEmail": False})
     prefs = {"comment": {"muteEmail": True}}
     assert front.post("users.setProfile", {"user": {"preferences": prefs}}).status_code == 200
-    assert send(client, user_id)["channels"]["email"]["status"] == "sent"
+    assert comment(client, user_id)["channels"]["email"]["status"] == "sent"
 
 
 def test_cors_preflight_is_answered(herald):

@@ -14,20 +14,12 @@ from urllib.parse import urlencode, urlsplit
 import pytest
 from werkzeug.serving import make_server
 
-from shared.db import transaction
 from shared.feed import user_hmac
-from shared.projects import create_project
-from tests.conftest import SENDER, build_herald, stop_herald, token
+from tests.conftest import build_herald, new_project, stop_herald, token, widget_notification
 from tests.servers import Live, production_processes
 
 HEARTBEAT = 0.5
-NOTIFICATION = {
-    "id": "ping",
-    "name": "Ping",
-    "withWidget": True,
-    "defaultLanguage": "en",
-    "templates": {"en": {"widget": {"content": "ping {{ n }} ({{ increment }})"}}},
-}
+NOTIFICATION = widget_notification("ping", "ping {{ n }} ({{ increment }})")
 
 
 @pytest.fixture(scope="module", params=["embedded", "production"])
@@ -119,8 +111,7 @@ def backend(live: Live, project: dict, path: str, body: dict) -> dict:
 
 @pytest.fixture
 def project(live):
-    with transaction(live.herald.engine) as connection:
-        created = create_project(connection, f"stream-{token()}", SENDER, "Herald Tests", "Herald")
+    created = new_project(live.herald, "stream")
     backend(live, created, "notifications.upsert", NOTIFICATION)
     return created
 

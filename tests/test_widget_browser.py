@@ -17,6 +17,7 @@ from tests.browser import (  # noqa: F401  (fixtures)
     herald_url,
     page,
 )
+from tests.conftest import answer
 
 XSS = (
     '<img src=x onerror="window.pwned=1">'
@@ -246,7 +247,7 @@ def panel_background(page) -> str:
 
 
 def read_at(client, message_id: str):
-    return client.get("/messages.get", id=message_id).get_json()["message"]["readAt"]
+    return answer(client.get("/messages.get", id=message_id))["message"]["readAt"]
 
 
 def wait_for(probe, seconds: float = 5.0):
