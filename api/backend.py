@@ -147,15 +147,24 @@ def messages_get():
     return {"message": message_json(row)}
 
 
+def _cursor(raw: str | None) -> int | None:
+    """A `nextCursor` given back: a positive whole number that fits a 64-bit column."""
+    if not raw:
+        return None
+    if not raw.isascii() or not raw.isdigit() or not 0 < int(raw) < 2**63:
+        raise HeraldError("cursor/invalid", "cursor must be a nextCursor from an earlier page.")
+    return int(raw)
+
+
 @bp.get("/messages.list")
 def messages_list():
     """Messages newest first, filtered by user, notification and status; cursor-paged."""
     args = request.args
     try:
         limit = int(args.get("limit", 20))
-        cursor = int(args["cursor"]) if args.get("cursor") else None
     except ValueError:
-        raise HeraldError("query/invalid", "limit and cursor must be whole numbers.") from None
+        raise HeraldError("query/invalid", "limit must be a whole number.") from None
+    cursor = _cursor(args.get("cursor"))
     if not 1 <= limit <= 100:
         raise HeraldError("limit/invalid", "limit must be between 1 and 100.")
     status = args.get("status")

@@ -25,6 +25,7 @@ from shared.templates import compile_templates
 from shared.users import fill_profiles
 from shared.validation import (
     Country,
+    Data,
     Email,
     Id,
     Item,
@@ -39,6 +40,7 @@ from shared.validation import (
 MAX_BATCH = 50
 FINAL = {"sent", "failed", "skipped", "muted", "unknown"}
 NEVER = datetime(9999, 1, 1, tzinfo=ZoneInfo("UTC"))
+MAX_SEND_AHEAD = timedelta(days=365)
 
 # messages.send field -> users column, for the profile fields a send may fill.
 SEND_PROFILE_FIELDS = {
@@ -59,7 +61,7 @@ class MessageItem(Item):
     notificationId: Id
     userId: Id
     id: Id | None = None
-    data: dict[str, Any] = Field(default_factory=dict)
+    data: Data = Field(default_factory=dict)
     incrementId: Id | None = None
     userEmail: Email | None = None
     userTelephone: Telephone | None = None
@@ -82,13 +84,18 @@ def parse_message(raw: Any) -> MessageItem:
     for name, channel in (("widgetSettingsOverride", "widget"), ("emailSettingsOverride", "email")):
         override = getattr(item, name)
         if override is not None:
-            try:
-                compile_templates({"override": {channel: _dump(override)}})
-            except HeraldError as exc:
-                raise HeraldError(f"{name}/invalid", exc.message) from None
-    if item.sendAt is not None:
-        _parse_send_at(item.sendAt, None)
+            compile_templates({"override": {channel: _dump(override)}})
+    # A local date-time is read as UTC here; the user's zone moves it by 14 hours at most.
+    if item.sendAt is not None and _parse_send_at(item.sendAt, None) > _latest_send_at():
+        raise HeraldError(
+            "sendAt/invalid",
+            f"sendAt {item.sendAt!r} is more than 365 days ahead; send it closer to the time.",
+        )
     return item
+
+
+def _latest_send_at() -> datetime:
+    return datetime.now(ZoneInfo("UTC")) + MAX_SEND_AHEAD
 
 
 def _dump(model) -> dict[str, Any]:
@@ -107,7 +114,10 @@ def _parse_send_at(value: str, timezone: str | None) -> datetime:
         ) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=ZoneInfo(timezone or "UTC"))
-    return moment.astimezone(ZoneInfo("UTC"))
+    try:
+        return moment.astimezone(ZoneInfo("UTC"))
+    except OverflowError:  # 9999-12-31T23:59:59-01:00 is past the last representable instant
+        raise HeraldError("sendAt/invalid", f"sendAt {value!r} is out of range.") from None
 
 
 @dataclass

@@ -13,6 +13,7 @@ from shared.errors import not_found
 from shared.models import messages, stacks, users, utcnow
 from shared.validation import (
     Country,
+    Data,
     Email,
     Id,
     Item,
@@ -63,7 +64,7 @@ class UserItem(Item):
     language: Language | None = None
     timezone: Timezone | None = None
     country: Country | None = None
-    data: dict[str, Any] | None = None
+    data: Data | None = None
     preferences: dict[Id, Preference] | None = Field(default=None)
 
 

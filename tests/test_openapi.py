@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -183,7 +184,7 @@ def test_answers_match_the_openapi(herald, client):
                 {
                     "notificationId": notification_id,
                     "userId": user_id,
-                    "sendAt": "2999-01-01T00:00:00Z",
+                    "sendAt": (datetime.now(UTC) + timedelta(days=300)).isoformat(),
                 },
                 {"notificationId": notification_id, "userId": user_id, "id": first},
                 {"notificationId": "nope", "userId": user_id},

@@ -22,7 +22,13 @@ from shared.config import Settings
 from shared.db import autocommit
 from shared.messages import FINAL, LOAD_COLUMNS, RESULT_COLUMNS, message_result
 from shared.models import CHANNELS, messages, notifications, projects, users, utcnow
-from shared.templates import RenderFailed, build_context, pick_language, render_channel
+from shared.templates import (
+    RenderFailed,
+    build_context,
+    pick_language,
+    render_channel,
+    render_time_limit,
+)
 from shared.users import PROFILE_FIELDS
 from worker.providers import Email, Provider, ProviderError, Sms, send_with_retries
 
@@ -218,7 +224,8 @@ def _plan(settings: Settings, row, now, refresh_widget: bool) -> Plan:
             row.n_templates or {}, row.user_language, row.n_default_language
         )
     try:
-        rendered = _render(row, to_render)
+        with render_time_limit(settings.render_time_limit):
+            rendered = _render(row, to_render)
     except RenderFailed as exc:
         return _fail(row, changes, exc.code, exc.message, to_render)
     sends: dict[str, Email | Sms] = {}
