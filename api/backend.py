@@ -6,6 +6,7 @@ from flask import Blueprint, request
 from sqlalchemy import select
 
 from api.auth import current_project, require_project
+from api.ratelimit import limit_project
 from api.requests import batch, json_body, query_id, refuse_nul_in_query, services
 from shared.db import autocommit, transaction
 from shared.errors import HeraldError, not_found
@@ -25,6 +26,7 @@ from shared.users import delete_users, get_user, parse_user, upsert_users, user_
 bp = Blueprint("backend", __name__)
 bp.before_request(refuse_nul_in_query)
 bp.before_request(require_project)
+bp.before_request(limit_project)  # after authentication: the budget is the project's
 
 MAX_USERS = 100
 MESSAGE_STATUSES = ("queued", "scheduled", "sent", "failed")
