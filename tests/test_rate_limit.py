@@ -3,6 +3,7 @@ the budget, one bucket per project shared by every web process."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import subprocess
@@ -141,24 +142,41 @@ def two_workers(herald, tmp_path):
     command += ["--access-logformat", "%(p)s %(s)s", "api:create_app()"]
     process = subprocess.Popen(command, env=env, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(base + "/healthz", timeout=1).close()
-            break
-        except OSError:
-            time.sleep(0.1)
     try:
+        _wait_for_both_workers(base, log)
         yield base, log
     finally:
         process.terminate()
         process.wait(timeout=15)
 
 
+def _answering_pids(log) -> set[str]:
+    if not log.exists():  # gunicorn opens it once a worker has answered
+        return set()
+    return {line.split()[0] for line in log.read_text().splitlines() if line.strip()}
+
+
+def _wait_for_both_workers(base: str, log) -> None:
+    """Each worker builds its app after the fork: wait until both have answered."""
+    deadline = time.monotonic() + 30
+    with ThreadPoolExecutor(4) as pool:
+        while len(_answering_pids(log)) < 2:
+            if time.monotonic() > deadline:
+                pytest.fail("gunicorn's two workers did not both answer /healthz in 30 s")
+            list(pool.map(lambda _: _healthz(base), range(8)))
+            time.sleep(0.1)
+
+
+def _healthz(base: str) -> None:
+    with contextlib.suppress(OSError):
+        urllib.request.urlopen(base + "/healthz", timeout=1).close()
+
+
 def test_the_budget_is_shared_across_two_gunicorn_workers(herald, project, two_workers):
     # Given a project allowed 10 requests at once and 1 a second, served by two processes
     base, log = two_workers
     set_budget(herald, project, rate=1, burst=10)
+    already = len(log.read_text().splitlines())
 
     with ThreadPoolExecutor(8) as pool:
         started = time.monotonic()
@@ -171,8 +189,8 @@ def test_the_budget_is_shared_across_two_gunicorn_workers(herald, project, two_w
     assert 10 <= len(allowed) <= 10 + int(elapsed) + 1
     assert len(allowed) + len(refused) == 40
     assert all(int(headers["Retry-After"]) >= 1 for headers in refused)
-    pids = {line.split()[0] for line in log.read_text().splitlines() if line.strip()}
-    assert len(pids) == 2  # both processes answered
+    burst_lines = log.read_text().splitlines()[already:]
+    assert len({line.split()[0] for line in burst_lines}) == 2  # both processes answered
 
 
 def test_under_the_budget_two_gunicorn_workers_refuse_nothing(herald, project, two_workers):
