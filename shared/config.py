@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 
 class ConfigError(Exception):
@@ -27,7 +28,6 @@ class Settings:
     provider_timeout: float = 5.0
     provider_retry_budget: float = 3.0
     worker_threads: int = 32
-    max_body_bytes: int = 1024 * 1024
     sweep_interval: float = 30.0
     sweep_requeue_after: float = 120.0
     send_time_limit: float = 60.0
@@ -36,6 +36,8 @@ class Settings:
     rate_burst: int = 200
     front_rate_limit: float = 10.0
     front_rate_burst: int = 30
+    # The API's body limit is part of its contract (SPEC §3: 413 over 1 MiB), not a setting.
+    max_body_bytes: ClassVar[int] = 1024 * 1024
 
     @property
     def embedded(self) -> bool:
@@ -83,6 +85,7 @@ class Settings:
             rate_burst=int(_number(env, "HERALD_RATE_BURST", cls.rate_burst)),
             front_rate_limit=_number(env, "HERALD_FRONT_RATE_LIMIT", cls.front_rate_limit),
             front_rate_burst=int(_number(env, "HERALD_FRONT_RATE_BURST", cls.front_rate_burst)),
+            send_time_limit=_number(env, "HERALD_SEND_TIME_LIMIT", cls.send_time_limit),
         )
 
 

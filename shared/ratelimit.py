@@ -16,7 +16,7 @@ import redis
 from sqlalchemy import Connection, select, update
 
 from shared.config import Settings
-from shared.errors import HeraldError
+from shared.errors import HeraldError, NotFound, RateLimited, Unavailable
 from shared.models import projects
 
 # KEYS[1] the bucket; ARGV rate, burst. Returns {allowed, tokens left as a string}: Lua numbers
@@ -120,8 +120,8 @@ class RedisBuckets(Buckets):
                 keys=[self._prefix + key], args=[budget.rate, budget.burst]
             )
         except redis.RedisError:
-            raise HeraldError(
-                "service/unavailable", "Redis is unreachable; nothing was accepted.", 503
+            raise Unavailable(
+                "service/unavailable", "Redis is unreachable; nothing was accepted."
             ) from None
         return decide(budget, bool(allowed), float(tokens))
 
@@ -153,7 +153,7 @@ def set_project_budget(connection: Connection, project_id: str, budget: Budget) 
         .values(rate_limit=budget.rate, rate_burst=budget.burst)
     ).rowcount
     if not changed:
-        raise HeraldError("project/notFound", f"No project with id {project_id!r}.", 404)
+        raise NotFound("project/notFound", f"No project with id {project_id!r}.")
 
 
 def take_front(buckets: Buckets, settings: Settings, project_id: str, user_id: str) -> Decision:
@@ -162,11 +162,10 @@ def take_front(buckets: Buckets, settings: Settings, project_id: str, user_id: s
     return buckets.take(f"front:{project_id}:{user_id}", budget)
 
 
-def refused(decision: Decision) -> HeraldError:
-    """The 429 of a refused request."""
-    return HeraldError(
+def refused(decision: Decision) -> RateLimited:
+    """The error of a refused request (a 429 at the API)."""
+    return RateLimited(
         "rateLimit/exceeded",
         f"Too many requests: the budget is {decision.limit} at once; "
         f"retry in {decision.retry_after} s.",
-        429,
     )

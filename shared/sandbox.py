@@ -199,6 +199,18 @@ def _bounded_lipsum(n: int = 5, html: bool = True, min: int = 20, max: int = 100
     return generate_lorem_ipsum(n, html, min, max)
 
 
+# Jinja's filters whose result has a size their arguments choose, replaced by bounded ones.
+BOUNDED_FILTERS = {
+    "center": _bounded_center,
+    "indent": _bounded_indent,
+    "format": _bounded_format,
+    "batch": _bounded_batch,
+    "slice": _bounded_slice,
+    "replace": _bounded_replace,
+    "join": _bounded_join,
+}
+
+
 def constant_range(*args: int) -> range:
     """`range` with the sandbox's bound, for compile-time checks and for templates alike."""
     numbers = range(*args)
@@ -241,15 +253,7 @@ class BoundedSandbox(SandboxedEnvironment):
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
         self.globals.update(range=constant_range, lipsum=_bounded_lipsum)
-        self.filters.update(
-            center=_bounded_center,
-            indent=_bounded_indent,
-            format=_bounded_format,
-            batch=_bounded_batch,
-            slice=_bounded_slice,
-            replace=_bounded_replace,
-            join=_bounded_join,
-        )
+        self.filters.update(BOUNDED_FILTERS)
 
     def call_binop(self, context, operator: str, left: Any, right: Any) -> Any:
         """Check the size first: `*` and `**` build their result in one step."""

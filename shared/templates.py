@@ -64,7 +64,7 @@ class RenderFailed(HeraldError):
     """A template that fails with this data: the message gets `template/renderFailed`."""
 
     def __init__(self, message: str) -> None:
-        super().__init__("template/renderFailed", message, 400)
+        super().__init__("template/renderFailed", message)
 
 
 @functools.lru_cache(maxsize=4096)

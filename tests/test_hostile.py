@@ -9,8 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.conftest import token
-from tests.test_send import NOTIFICATION, send, upsert_notification
+from tests.conftest import notification, send, token, upsert_notification
 
 MAX_GROWTH_MB = 200
 DEEP = "{{ " + "(" * 100 + "firstName" + ")" * 100 + " }}"
@@ -57,9 +56,9 @@ def test_template_bomb_in_a_notification_is_refused_and_nothing_stored(
 ):
     before = peak_rss_mb()
     notification_id = f"bomb-{token()}"
-    templates = dict(NOTIFICATION["templates"]["en"])
+    templates = dict(notification()["templates"]["en"])
     templates[channel] = {**templates[channel], field: template}
-    body = {**NOTIFICATION, "id": notification_id, "templates": {"en": templates}}
+    body = notification(notification_id, templates={"en": templates})
 
     response = client.post("/notifications.upsert", body)
 
@@ -75,7 +74,7 @@ def test_template_bomb_in_a_notification_is_refused_and_nothing_stored(
 def test_template_bomb_in_an_override_is_an_item_error_and_nothing_stored(
     herald, client, override, field, template
 ):
-    upsert_notification(client)
+    upsert_notification(client, notification())
     before = peak_rss_mb()
     message_id = f"m-{token()}"
     item = {"notificationId": "welcome", "userId": f"u-{token()}", "id": message_id}
@@ -113,7 +112,7 @@ def test_a_number_that_overflows_is_a_per_item_data_error(herald, client, number
 
 
 def test_a_send_whose_data_overflows_is_a_data_error(herald, client):
-    upsert_notification(client)
+    upsert_notification(client, notification())
     message_id = f"m-{token()}"
     body = (
         f'{{"messages": [{{"notificationId": "welcome", "userId": "u-{token()}", '
@@ -138,7 +137,7 @@ def test_a_send_whose_data_overflows_is_a_data_error(herald, client):
     ],
 )
 def test_send_at_out_of_range_or_too_far_ahead_is_refused(herald, client, send_at):
-    upsert_notification(client)
+    upsert_notification(client, notification())
     message_id = f"m-{token()}"
     item = {"notificationId": "welcome", "userId": f"u-{token()}", "id": message_id}
 
@@ -150,7 +149,7 @@ def test_send_at_out_of_range_or_too_far_ahead_is_refused(herald, client, send_a
 
 
 def test_send_at_within_the_year_is_scheduled(herald, client):
-    upsert_notification(client)
+    upsert_notification(client, notification())
     when = (datetime.now(UTC) + timedelta(days=364)).isoformat()
 
     [result] = send(client, {"notificationId": "welcome", "userId": f"u-{token()}", "sendAt": when})

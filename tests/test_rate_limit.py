@@ -17,9 +17,11 @@ import pytest
 from shared.db import autocommit, transaction
 from shared.errors import HeraldError
 from shared.ratelimit import Budget, project_budget, set_project_budget
-from tests.conftest import REDIS_TEST, Client
-from tests.test_cli import engine_of, free_port, herald_script, sqlite_url  # noqa: F401
+from tests.backends import REDIS_TEST
+from tests.conftest import Client
+from tests.test_cli import engine_of, sqlite_url  # noqa: F401
 from tests.test_cli import herald as run_herald
+from tests.test_serve import free_port, herald_script
 
 
 def set_budget(herald, project: dict, rate: float, burst: int) -> None:
@@ -77,6 +79,7 @@ def test_error_answers_carry_the_headers_too(herald, client):
 
 
 def test_the_frontend_budget_is_per_user(herald, project):
+    from api.errors import error_response
     from api.ratelimit import check_front_limit
 
     burst = herald.settings.front_rate_burst
@@ -87,7 +90,7 @@ def test_the_frontend_budget_is_per_user(herald, project):
         with pytest.raises(HeraldError) as refused:
             check_front_limit(project["projectId"], "ann")
         check_front_limit(project["projectId"], "bob")  # another user's own budget
-    assert refused.value.status == 429
+        assert error_response(refused.value).status_code == 429
     assert refused.value.code == "rateLimit/exceeded"
 
 

@@ -8,9 +8,8 @@ import time
 import pytest
 
 from shared.templates import RenderFailed, render_channel, render_time_limit
-from tests.conftest import phone, token
+from tests.conftest import notification, phone, send, token, upsert_notification
 from tests.test_hostile import assert_still_answering, peak_rss_mb
-from tests.test_send import NOTIFICATION, send, upsert_notification
 
 NESTED_LOOPS = "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}"
 NESTED_OUTPUT = "{% for i in range(100000) %}{% for j in range(100000) %}x{% endfor %}{% endfor %}"
@@ -39,7 +38,7 @@ def recipient() -> dict:
 
 
 def with_template(channel: str, field: str, template: str) -> dict:
-    templates = dict(NOTIFICATION["templates"]["en"])
+    templates = dict(notification()["templates"]["en"])
     templates[channel] = {**templates[channel], field: template}
     return {"templates": {"en": templates}}
 
@@ -49,7 +48,7 @@ def test_a_field_past_its_limit_fails_the_message_at_once(
     herald, client, channel, field, template, limit
 ):
     # Given a notification whose template compiles but renders past a bound
-    upsert_notification(client, **with_template(channel, field, template))
+    upsert_notification(client, notification(**with_template(channel, field, template)))
     before = peak_rss_mb()
     started = time.monotonic()
 
@@ -69,9 +68,9 @@ def test_a_field_past_its_limit_fails_the_message_at_once(
 
 
 def test_the_worker_goes_on_after_a_message_past_its_time_limit(herald, client):
-    upsert_notification(client, **with_template("email", "html", NESTED_LOOPS))
+    upsert_notification(client, notification(**with_template("email", "html", NESTED_LOOPS)))
     [slow] = send(client, {"notificationId": "welcome", **recipient()})
-    upsert_notification(client)
+    upsert_notification(client, notification())
 
     [next_one] = send(client, {"notificationId": "welcome", **recipient(), "data": {"code": 7}})
 
@@ -89,7 +88,7 @@ def test_the_worker_goes_on_after_a_message_past_its_time_limit(herald, client):
     ],
 )
 def test_an_override_past_its_limit_fails_the_message(herald, client, override):
-    upsert_notification(client)
+    upsert_notification(client, notification())
 
     [result] = send(client, {"notificationId": "welcome", **recipient(), **override})
 
