@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, g, request
 
 from api import sse
+from api.ratelimit import check_front_limit
 from api.requests import json_body, refuse_nul_in_query, services
 from shared.db import autocommit, transaction
 from shared.errors import HeraldError
@@ -35,7 +36,8 @@ def allow_any_origin(response: Response) -> Response:
 
 @bp.before_request
 def require_user() -> None:
-    """Resolve the calling user from projectId, userId and userHmac, or answer 401."""
+    """Resolve the calling user from projectId, userId and userHmac (or answer 401), and take
+    the request from that user's budget (or answer 429)."""
     if request.method == "OPTIONS":
         return
     g.body = json_body() if request.method == "POST" else {}
@@ -43,6 +45,7 @@ def require_user() -> None:
     project_id, user_id, signature = (source.get(name) for name in AUTH_FIELDS)
     with autocommit(services().engine) as connection:
         verify_user(connection, project_id, user_id, signature)
+    check_front_limit(project_id, user_id)
     g.project_id, g.user_id = project_id, user_id
 
 
