@@ -200,3 +200,23 @@ def test_quiet_hours_are_stored_and_shown_and_null_removes_them(client):
     shown = answer(client.get("/notifications.get", id="welcome"))["notification"]
     assert shown["quietHours"] == stored["quietHours"]
     assert upsert_notification(client, notification(quietHours=None))["quietHours"] is None
+
+
+def test_an_increment_during_quiet_hours_refreshes_the_widget_and_sends_nothing(herald, client):
+    # Given a message held by quiet hours (a window around now, in Tokyo), stacked by incrementId
+    zone = ZoneInfo("Asia/Tokyo")
+    local = datetime.now(zone).replace(second=0, microsecond=0)
+    start, end = local - timedelta(hours=1), local + timedelta(hours=2)
+    upsert_notification(client, quiet_notification(f"{start:%H:%M}", f"{end:%H:%M}"))
+    user = recipient("Asia/Tokyo")
+    item = {"notificationId": "welcome", "incrementId": "orders", **user}
+    [first] = send(client, item)
+    assert first["status"] == "scheduled"
+    # When a second message stacks onto it
+    [second] = send(client, item)
+    assert (second["status"], second["increment"]) == ("incremented", 2)
+    # Then the widget shows the increment, and the e-mail and SMS still wait, unsent
+    message = until_final(client, first["id"], lambda m: m["widget"]["content"].endswith("#2"))
+    assert message["widget"]["content"].endswith("#2"), message
+    assert_held(message, end)
+    assert received(herald, user) == (0, 0)
