@@ -16,6 +16,8 @@ from shared.results import error_result, incremented_result, scheduled_result
 from shared.stacking import StackKey, stack_onto
 from shared.users import fill_profiles
 
+MAX_SEND_AHEAD = timedelta(days=365)
+
 
 @dataclass(frozen=True)
 class NewMessage:
@@ -43,9 +45,6 @@ class Outcome:
     refresh_pk: int | None = None  # a stacked message whose widget must be re-rendered
 
 
-MAX_AHEAD = timedelta(days=365)
-
-
 def parse_send_at(value: str, timezone: str | None, now: datetime | None = None) -> datetime:
     """The instant a sendAt names: RFC 3339 with an offset is an instant, a local date-time is
     read in `timezone` (UTC when None). `sendAt/invalid` when it is no date-time, is out of
@@ -62,7 +61,7 @@ def parse_send_at(value: str, timezone: str | None, now: datetime | None = None)
             f"sendAt {value!r} is not an RFC 3339 date-time in range "
             "such as '2026-12-01T09:00:00+01:00' or '2026-12-01T09:00:00'.",
         ) from None
-    if now is not None and instant - now > MAX_AHEAD:
+    if now is not None and instant - now > MAX_SEND_AHEAD:
         raise HeraldError(
             "sendAt/invalid", f"sendAt {value!r} is more than 365 days ahead; send it later."
         )

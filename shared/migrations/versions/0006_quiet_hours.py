@@ -1,7 +1,7 @@
 """notifications.quiet_hours
 
 Revision ID: 0006
-Revises: 0001
+Revises: 0003
 """
 
 import sqlalchemy as sa
@@ -9,7 +9,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "0006"
-down_revision = "0001"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
