@@ -123,6 +123,8 @@ notifications = Table(
     Column("default_language", String(35), nullable=False),
     Column("stack_timeout", Integer, nullable=False),
     Column("templates", Json, nullable=False),
+    # {"start": "HH:MM", "end": "HH:MM", "timezone"?}: see shared.quiet_hours; NULL for none.
+    Column("quiet_hours", Json),
     # Bumped on every upsert. The compiled-template cache keys on the template text, not on this.
     Column("version", Integer, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),

@@ -38,6 +38,7 @@ _NOTIFICATION = [
         "allow_mute_widget",
         "allow_mute_email",
         "allow_mute_sms",
+        "quiet_hours",
     )
 ]
 _NOTIFICATION.append(notifications.c.id.label("n_id"))
@@ -163,7 +164,10 @@ def _claim_channels(
             row = connection.execute(_LOAD, {"message_pk": message_pk}).first()
             if row is None:
                 return dict(GONE)
-            if row.status == "scheduled" and row.scheduled_at > now:
+            shown = (
+                refresh_widget and row.widget_status == "sent"
+            )  # e-mail, SMS held by quiet hours
+            if row.status == "scheduled" and row.scheduled_at > now and not shown:
                 return message_result(row)
             if row.status in ("sent", "failed") and not (refresh_widget and row.widget_status):
                 return message_result(row)
