@@ -38,6 +38,7 @@ from shared.validation import (
 
 MAX_BATCH = 50
 FINAL = {"sent", "failed", "skipped", "muted", "unknown"}
+FINAL |= {"delivered", "bounced", "complained", "rejected"}  # e-mail, after SES feedback
 NEVER = datetime(9999, 1, 1, tzinfo=ZoneInfo("UTC"))
 
 # messages.send field -> users column, for the profile fields a send may fill.

@@ -198,3 +198,17 @@ stacks = Table(
     Column("expires_at", UTCDateTime, nullable=False),
     PrimaryKeyConstraint("project_id", "user_id", "notification_id", "increment_id"),
 )
+
+# Delivery feedback: SES events find their message by the e-mail's provider id.
+Index("ix_messages_email_provider_id", messages.c.email_provider_id)
+
+# Addresses a permanent bounce or a complaint stopped e-mail to, per project (stored lower-case).
+suppressions = Table(
+    "suppressions",
+    metadata,
+    Column("project_id", String(40), nullable=False),
+    Column("address", String(320), nullable=False),
+    Column("reason", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    PrimaryKeyConstraint("project_id", "address"),
+)

@@ -22,6 +22,7 @@ from shared.config import Settings
 from shared.db import autocommit
 from shared.messages import FINAL, LOAD_COLUMNS, RESULT_COLUMNS, message_result
 from shared.models import CHANNELS, messages, notifications, projects, users, utcnow
+from shared.suppressions import SUPPRESSED, email_suppressed
 from shared.templates import RenderFailed, build_context, pick_language, render_channel
 from shared.users import PROFILE_FIELDS
 from worker.providers import Email, Provider, ProviderError, Sms, send_with_retries
@@ -50,7 +51,13 @@ _PROJECT = [projects.c.email_from, projects.c.email_from_name, projects.c.sms_se
 # project; the check-and-set that claims channels only if the row is as it was read; and the
 # update that writes the outcome. Each runs as one autocommitted statement.
 _LOAD = (
-    select(*(messages.c[name] for name in LOAD_COLUMNS), *_USER, *_NOTIFICATION, *_PROJECT)
+    select(
+        *(messages.c[name] for name in LOAD_COLUMNS),
+        *_USER,
+        *_NOTIFICATION,
+        *_PROJECT,
+        email_suppressed(),
+    )
     .select_from(
         messages.join(projects, projects.c.id == messages.c.project_id)
         .outerjoin(
@@ -196,6 +203,8 @@ def _plan(settings: Settings, row, now, refresh_widget: bool) -> Plan:
                 changes.update({f"{channel}_status": "muted", f"{channel}_detail": "user/muted"})
             elif channel == "email" and not row.user_email:
                 changes.update(email_status="skipped", email_detail="userEmail/missing")
+            elif channel == "email" and row.email_suppressed:
+                changes.update(email_status="skipped", email_detail=SUPPRESSED)
             elif channel == "sms" and not row.user_telephone:
                 changes.update(sms_status="skipped", sms_detail="userTelephone/missing")
             else:
