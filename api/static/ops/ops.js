@@ -39,12 +39,17 @@ function drawErrors(channels) {
   svg.replaceChildren();
   const width = 300, height = 120;
   gridlines(svg, width, height);
+  const summary = [];
   for (const channel of ["email", "sms"]) {
     const { total, errors } = channels[channel];
+    const sum = (list) => list.reduce((a, b) => a + b, 0);
+    const rate = sum(total) ? `${Math.round((sum(errors) / sum(total)) * 100)}%` : "–";
+    summary.push(`${channel === "email" ? "e-mail" : "SMS"} ${rate}`);
     const step = width / (total.length - 1);
     const points = total.map((t, i) => `${(i * step).toFixed(1)},${(height - 2 - (t ? errors[i] / t : 0) * (height - 4)).toFixed(1)}`);
     el("polyline", { points: points.join(" "), class: `line ${channel}` }, svg);
   }
+  document.getElementById("error-line").textContent = `last hour: ${summary.join(" · ")}`;
 }
 
 function seconds(value) {
@@ -90,7 +95,7 @@ function drawLetters(letters) {
     body.innerHTML = '<tr><td colspan="5" class="dim">None.</td></tr>';
     return;
   }
-  body.innerHTML = letters.map((l) => `<tr><td><code>${text(l.messageId || l.jobId)}</code></td><td><code>${text(l.projectId)}</code></td><td>${text(l.status)}</td><td>${text(l.deadSince ? new Date(l.deadSince).toLocaleString() : "this process")}</td><td><button class="btn" type="button" data-id="${text(l.jobId)}">Requeue</button></td></tr>`).join("");
+  body.innerHTML = letters.map((l) => `<tr><td><code>${text(l.messageId || l.jobId)}</code></td><td><code>${text(l.projectId)}</code></td><td>${text(l.status)}</td><td>${text(l.deadSince ? new Date(l.deadSince).toLocaleString() : "in this process")}</td><td><button class="btn" type="button" data-id="${text(l.jobId)}">Requeue</button></td></tr>`).join("");
 }
 
 function age(secondsWaiting) {

@@ -1,0 +1,81 @@
+"""`/docs`, the API explorer: Swagger UI from bundled files, tried in a real browser."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from tests.conftest import token
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture
+def live_url(herald):
+    """The Herald served over real HTTP for the browser."""
+    server = make_server("127.0.0.1", 0, herald.app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+@pytest.fixture
+def page():
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        outside: list[str] = []
+        page.on("request", lambda r: r.url.startswith("http://127.0.0.1") or outside.append(r.url))
+        yield page
+        browser.close()
+        assert outside == [], "the explorer loaded something from outside Herald"
+
+
+def test_the_explorer_assets_are_served_by_herald(herald):
+    flask = herald.app.test_client()
+    for path in ("/static/swagger-ui/swagger-ui-bundle.js", "/static/swagger-ui/swagger-ui.css"):
+        response = flask.get(path)
+        assert response.status_code == 200, path
+        assert len(response.get_data()) > 10_000
+    assert flask.get("/static/swagger-ui/../../__init__.py").status_code == 404
+
+
+def test_docs_sends_users_get_through_try_it_and_shows_the_answer(herald, client, live_url, page):
+    # Given a user of the project
+    user_id = f"docs-{token()}"
+    upsert = client.post("/users.upsert", {"users": [{"id": user_id, "firstName": "Ada"}]})
+    assert upsert.status_code == 200
+    # When the explorer is given the key and tries users.get
+    page.goto(f"{live_url}/docs")
+    page.wait_for_selector("text=Conventions", timeout=20000)  # the introduction
+    page.click("button.authorize")
+    page.fill("input[aria-label='auth-bearer-value']", client.key)
+    page.click(".auth-btn-wrapper button.authorize")
+    page.click(".btn-done")
+    operation = page.locator("#operations-Users-usersGet")
+    operation.locator(".opblock-summary").click()
+    operation.locator("button.try-out__btn").click()
+    operation.locator("tr[data-param-name='id'] input").fill(user_id)
+    operation.locator("button.execute").click()
+    # Then it shows Herald's answer
+    answer = operation.locator(".live-responses-table .response .response-col_description pre")
+    answer.first.wait_for(timeout=15000)
+    body = answer.first.inner_text()
+    assert f'"id": "{user_id}"' in body and '"firstName": "Ada"' in body
+    status = operation.locator(".live-responses-table tbody .response-col_status")
+    assert status.first.inner_text().strip() == "200"

@@ -1,0 +1,238 @@
+"""The operator page `/ops` and dead letters: sign-in, figures, requeue, and a real browser."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from pathlib import Path
+
+import dramatiq
+import pytest
+from click.testing import CliRunner
+from werkzeug.serving import make_server
+
+from api import create_app
+from api.cli import main
+from shared.broker import QUEUE, enqueue_delivery
+from shared.queues import dead_letters
+from tests.conftest import Client, build_herald, moto_sent, stop_herald, token
+
+OPS_TOKEN = "ops-" + "s3cret"
+SCREENSHOT = Path(__file__).parent.parent / "docs" / "screenshots" / "ops.png"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+NOTIFICATION = {
+    "id": "digest",
+    "name": "Digest",
+    "withEmail": True,
+    "templates": {"en": {"email": {"subject": "Digest", "text": "{{ 100 // parts }} each"}}},
+}
+
+
+@pytest.fixture(scope="module", params=["embedded", "production"])
+def herald(request, tmp_path_factory):
+    """A Herald with the operator page on; its worker starts only when a test says so."""
+    mode = request.param
+    instance = build_herald(
+        mode, tmp_path_factory.mktemp(f"ops-{mode}"), request, ops_token=OPS_TOKEN, send_wait=2.0
+    )
+    yield instance
+    stop_herald(instance)
+
+
+@pytest.fixture
+def client(herald, project):
+    client = Client(herald.app, project["apiKey"])
+    assert client.post("/notifications.upsert", NOTIFICATION).status_code == 200
+    return client
+
+
+def send(client: Client, parts: int = 4, address: str | None = None) -> dict:
+    item = {
+        "notificationId": "digest",
+        "userId": f"u-{token()}",
+        "userEmail": address or f"r.{token()}@example.com",
+        "data": {"parts": parts},
+    }
+    return client.post("/messages.send", {"messages": [item]}).get_json()["results"][0]
+
+
+def dead_letter(broker, message_pk: int) -> None:
+    """Put a delivery job in the dead-letter queue as Dramatiq does: consume it, then nack it."""
+    enqueue_delivery(broker, message_pk)
+    consumer = broker.consume(QUEUE, prefetch=1, timeout=500)
+    try:
+        for _ in range(40):
+            job = next(consumer)
+            if job is not None and job.args == (message_pk,):
+                consumer.nack(job)
+                return
+            if job is not None:  # another test's job: give it back
+                consumer.requeue([job])
+    finally:
+        consumer.close()
+    raise AssertionError("the job never reached the consumer")
+
+
+def emails_to(herald, address: str) -> int:
+    """E-mails the provider took for this address."""
+    if herald.mode == "production":
+        sent, _ = moto_sent(herald.moto_url)
+        return sum(address in message["destinations"]["ToAddresses"] for message in sent)
+    return sum(address in p.read_text() for p in herald.outbox.glob("**/*.eml"))
+
+
+def wait_status(client: Client, message_id: str, status: str) -> dict:
+    for _ in range(100):
+        message = client.get("/messages.get", id=message_id).get_json()["message"]
+        if message["status"] == status:
+            return message
+        time.sleep(0.1)
+    raise AssertionError(f"{message_id} stayed {message['status']}")
+
+
+def test_ops_is_off_without_a_token(tmp_path):
+    from shared.config import Settings
+
+    app = create_app(Settings(database_url=f"sqlite:///{tmp_path / 'h.db'}"), run_worker=False)
+    for path in ("/ops", "/ops/data"):
+        response = app.test_client().get(path, headers={"Authorization": "Bearer x"})
+        assert response.status_code == 404
+        assert response.get_json()["error"] == "route/notFound"
+
+
+def test_ops_takes_a_bearer_token_or_a_session_cookie(herald):
+    flask = herald.app.test_client()
+    assert "Operator token" in flask.get("/ops").get_data(as_text=True)
+    assert flask.get("/ops/data").get_json()["error"] == "auth/missing"
+    wrong = flask.get("/ops/data", headers={"Authorization": "Bearer nope"})
+    assert (wrong.status_code, wrong.get_json()["error"]) == (401, "auth/invalid")
+    bearer = flask.get("/ops/data", headers={"Authorization": f"Bearer {OPS_TOKEN}"})
+    assert bearer.status_code == 200 and "queue" in bearer.get_json()
+    assert flask.post("/ops/login", data={"token": "nope"}).status_code == 401
+    signed_in = flask.post("/ops/login", data={"token": OPS_TOKEN})
+    assert signed_in.status_code == 303
+    cookie = signed_in.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and OPS_TOKEN not in cookie
+    assert flask.get("/ops/data").status_code == 200
+    assert "chart-outcomes" in flask.get("/ops").get_data(as_text=True)
+
+
+def test_a_dead_letter_is_delivered_once_by_requeue(herald, client, monkeypatch):
+    # Given a message whose delivery job was dead-lettered before any worker ran it
+    worker = herald.app.extensions["herald"].pop("worker")
+    worker.stop()
+    address = f"dead.{token()}@example.com"
+    queued = send(client, address=address)
+    assert queued["status"] == "queued"
+    pk = _pk(herald, queued["id"])
+    _drain(herald.broker)
+    dead_letter(herald.broker, pk)
+    assert [letter.message_pk for letter in dead_letters(herald.broker)] == [pk]
+    restarted = dramatiq.Worker(herald.broker, worker_threads=4, worker_timeout=20)
+    restarted.start()
+    herald.app.extensions["herald"]["worker"] = restarted
+    # When the operator requeues it (the command line in production, /ops in both modes)
+    if herald.mode == "production":
+        _cli_env(monkeypatch, herald)
+        result = CliRunner().invoke(main, ["queues", "requeue", "--message-id", queued["id"]])
+        assert result.exit_code == 0, result.output
+        assert json.loads(result.output) == {"requeued": 1}
+    else:
+        assert _requeue(herald) == {"ok": True, "requeued": 1}
+    # Then it is delivered once
+    assert wait_status(client, queued["id"], "sent")["channels"]["email"]["status"] == "sent"
+    assert emails_to(herald, address) == 1
+    # And a dead letter of the sent message, requeued, sends nothing again
+    dead_letter(herald.broker, pk)
+    assert _requeue(herald) == {"ok": True, "requeued": 1}
+    time.sleep(1.0)
+    assert dead_letters(herald.broker) == []
+    assert emails_to(herald, address) == 1
+
+
+def _pk(herald, message_id: str) -> int:
+    from sqlalchemy import select
+
+    from shared.models import messages
+
+    with herald.engine.connect() as connection:
+        return connection.execute(select(messages.c.pk).where(messages.c.id == message_id)).one()[0]
+
+
+def _drain(broker) -> None:
+    """Leave no other job in the queue before the test's own."""
+    if hasattr(broker, "flush"):
+        broker.flush(QUEUE)
+    else:
+        broker.flush_all()
+
+
+def _requeue(herald, message_id: str | None = None) -> dict:
+    body = {"messageId": message_id} if message_id else {}
+    response = herald.app.test_client().post(
+        "/ops/requeue", json=body, headers={"Authorization": f"Bearer {OPS_TOKEN}"}
+    )
+    return response.get_json()
+
+
+def _cli_env(monkeypatch, herald) -> None:
+    monkeypatch.setenv("DATABASE_URL", herald.settings.database_url)
+    monkeypatch.setenv("REDIS_URL", herald.settings.redis_url)
+    monkeypatch.setenv("HERALD_REDIS_NAMESPACE", herald.settings.redis_namespace)
+
+
+@pytest.fixture
+def live_url(herald):
+    """The Herald served over real HTTP for the browser."""
+    server = make_server("127.0.0.1", 0, herald.app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+@pytest.fixture
+def browser():
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+def test_ops_renders_in_chromium_with_data_after_a_batch(herald, client, live_url, browser):
+    # Given a batch: most sent, a few failing to render, and one dead letter
+    results = [send(client, parts=0 if i % 7 == 0 else 4) for i in range(30)]
+    assert {r["status"] for r in results} == {"sent", "failed"}
+    dead_letter(herald.broker, _pk(herald, results[1]["id"]))
+    # When the operator signs in and the page loads its figures
+    page = browser.new_page(viewport={"width": 1280, "height": 860})
+    page.goto(f"{live_url}/ops")
+    page.fill("#token", OPS_TOKEN)
+    page.click("button[type=submit]")
+    page.wait_for_selector("body[data-loaded=true]", timeout=15000)
+    # Then it shows the batch, the provider latency and the dead letter
+    assert int(page.inner_text("#q-deadLetters")) == 1
+    assert page.locator("#chart-outcomes rect.sent").count() >= 1
+    assert page.locator("#chart-outcomes rect.failed").count() >= 1
+    assert "calls" in page.inner_text("#latency")
+    assert results[1]["id"] in page.inner_text("#letters")
+    if herald.mode == "embedded":
+        SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOT), full_page=True)
+    # And its requeue button empties the dead letters, the page refreshing by itself
+    page.click("#letters button")
+    page.wait_for_function("document.querySelector('#q-deadLetters').textContent === '0'")
+    page.close()
