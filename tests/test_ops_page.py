@@ -219,10 +219,11 @@ def test_ops_renders_in_chromium_with_data_after_a_batch(herald, client, live_ur
     dead_letter(herald.broker, _pk(herald, results[1]["id"]))
     # When the operator signs in and the page loads its figures
     page = browser.new_page(viewport={"width": 1280, "height": 860})
+    page.set_default_timeout(60_000)
     page.goto(f"{live_url}/ops")
     page.fill("#token", OPS_TOKEN)
     page.click("button[type=submit]")
-    page.wait_for_selector("body[data-loaded=true]", timeout=15000)
+    page.wait_for_selector("body[data-loaded=true]")
     # Then it shows the batch, the provider latency and the dead letter
     assert int(page.inner_text("#q-deadLetters")) == 1
     assert page.locator("#chart-outcomes rect.sent").count() >= 1
