@@ -6,7 +6,7 @@ from flask import Flask
 
 from shared.broker import build_broker
 from shared.config import Settings
-from shared.db import check_schema, make_engine, upgrade
+from shared.db import ensure_schema, make_engine
 
 
 def create_app(settings: Settings | None = None, run_worker: bool | None = None) -> Flask:
@@ -14,15 +14,13 @@ def create_app(settings: Settings | None = None, run_worker: bool | None = None)
     in this process. Production: refuse an old schema; the workers run as their own processes."""
     settings = settings or Settings.from_env()
     engine = make_engine(settings)
-    if settings.embedded:
-        upgrade(engine)
-    else:
-        check_schema(engine)
+    ensure_schema(engine, settings.embedded)
     broker = build_broker(settings)
     app = Flask(__name__, static_folder=None)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.json.sort_keys = False
     app.json.compact = True
+    # Read through `api.requests.services()`, which types them; a swapped one takes effect.
     app.extensions["herald"] = {"settings": settings, "engine": engine, "broker": broker}
 
     from api import backend, errors, ops

@@ -6,7 +6,7 @@ from flask import g, request
 
 from api.requests import services
 from shared.db import autocommit
-from shared.errors import HeraldError
+from shared.errors import Unauthorized
 from shared.projects import Project, authenticate
 
 
@@ -15,12 +15,12 @@ def require_project() -> None:
     header = request.headers.get("Authorization", "")
     scheme, _, key = header.partition(" ")
     if not header:
-        raise HeraldError(
-            "auth/missing", "Send the project's API key as 'Authorization: Bearer <key>'.", 401
+        raise Unauthorized(
+            "auth/missing", "Send the project's API key as 'Authorization: Bearer <key>'."
         )
     if scheme.lower() != "bearer" or not key.strip():
-        raise HeraldError("auth/invalid", "The Authorization header must be 'Bearer <key>'.", 401)
-    with autocommit(services()["engine"]) as connection:
+        raise Unauthorized("auth/invalid", "The Authorization header must be 'Bearer <key>'.")
+    with autocommit(services().engine) as connection:
         g.project = authenticate(connection, key.strip())
 
 

@@ -11,7 +11,7 @@ import yaml
 from sqlalchemy import func, select
 
 from shared.config import ConfigError, Settings
-from shared.db import SchemaOutdated, check_schema, make_engine, transaction, upgrade
+from shared.db import SchemaOutdated, ensure_schema, make_engine, transaction, upgrade
 from shared.errors import HeraldError
 from shared.models import messages
 
@@ -26,11 +26,8 @@ def _settings() -> Settings:
 def _engine(settings: Settings):
     """An engine on an up-to-date schema (the embedded SQLite file upgrades itself)."""
     engine = make_engine(settings)
-    if settings.embedded:
-        upgrade(engine)
-        return engine
     try:
-        check_schema(engine)
+        ensure_schema(engine, settings.embedded)
     except SchemaOutdated as exc:
         raise click.ClickException(str(exc)) from None
     return engine
@@ -179,39 +176,27 @@ def notifications_import(file: Path, project_id: str) -> None:
 @click.pass_context
 def queues(context: click.Context) -> None:
     """Per queue: ready, delayed, in progress, dead letters; and messages waiting in the DB."""
+    from shared.broker import QUEUE, build_broker
+    from shared.queues import queue_depths
+
     if context.invoked_subcommand is not None:
         return
     settings = _settings()
-    engine = _engine(settings)
-    with engine.connect() as connection:
-        waiting = {
-            row.status: row.count
-            for row in connection.execute(
-                select(messages.c.status, func.count().label("count"))
+    with _engine(settings).connect() as connection:
+        waiting = dict(
+            connection.execute(
+                select(messages.c.status, func.count())
                 .where(messages.c.status.in_(("queued", "scheduled")))
                 .group_by(messages.c.status)
-            )
-        }
-    report = {
+            ).all()
+        )
+    report: dict = {
         "database": {"queued": waiting.get("queued", 0), "scheduled": waiting.get("scheduled", 0)}
     }
     if settings.embedded:
         report["broker"] = "in-process (embedded mode): its queue lives in the web process"
     else:
-        import redis
-
-        from shared.broker import QUEUE
-
-        client = redis.Redis.from_url(settings.redis_url)
-        namespace = settings.redis_namespace
-        prefix = f"{namespace}:{QUEUE}"
-        acks = sum(client.scard(k) for k in client.scan_iter(f"{namespace}:__acks__.*.{QUEUE}"))
-        report[QUEUE] = {
-            "ready": client.llen(prefix),
-            "delayed": client.llen(f"{prefix}.DQ"),
-            "inProgress": acks,
-            "deadLetters": client.zcard(f"{prefix}.XQ"),
-        }
+        report[QUEUE] = queue_depths(build_broker(settings))
     click.echo(json.dumps(report, indent=2))
 
 

@@ -1,24 +1,31 @@
-"""One place that turns every error into the error JSON of SPEC §2."""
+"""One place that turns every error into the error JSON of SPEC §2 and its HTTP status."""
 
 from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify
+from flask import Flask, Response, jsonify
 from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from shared.errors import HeraldError
+from shared.errors import Forbidden, HeraldError, NotFound, Unauthorized, Unavailable
 
 log = logging.getLogger("herald.api")
 
+# The HTTP status of each kind of domain error; any other HeraldError is a 400.
+STATUSES: dict[type[HeraldError], int] = {
+    NotFound: 404,
+    Unauthorized: 401,
+    Forbidden: 403,
+    Unavailable: 503,
+}
 HTTP_CODES = {404: "route/notFound", 405: "method/notAllowed"}
 
 
-def error_response(error: HeraldError):
-    """The JSON answer of a HeraldError."""
+def error_response(error: HeraldError, status: int | None = None) -> Response:
+    """The JSON answer of a HeraldError, with the status of its kind unless one is given."""
     response = jsonify(error.as_dict())
-    response.status_code = error.status
+    response.status_code = status or STATUSES.get(type(error), 400)
     return response
 
 
@@ -32,46 +39,29 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(RequestEntityTooLarge)
     def too_large(_error):
         limit = app.config["MAX_CONTENT_LENGTH"]
-        return error_response(
-            HeraldError(
-                "body/tooLarge",
-                f"The body is over the limit of {limit} bytes; send smaller batches.",
-                413,
-            )
-        )
+        message = f"The body is over the limit of {limit} bytes; send smaller batches."
+        return error_response(HeraldError("body/tooLarge", message), 413)
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
         code = HTTP_CODES.get(error.code or 500, "request/invalid")
-        return error_response(HeraldError(code, error.description or error.name, error.code or 400))
+        message = error.description or error.name
+        return error_response(HeraldError(code, message), error.code or 400)
 
     @app.errorhandler(OperationalError)
     def database_down(error):
         log.error("database unavailable: %s", error)
-        return error_response(
-            HeraldError(
-                "service/unavailable",
-                "The database is unreachable; nothing was accepted. Retry shortly.",
-                503,
-            )
-        )
+        message = "The database is unreachable; nothing was accepted. Retry shortly."
+        return error_response(Unavailable("service/unavailable", message))
 
     @app.errorhandler(DBAPIError)
     def database_error(error):
         log.exception("database error", exc_info=error)
-        return error_response(
-            HeraldError(
-                "service/unavailable",
-                "The database refused the request; nothing was accepted. Retry shortly.",
-                503,
-            )
-        )
+        message = "The database refused the request; nothing was accepted. Retry shortly."
+        return error_response(Unavailable("service/unavailable", message))
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception):
         log.exception("unexpected error", exc_info=error)
-        return error_response(
-            HeraldError(
-                "internal/error", "Herald failed to handle this request; it has been logged.", 500
-            )
-        )
+        message = "Herald failed to handle this request; it has been logged."
+        return error_response(HeraldError("internal/error", message), 500)

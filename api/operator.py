@@ -12,7 +12,7 @@ from prometheus_client import REGISTRY
 from api.requests import services
 from shared.activity import LatencyWindow, oldest_waiting, per_minute
 from shared.db import autocommit
-from shared.errors import HeraldError
+from shared.errors import HeraldError, Unauthorized
 from shared.models import utcnow
 from shared.queues import dead_letters, describe, queue_depths, requeue, select_letters
 
@@ -20,11 +20,13 @@ bp = Blueprint("operator", __name__)
 
 COOKIE = "herald_ops"
 SESSION_DAYS = 7
+# Provider latency over the last hour, differenced against this process's oldest snapshot.
+LATENCY = LatencyWindow(REGISTRY)
 
 
 def _token() -> str:
     """The operator token; without one the page does not exist."""
-    token = services()["settings"].ops_token
+    token = services().settings.ops_token
     if not token:
         abort(404)
     return token
@@ -50,7 +52,7 @@ def _require() -> None:
     if not _signed_in(token):
         missing = "Authorization" not in request.headers and COOKIE not in request.cookies
         code = "auth/missing" if missing else "auth/invalid"
-        raise HeraldError(code, "Sign in to /ops with the operator token first.", 401)
+        raise Unauthorized(code, "Sign in to /ops with the operator token first.")
 
 
 def _page(name: str, status: int = 200, **slots: str) -> Response:
@@ -95,18 +97,17 @@ def data():
     _require()
     svc = services()
     now = utcnow()
-    with autocommit(svc["engine"]) as connection:
+    with autocommit(svc.engine) as connection:
         activity = per_minute(connection, now)
         waiting = oldest_waiting(connection, now)
-    window = svc.setdefault("latency_window", LatencyWindow(svc.get("metrics_registry", REGISTRY)))
     return {
         "now": now.isoformat(),
-        "mode": "embedded" if svc["settings"].embedded else "production",
-        "queue": queue_depths(svc["broker"]),
+        "mode": "embedded" if svc.settings.embedded else "production",
+        "queue": queue_depths(svc.broker),
         "activity": activity,
-        "latency": window.read(),
+        "latency": LATENCY.read(),
         "oldestWaiting": waiting,
-        "deadLetters": describe(svc["engine"], dead_letters(svc["broker"])[:100]),
+        "deadLetters": describe(svc.engine, dead_letters(svc.broker)[:100]),
     }
 
 
@@ -119,5 +120,5 @@ def requeue_dead_letters():
     if message_id is not None and not isinstance(message_id, str):
         raise HeraldError("messageId/invalid", "messageId must be a string.")
     svc = services()
-    letters = select_letters(svc["engine"], svc["broker"], message_id)
-    return {"ok": True, "requeued": requeue(svc["broker"], letters)}
+    letters = select_letters(svc.engine, svc.broker, message_id)
+    return {"ok": True, "requeued": requeue(svc.broker, letters)}

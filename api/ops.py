@@ -10,8 +10,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_
 from sqlalchemy import text
 
 from api.requests import services
-from shared.broker import QUEUE
-from shared.errors import HeraldError
+from shared.broker import QUEUE, broker_reachable
+from shared.errors import Unavailable
 
 bp = Blueprint("ops", __name__)
 
@@ -30,17 +30,12 @@ def readyz():
     """The database and the broker answer."""
     svc = services()
     try:
-        with svc["engine"].connect() as connection:
+        with svc.engine.connect() as connection:
             connection.execute(text("SELECT 1"))
     except Exception:  # noqa: BLE001
-        raise HeraldError("service/unavailable", "The database is unreachable.", 503) from None
-    if not svc["settings"].embedded:  # the embedded broker lives in this process
-        try:
-            svc["broker"].client.ping()
-        except Exception:  # noqa: BLE001
-            raise HeraldError(
-                "service/unavailable", "The broker (Redis) is unreachable.", 503
-            ) from None
+        raise Unavailable("service/unavailable", "The database is unreachable.") from None
+    if not broker_reachable(svc.broker):
+        raise Unavailable("service/unavailable", "The broker (Redis) is unreachable.")
     return {"ok": True, "database": "up", "broker": "up", "queue": QUEUE}
 
 

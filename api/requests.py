@@ -1,19 +1,33 @@
-"""Reading a request: the JSON body, the batch in it, query parameters, the services."""
+"""Reading a request: the JSON body, the batch and ids in it, query parameters, the services."""
 
 from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 from typing import Any
 
+import dramatiq
 from flask import current_app, request
+from sqlalchemy import Engine
 
+from shared.config import Settings
 from shared.errors import HeraldError
 
 
-def services() -> dict[str, Any]:
-    """The settings, engine and broker of this app."""
-    return current_app.extensions["herald"]
+@dataclass(frozen=True)
+class Services:
+    """What the app runs on: its settings, database engine and broker."""
+
+    settings: Settings
+    engine: Engine
+    broker: dramatiq.Broker
+
+
+def services() -> Services:
+    """The services of this app, read at each call so that a swapped one takes effect."""
+    held = current_app.extensions["herald"]
+    return Services(held["settings"], held["engine"], held["broker"])
 
 
 _ESCAPED_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
@@ -96,3 +110,21 @@ def query_id(name: str = "id") -> str:
     if not value:
         raise HeraldError(f"{name}/required", f"The query parameter {name!r} is required.")
     return value
+
+
+def body_id(body: dict[str, Any]) -> str:
+    """The required string `id` of a body that names one thing."""
+    value = body.get("id")
+    if value in (None, ""):
+        raise HeraldError("id/required", 'The body must be {"id": "<notification id>"}.')
+    if not isinstance(value, str):
+        raise HeraldError("id/invalid", "id must be a string.")
+    return value
+
+
+def batch_ids(body: dict[str, Any], key: str, limit: int) -> list[str]:
+    """The list under `key`: 1 to `limit` non-empty string ids."""
+    ids = batch(body, key, limit)
+    if not all(isinstance(i, str) and i for i in ids):
+        raise HeraldError(f"{key}/invalid", f"{key} must be a list of non-empty strings.")
+    return ids

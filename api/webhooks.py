@@ -6,10 +6,11 @@ import json
 import logging
 import urllib.request
 
-from flask import Blueprint, request
+from flask import Blueprint, Response, request
 
+from api.errors import error_response
 from api.requests import services
-from shared.errors import HeraldError
+from shared.errors import Forbidden, HeraldError
 from shared.feedback import FEEDBACK, parse_ses_event, record_feedback
 from shared.sns import FETCH_TIMEOUT, url_allowed, verify_message
 
@@ -22,12 +23,11 @@ bp = Blueprint("webhooks", __name__)
 def ses():
     """Verify an SNS message, then confirm the subscription or record the SES event."""
     message = _sns_message()
-    settings = services()["settings"]
+    settings = services().settings
     verify_message(message, settings)
     kind = message["Type"]
     if kind == "SubscriptionConfirmation":
-        _confirm(message["SubscribeURL"], message.get("TopicArn"))
-        return {"ok": True, "outcome": "confirmed"}
+        return _confirm(message["SubscribeURL"], message.get("TopicArn"))
     if kind == "UnsubscribeConfirmation":
         log.warning("SNS unsubscribed this endpoint from %s", message.get("TopicArn"))
         return {"ok": True, "outcome": "unsubscribed"}
@@ -35,7 +35,7 @@ def ses():
     if event is None:
         FEEDBACK.labels("other", "ignored").inc()
         return {"ok": True, "outcome": "ignored"}
-    return {"ok": True, "outcome": record_feedback(services()["engine"], event)}
+    return {"ok": True, "outcome": record_feedback(services().engine, event)}
 
 
 def _sns_message() -> dict:
@@ -54,20 +54,17 @@ def _sns_message() -> dict:
     return message
 
 
-def _confirm(url: str, topic: str | None) -> None:
-    """Visit the SubscribeURL (only on an allowed SNS host), which confirms the subscription."""
-    if not url_allowed(url, services()["settings"]):
-        raise HeraldError(
-            "signature/invalid", "The SubscribeURL is not on an allowed SNS host.", 403
-        )
+def _confirm(url: str, topic: str | None) -> dict | Response:
+    """Visit the SubscribeURL (only on an allowed SNS host), which confirms the subscription;
+    a 502 when it can't be reached."""
+    if not url_allowed(url, services().settings):
+        raise Forbidden("signature/invalid", "The SubscribeURL is not on an allowed SNS host.")
     try:
         with urllib.request.urlopen(url, timeout=FETCH_TIMEOUT) as response:  # noqa: S310
             response.read()
     except OSError as exc:
         log.error("confirming the SNS subscription to %s failed: %s", topic, exc)
-        raise HeraldError(
-            "subscription/confirmFailed",
-            "Herald could not reach the SubscribeURL; SNS will send the confirmation again.",
-            502,
-        ) from None
+        message = "Herald could not reach the SubscribeURL; SNS will send the confirmation again."
+        return error_response(HeraldError("subscription/confirmFailed", message), 502)
     log.info("SNS subscription to %s confirmed", topic)
+    return {"ok": True, "outcome": "confirmed"}

@@ -128,6 +128,15 @@ def upsert_load(
     return _closed_loop(base_url, key, clients, seconds, request)
 
 
+def _run_clients(client: Callable[[int], None], clients: int, timeout: float) -> None:
+    """Run `clients` threads of `client` at once and wait for them all (up to `timeout` each)."""
+    threads = [threading.Thread(target=client, args=(i,), daemon=True) for i in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout)
+
+
 def _closed_loop(
     base_url: str,
     key: str,
@@ -163,16 +172,7 @@ def _closed_loop(
         finally:
             api.close()
 
-    threads = [threading.Thread(target=client, args=(i,), daemon=True) for i in range(clients)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(seconds + 120)
+    _run_clients(client, clients, seconds + 120)
     elapsed = time.perf_counter() - started
-    return {
-        **totals,
-        "elapsed": elapsed,
-        "rate": totals["done"] / elapsed,
-        "latencies": latencies,
-        "errors": errors,
-    }
+    rate = totals["done"] / elapsed
+    return {**totals, "elapsed": elapsed, "rate": rate, "latencies": latencies, "errors": errors}

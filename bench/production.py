@@ -81,7 +81,7 @@ class Production:
         self.latency = latency
         self.standin = self.processes.start(
             f"standin-{int(latency * 1000)}ms",
-            f"python -m tests.aws_standin --latency {latency} --port {self.standin_port}",
+            f"python -m bench.standin --latency {latency} --port {self.standin_port}",
             clean_env(),
         )
         wait_port(self.standin)

@@ -27,39 +27,14 @@ def record(pids: dict[str, list[int]], seconds: float, folder: Path) -> dict[str
     if command is None:
         raise RuntimeError("py-spy is not installed: pip install py-spy")
     folder.mkdir(parents=True, exist_ok=True)
-    jobs = []
-    for role, role_pids in pids.items():
-        for pid in role_pids:
-            out = folder / f"{role}-{pid}.txt"
-            jobs.append(
-                (
-                    role,
-                    out,
-                    subprocess.Popen(
-                        [
-                            command,
-                            "record",
-                            "--pid",
-                            str(pid),
-                            "--duration",
-                            str(int(seconds)),
-                            "--rate",
-                            "100",
-                            "--gil",
-                            "--format",
-                            "raw",
-                            "--nonblocking",
-                            "--output",
-                            str(out),
-                        ],
-                        stdout=subprocess.DEVNULL,
-                        stderr=subprocess.PIPE,
-                        start_new_session=True,
-                    ),
-                )
-            )
+    jobs = [
+        (role, folder / f"{role}-{pid}.txt", pid)
+        for role, role_pids in pids.items()
+        for pid in role_pids
+    ]
+    running = [(role, out, _sample(command, pid, seconds, out)) for role, out, pid in jobs]
     files: dict[str, list[Path]] = {role: [] for role in pids}
-    for role, out, job in jobs:
+    for role, out, job in running:
         try:
             job.wait(seconds + 30)
         except subprocess.TimeoutExpired:
@@ -73,6 +48,17 @@ def record(pids: dict[str, list[int]], seconds: float, folder: Path) -> dict[str
                 file=sys.stderr,
             )
     return files
+
+
+def _sample(command: str, pid: int, seconds: float, out: Path) -> subprocess.Popen:
+    """Start py-spy sampling one process (every thread, at 100 Hz) into a raw file."""
+    options = ["--duration", str(int(seconds)), "--rate", "100", "--gil", "--format", "raw"]
+    return subprocess.Popen(
+        [command, "record", "--pid", str(pid), *options, "--nonblocking", "--output", str(out)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
 
 
 def frame_name(frame: str) -> str:

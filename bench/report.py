@@ -13,6 +13,8 @@ from pathlib import Path
 
 from bench.processes import REPO
 
+PROD = "production"  # the mode column of the production figures
+
 BEGIN, END = "<!-- bench:begin -->", "<!-- bench:end -->"
 
 

@@ -7,12 +7,13 @@ import os
 import signal
 import time
 
-from bench import figures, report
-from bench.figures import PROD, Bench
+from bench import diagnosis, figures, report
+from bench.figures import Bench
 from bench.load import LoadProcess
 from bench.plan import FIGURES, FULL, QUICK
 from bench.processes import REPO, Processes
 from bench.production import Production
+from bench.report import PROD
 
 RESULTS = REPO / "bench" / "results"
 MARKDOWN = REPO / "BENCHMARKS.md"
@@ -94,9 +95,9 @@ def production(bench: Bench, names: list[str]) -> None:
         steps = {
             "latency": lambda: figures.latency(bench, prod, PROD, (0.0, 0.05, 0.1)),
             "throughput": lambda: figures.throughput(bench, prod),
-            "profile": lambda: figures.profile(bench, prod),
+            "profile": lambda: diagnosis.profile(bench, prod),
             "upsert": lambda: figures.upsert(bench, prod),
-            "bound": lambda: figures.bounds(bench, prod),
+            "bound": lambda: diagnosis.bounds(bench, prod),
             "threads": lambda: figures.threads(bench, prod),
             "scaling": lambda: figures.scaling(bench, prod),
         }

@@ -1,5 +1,6 @@
 """The Dramatiq broker and result backend of each mode, and the ingress side of a delivery job:
-enqueue by actor name (the ingress never imports the worker) and wait under one deadline."""
+enqueue by actor name (the ingress never imports the worker), wait under one deadline, and
+whether the broker is reachable (its queues' depths and dead letters are `shared/queues.py`'s)."""
 
 from __future__ import annotations
 
@@ -51,6 +52,21 @@ class LocalBackend(StubBackend):
                     raise ResultTimeout(message)
                 self._stored.wait(remaining)
 
+    def wait(self, message: dramatiq.Message, remaining_ms: int) -> Any:
+        """The job's result, waiting up to `remaining_ms` (to the millisecond)."""
+        return self.get_result(message, block=True, timeout=max(remaining_ms, 1))
+
+
+class RedisResults(RedisBackend):
+    """Results in Redis. Its blocking wait counts whole seconds (rounded down), so the last
+    partial second of a deadline is a non-blocking look."""
+
+    def wait(self, message: dramatiq.Message, remaining_ms: int) -> Any:
+        """The job's result, waiting up to the whole seconds of `remaining_ms`."""
+        if remaining_ms >= 1000:
+            return self.get_result(message, block=True, timeout=remaining_ms)
+        return self.get_result(message)
+
 
 def build_broker(settings: Settings) -> dramatiq.Broker:
     """Redis broker and results in production; the stub broker and local results embedded."""
@@ -61,13 +77,13 @@ def build_broker(settings: Settings) -> dramatiq.Broker:
     else:
         namespace = settings.redis_namespace
         broker = RedisBroker(url=settings.redis_url, middleware=middleware, namespace=namespace)
-        backend = RedisBackend(url=settings.redis_url, namespace=f"{namespace}-results")
+        backend = RedisResults(url=settings.redis_url, namespace=f"{namespace}-results")
     broker.add_middleware(Results(backend=backend, result_ttl=RESULT_TTL_MS))
     broker.declare_queue(QUEUE)
     return broker
 
 
-def result_backend(broker: dramatiq.Broker):
+def result_backend(broker: dramatiq.Broker) -> LocalBackend | RedisResults:
     """The result backend added by `build_broker`."""
     for middleware in broker.middleware:
         if isinstance(middleware, Results):
@@ -92,21 +108,25 @@ def enqueue_delivery(
 def wait_results(
     broker: dramatiq.Broker, jobs: dict[int, dramatiq.Message], wait: float
 ) -> dict[int, dict[str, Any]]:
-    """Results of the jobs that finish before one deadline; the others are left out.
-
-    A Redis wait is rounded down to whole seconds by the backend, so the last partial second
-    is a non-blocking look.
-    """
+    """Results of the jobs that finish before one deadline; the others are left out (each
+    backend's `wait` says how it rounds what is left of the deadline)."""
     backend = result_backend(broker)
     deadline = time.monotonic() + wait
     results: dict[int, dict[str, Any]] = {}
     for pk, message in jobs.items():
-        remaining_ms = int((deadline - time.monotonic()) * 1000)
         try:
-            if remaining_ms >= 1000 or isinstance(backend, LocalBackend):
-                results[pk] = backend.get_result(message, block=True, timeout=max(remaining_ms, 1))
-            else:
-                results[pk] = backend.get_result(message)
+            results[pk] = backend.wait(message, int((deadline - time.monotonic()) * 1000))
         except Exception:  # noqa: BLE001 - timeout, missing or a failed job: read its row
             continue
     return results
+
+
+def broker_reachable(broker: dramatiq.Broker) -> bool:
+    """True when the broker answers; the in-process broker of the embedded mode always does."""
+    if not isinstance(broker, RedisBroker):
+        return True
+    try:
+        broker.client.ping()
+    except Exception:  # noqa: BLE001 - any failure to answer means unreachable
+        return False
+    return True

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 
 class ConfigError(Exception):
@@ -27,7 +28,6 @@ class Settings:
     provider_timeout: float = 5.0
     provider_retry_budget: float = 3.0
     worker_threads: int = 32
-    max_body_bytes: int = 1024 * 1024
     sweep_interval: float = 30.0
     sweep_requeue_after: float = 120.0
     send_time_limit: float = 60.0
@@ -37,6 +37,8 @@ class Settings:
     sns_max_age: float = 3600.0
     sns_topic_arns: tuple[str, ...] = ()  # empty: any topic
     ops_token: str | None = None
+    # The API's body limit is part of its contract (SPEC §3: 413 over 1 MiB), not a setting.
+    max_body_bytes: ClassVar[int] = 1024 * 1024
 
     @property
     def embedded(self) -> bool:
@@ -84,6 +86,7 @@ class Settings:
             worker_threads=int(_number(env, "HERALD_WORKER_THREADS", cls.worker_threads)),
             sweep_interval=_number(env, "HERALD_SWEEP_INTERVAL", cls.sweep_interval),
             sweep_requeue_after=_number(env, "HERALD_SWEEP_REQUEUE_AFTER", cls.sweep_requeue_after),
+            send_time_limit=_number(env, "HERALD_SEND_TIME_LIMIT", cls.send_time_limit),
             **_feedback_settings(env),
         )
 

@@ -1,4 +1,5 @@
-"""Database engine, transactions for both dialects, and the schema check of `db upgrade`."""
+"""Database engine, transactions for both dialects, and the schema rule: the embedded file
+upgrades itself, a production database must be upgraded by `herald db upgrade` first."""
 
 from __future__ import annotations
 
@@ -96,6 +97,15 @@ def check_schema(engine: Engine) -> None:
             f"The database schema is at {current or 'nothing'}, this Herald needs {head}: "
             "run `herald db upgrade` first."
         )
+
+
+def ensure_schema(engine: Engine, embedded: bool) -> None:
+    """Upgrade the embedded SQLite file in place; raise SchemaOutdated for an old production
+    database (its upgrade is a deliberate step, not a side effect of starting a process)."""
+    if embedded:
+        upgrade(engine)
+    else:
+        check_schema(engine)
 
 
 def dialect_insert(connection: Connection):

@@ -83,6 +83,26 @@ def parse_notification(raw: Any) -> dict[str, Any]:
         body = NotificationBody.model_validate(raw)
     except ValidationError as exc:
         raise item_error(exc) from None
+    templates = _templates_by_tag(body)
+    _check_required(body, templates)
+    compile_templates(templates)
+    return {
+        "id": body.id,
+        "name": body.name,
+        "with_widget": body.withWidget,
+        "with_email": body.withEmail,
+        "with_sms": body.withSMS,
+        "allow_mute_widget": body.allowMuteWidget,
+        "allow_mute_email": body.allowMuteEmail,
+        "allow_mute_sms": body.allowMuteSMS,
+        "default_language": body.defaultLanguage,
+        "stack_timeout": body.stackTimeout,
+        "templates": templates,
+    }
+
+
+def _templates_by_tag(body: NotificationBody) -> dict[str, dict[str, dict[str, Any]]]:
+    """The templates keyed by canonical language tag; two keys of one language are refused."""
     templates: dict[str, dict[str, dict[str, Any]]] = {}
     keys: dict[str, str] = {}
     for language, channels in body.templates.items():
@@ -103,6 +123,11 @@ def parse_notification(raw: Any) -> dict[str, Any]:
             for channel in ("widget", "email", "sms")
             if getattr(channels, channel) is not None
         }
+    return templates
+
+
+def _check_required(body: NotificationBody, templates: dict[str, dict[str, Any]]) -> None:
+    """Each enabled channel has what it needs in the default language's templates."""
     for flag, (channel, fields) in REQUIRED.items():
         if not getattr(body, flag):
             continue
@@ -119,20 +144,6 @@ def parse_notification(raw: Any) -> dict[str, Any]:
                 "templates/invalid",
                 f"withEmail is on, so templates.{body.defaultLanguage}.email needs html or text.",
             )
-    compile_templates(templates)
-    return {
-        "id": body.id,
-        "name": body.name,
-        "with_widget": body.withWidget,
-        "with_email": body.withEmail,
-        "with_sms": body.withSMS,
-        "allow_mute_widget": body.allowMuteWidget,
-        "allow_mute_email": body.allowMuteEmail,
-        "allow_mute_sms": body.allowMuteSMS,
-        "default_language": body.defaultLanguage,
-        "stack_timeout": body.stackTimeout,
-        "templates": templates,
-    }
 
 
 def upsert_notification(connection: Connection, project_id: str, values: dict[str, Any]):

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, insert, select, update
 
-from shared.errors import HeraldError
+from shared.errors import NotFound, Unauthorized
 from shared.models import api_keys, projects, utcnow
 
 KEY_PREFIX = "hk_"
@@ -63,7 +63,7 @@ def create_project(
 def create_key(connection: Connection, project_id: str) -> str:
     """A new API key of the project, returned once in clear."""
     if connection.execute(select(projects.c.id).where(projects.c.id == project_id)).first() is None:
-        raise HeraldError("project/notFound", f"No project with id {project_id!r}.", 404)
+        raise NotFound("project/notFound", f"No project with id {project_id!r}.")
     key = KEY_PREFIX + secrets.token_urlsafe(32)
     connection.execute(
         insert(api_keys).values(
@@ -96,7 +96,7 @@ def authenticate(connection: Connection, key: str) -> Project:
     ).first()
     # The look-up is by hash; the constant-time compare keeps the check itself timing-safe.
     if row is None or row.revoked_at is not None or not hmac.compare_digest(row.key_hash, digest):
-        raise HeraldError("auth/invalid", "The API key is unknown or revoked.", 401)
+        raise Unauthorized("auth/invalid", "The API key is unknown or revoked.")
     return Project(
         row.id, row.name, row.widget_secret, row.email_from, row.email_from_name, row.sms_sender_id
     )
@@ -106,7 +106,7 @@ def load_project(connection: Connection, project_id: str) -> Project:
     """A project by id (for the workers)."""
     row = connection.execute(select(projects).where(projects.c.id == project_id)).first()
     if row is None:
-        raise HeraldError("project/notFound", f"No project with id {project_id!r}.", 404)
+        raise NotFound("project/notFound", f"No project with id {project_id!r}.")
     return Project(
         row.id, row.name, row.widget_secret, row.email_from, row.email_from_name, row.sms_sender_id
     )

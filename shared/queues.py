@@ -1,4 +1,5 @@
-"""The delivery queue as an operator sees it: depths, dead letters, and requeueing them.
+"""The delivery queue as an operator sees it: depths, dead letters, and requeueing them (the
+one module that reads dramatiq's keys in Redis).
 
 Dramatiq dead-letters a job whose actor failed past its retries (Herald allows none, so a job
 that raised or hit the time limit): Redis keeps it in the sorted set `<queue>.XQ` with its
@@ -16,6 +17,7 @@ from typing import Any
 
 import dramatiq
 from dramatiq.brokers.redis import RedisBroker
+from dramatiq.common import dq_name, xq_name
 from sqlalchemy import Engine, select
 
 from shared.broker import QUEUE
@@ -33,22 +35,25 @@ class DeadLetter:
     job: dramatiq.Message
 
 
+def _redis_queue(broker: RedisBroker) -> str:
+    """The Redis key of the delivery queue; its delayed and dead-letter keys derive from it."""
+    return f"{broker.namespace}:{QUEUE}"
+
+
 def queue_depths(broker: dramatiq.Broker) -> dict[str, int]:
     """Jobs ready, delayed, in progress and dead-lettered on the delivery queue."""
     if isinstance(broker, RedisBroker):
-        client, prefix = broker.client, f"{broker.namespace}:{QUEUE}"
-        in_progress = sum(
-            client.scard(key) for key in client.scan_iter(f"{broker.namespace}:__acks__.*.{QUEUE}")
-        )
+        client, queue = broker.client, _redis_queue(broker)
+        acks = client.scan_iter(f"{broker.namespace}:__acks__.*.{QUEUE}")  # one set per worker
         return {
-            "ready": client.llen(prefix),
-            "delayed": client.llen(f"{prefix}.DQ"),
-            "inProgress": in_progress,
-            "deadLetters": client.zcard(f"{prefix}.XQ"),
+            "ready": client.llen(queue),
+            "delayed": client.llen(dq_name(queue)),
+            "inProgress": sum(client.scard(key) for key in acks),
+            "deadLetters": client.zcard(xq_name(queue)),
         }
     queues = broker.queues
     ready = queues[QUEUE].qsize() if QUEUE in queues else 0
-    delayed = queues[f"{QUEUE}.DQ"].qsize() if f"{QUEUE}.DQ" in queues else 0
+    delayed = queues[dq_name(QUEUE)].qsize() if dq_name(QUEUE) in queues else 0
     return {
         "ready": ready,
         "delayed": delayed,
@@ -59,23 +64,23 @@ def queue_depths(broker: dramatiq.Broker) -> dict[str, int]:
 
 def dead_letters(broker: dramatiq.Broker) -> list[DeadLetter]:
     """The dead-lettered delivery jobs, oldest first."""
-    if isinstance(broker, RedisBroker):
-        key = f"{broker.namespace}:{QUEUE}.XQ"
-        entries = broker.client.zrange(key, 0, -1, withscores=True)
-        if not entries:
-            return []
-        data = broker.client.hmget(f"{key}.msgs", [job_id for job_id, _ in entries])
-        found = []
-        for (job_id, score), raw in zip(entries, data, strict=True):
-            if raw is not None:
-                job = dramatiq.Message.decode(raw)
-                stamp = datetime.fromtimestamp(score / 1000, UTC)
-                found.append(DeadLetter(job_id.decode(), _pk(job), stamp, job))
-        return found
-    return [
-        DeadLetter(proxy.message_id, _pk(proxy._message), None, proxy._message)
-        for proxy in broker.dead_letters_by_queue[QUEUE]
-    ]
+    if not isinstance(broker, RedisBroker):
+        return [
+            DeadLetter(proxy.message_id, _pk(proxy._message), None, proxy._message)
+            for proxy in broker.dead_letters_by_queue[QUEUE]
+        ]
+    key = xq_name(_redis_queue(broker))
+    entries = broker.client.zrange(key, 0, -1, withscores=True)
+    if not entries:
+        return []
+    data = broker.client.hmget(f"{key}.msgs", [job_id for job_id, _ in entries])
+    found = []
+    for (job_id, score), raw in zip(entries, data, strict=True):
+        if raw is not None:
+            job = dramatiq.Message.decode(raw)
+            stamp = datetime.fromtimestamp(score / 1000, UTC)
+            found.append(DeadLetter(job_id.decode(), _pk(job), stamp, job))
+    return found
 
 
 def _pk(job: dramatiq.Message) -> int | None:
@@ -89,7 +94,7 @@ def requeue(broker: dramatiq.Broker, letters: list[DeadLetter]) -> int:
     for letter in letters:
         broker.enqueue(letter.job)
         if isinstance(broker, RedisBroker):
-            key = f"{broker.namespace}:{QUEUE}.XQ"
+            key = xq_name(_redis_queue(broker))
             broker.client.zrem(key, letter.job_id)
             broker.client.hdel(f"{key}.msgs", letter.job_id)
         else:

@@ -1,5 +1,4 @@
-"""`messages.send` from validation to answer: one transaction, one job per new message, one
-deadline for all the results, then each message answered from its job or from its row."""
+"""`messages.send` from validation to answer: accept, enqueue, wait once, answer each message."""
 
 from __future__ import annotations
 
@@ -10,22 +9,26 @@ import dramatiq
 from sqlalchemy import Engine, select
 
 from shared.broker import enqueue_delivery, wait_results
-from shared.db import autocommit, transaction
-from shared.errors import HeraldError
-from shared.messages import Accepted, accept_batch, error_result, message_result, validate_batch
+from shared.db import autocommit
+from shared.errors import HeraldError, Refused
+from shared.ingress import NewMessage, Outcome, accept_batch
 from shared.models import messages, utcnow
+from shared.results import error_result, message_result
 
 log = logging.getLogger("herald.sending")
 
 
 def send_batch(
-    engine: Engine, broker: dramatiq.Broker, project_id: str, raw_items: list[Any], wait: float
+    engine: Engine,
+    broker: dramatiq.Broker,
+    project_id: str,
+    items: list[NewMessage | Refused],
+    wait: float,
 ) -> list[dict[str, Any]]:
-    """Accept a batch and answer each message, in request order."""
-    accepted, items = validate_batch(raw_items)
-    if any(items):
-        with transaction(engine) as connection:
-            accept_batch(connection, project_id, accepted, items, utcnow())
+    """Accept a batch and answer each message, in request order: one transaction for the batch,
+    one job per new message, one deadline for all the results; a message whose job did not
+    answer in time is answered from its row."""
+    accepted = accept_batch(engine, project_id, items, utcnow())
     jobs = _enqueue(broker, accepted)
     results = wait_results(broker, jobs, wait) if jobs else {}
     missing = [entry.pk for entry in accepted if entry.pk is not None and entry.pk not in results]
@@ -37,7 +40,7 @@ def send_batch(
     ]
 
 
-def _answer(entry: Accepted, result: dict[str, Any] | None) -> dict[str, Any]:
+def _answer(entry: Outcome, result: dict[str, Any] | None) -> dict[str, Any]:
     """A new message's answer; its row can be gone only if its user was deleted meanwhile."""
     if result is None or result.get("error") == "message/notFound":
         return error_result(
@@ -49,7 +52,7 @@ def _answer(entry: Accepted, result: dict[str, Any] | None) -> dict[str, Any]:
     return result
 
 
-def _enqueue(broker: dramatiq.Broker, accepted: list[Accepted]) -> dict[int, dramatiq.Message]:
+def _enqueue(broker: dramatiq.Broker, accepted: list[Outcome]) -> dict[int, dramatiq.Message]:
     """One job per new message (and a widget refresh per stacked one). A failed enqueue leaves
     the message `queued` in the database, where the sweeper finds it."""
     jobs: dict[int, dramatiq.Message] = {}

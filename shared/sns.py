@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from shared.config import Settings
-from shared.errors import HeraldError
+from shared.errors import Forbidden
 
 SIGNED_FIELDS = {
     "Notification": ("Message", "MessageId", "Subject", "Timestamp", "TopicArn", "Type"),
@@ -44,9 +44,9 @@ _certificates: dict[str, x509.Certificate] = {}
 _certificates_lock = threading.Lock()
 
 
-def refused(reason: str) -> HeraldError:
-    """The 403 every unverifiable message gets: nothing it says is acted on."""
-    return HeraldError("signature/invalid", f"The SNS message was refused: {reason}.", 403)
+def refused(reason: str) -> Forbidden:
+    """The refusal every unverifiable message gets: nothing it says is acted on."""
+    return Forbidden("signature/invalid", f"The SNS message was refused: {reason}.")
 
 
 def canonical_string(message: dict[str, Any]) -> bytes:
@@ -78,8 +78,8 @@ def url_allowed(url: Any, settings: Settings) -> bool:
 
 
 def verify_message(message: dict[str, Any], settings: Settings, now: datetime | None = None):
-    """Raise the 403 `signature/invalid` unless SNS signed this message, recently, for a topic
-    Herald listens to."""
+    """Raise `Forbidden` (`signature/invalid`) unless SNS signed this message, recently, for a
+    topic Herald listens to."""
     signed = canonical_string(message)
     if settings.sns_topic_arns and message.get("TopicArn") not in settings.sns_topic_arns:
         raise refused("its topic is not one Herald listens to")

@@ -1,41 +1,46 @@
-"""Users (contacts): validation, the bulk upsert of `users.upsert`, profile filling by sends."""
+"""Users (contacts): the profile schema, `users.upsert`, profile filling by sends, reading."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import Connection, delete, func, select
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy import Connection, Engine, delete, func, select
 
-from shared.db import dialect_insert, merge_json
-from shared.errors import not_found
+from shared.db import dialect_insert, merge_json, transaction
+from shared.errors import Refused, not_found
 from shared.models import messages, stacks, users, utcnow
-from shared.validation import (
-    Country,
-    Email,
-    Id,
-    Item,
-    Language,
-    Name,
-    Telephone,
-    Timezone,
-    Url,
-    parse_item,
+from shared.validation import Country, Email, Language, Name, Telephone, Timezone, Url
+
+
+@dataclass(frozen=True)
+class ProfileField:
+    """One reserved profile field: its API name, its `users` column, its validated type."""
+
+    name: str
+    column: str
+    kind: Any
+
+    @property
+    def send_name(self) -> str:
+        """Its name on a `messages.send` item: `firstName` -> `userFirstName`."""
+        return "user" + self.name[0].upper() + self.name[1:]
+
+
+# The profile schema, declared once: the request models and the column maps derive from it.
+PROFILE = (
+    ProfileField("email", "email", Email),
+    ProfileField("telephone", "telephone", Telephone),
+    ProfileField("firstName", "first_name", Name),
+    ProfileField("lastName", "last_name", Name),
+    ProfileField("photoURL", "photo_url", Url),
+    ProfileField("language", "language", Language),
+    ProfileField("timezone", "timezone", Timezone),
+    ProfileField("country", "country", Country),
 )
-
-# API name -> column, for the reserved profile fields.
-PROFILE_FIELDS = {
-    "email": "email",
-    "telephone": "telephone",
-    "firstName": "first_name",
-    "lastName": "last_name",
-    "photoURL": "photo_url",
-    "language": "language",
-    "timezone": "timezone",
-    "country": "country",
-}
-
+PROFILE_FIELDS = {field.name: field.column for field in PROFILE}
 
 # In a batch's set of present fields: `preferences` was sent as null, replacing the entries.
 RESET_PREFERENCES = "preferences:reset"
@@ -51,25 +56,12 @@ class Preference(BaseModel):
     muteSMS: bool = False
 
 
-class UserItem(Item):
-    """One item of `users.upsert`."""
+@dataclass(frozen=True)
+class UserChange:
+    """One valid item of `users.upsert`: the fields it sent, by API name."""
 
-    id: Id
-    email: Email | None = None
-    telephone: Telephone | None = None
-    firstName: Name | None = None
-    lastName: Name | None = None
-    photoURL: Url | None = None
-    language: Language | None = None
-    timezone: Timezone | None = None
-    country: Country | None = None
-    data: dict[str, Any] | None = None
-    preferences: dict[Id, Preference] | None = Field(default=None)
-
-
-def parse_user(raw: Any) -> UserItem:
-    """Validate one user item (HeraldError on the first problem)."""
-    return parse_item(UserItem, raw, required=("id",))
+    id: str
+    fields: dict[str, Any]
 
 
 def preferences_json(preferences: dict[str, Preference] | None) -> dict[str, dict]:
@@ -80,7 +72,22 @@ def preferences_json(preferences: dict[str, Preference] | None) -> dict[str, dic
     }
 
 
-def upsert_users(connection: Connection, project_id: str, items: list[UserItem]) -> set[str]:
+def upsert_batch(engine: Engine, project_id: str, items: list[UserChange | Refused]) -> list[dict]:
+    """`users.upsert`: upsert the valid items in one transaction; each item's result in order."""
+    changes = [item for item in items if isinstance(item, UserChange)]
+    created: set[str] = set()
+    if changes:
+        with transaction(engine) as connection:
+            created = upsert_users(connection, project_id, changes)
+    return [
+        item.result()
+        if isinstance(item, Refused)
+        else {"id": item.id, "ok": True, "created": item.id in created}
+        for item in items
+    ]
+
+
+def upsert_users(connection: Connection, project_id: str, changes: list[UserChange]) -> set[str]:
     """Create or update the users; return the ids that were created.
 
     Items with the same id are merged in order. All rows go in one INSERT ... ON CONFLICT per
@@ -88,11 +95,20 @@ def upsert_users(connection: Connection, project_id: str, items: list[UserItem])
     concurrent batches lock rows in the same order.
     """
     now = utcnow()
+    created: set[str] = set()
+    for present, rows in _rows_by_shape(_merge(changes), project_id, now).items():
+        statement = _upsert_statement(connection, present)
+        result = connection.execute(statement, rows)  # executemany: compiled once, batched
+        created.update(r.id for r in result if r.created_at == now)
+    return created
+
+
+def _merge(changes: list[UserChange]) -> dict[str, tuple[dict[str, Any], set[str]]]:
+    """Per user id: the column values of its items merged in order, and the fields present."""
     merged: dict[str, tuple[dict[str, Any], set[str]]] = {}
-    for item in items:
-        row, present = merged.get(item.id, ({}, set()))
-        for name in item.model_fields_set - {"id"}:
-            value = getattr(item, name)
+    for change in changes:
+        row, present = merged.get(change.id, ({}, set()))
+        for name, value in change.fields.items():
             if name == "preferences" and value is None:  # null clears every entry
                 row["preferences"] = {}
                 present.add(RESET_PREFERENCES)
@@ -103,8 +119,12 @@ def upsert_users(connection: Connection, project_id: str, items: list[UserItem])
             else:
                 row[PROFILE_FIELDS[name]] = value
             present.add(PROFILE_FIELDS.get(name, name))
-        merged[item.id] = (row, present)
+        merged[change.id] = (row, present)
+    return merged
 
+
+def _rows_by_shape(merged, project_id: str, now: datetime) -> dict[frozenset[str], list[dict]]:
+    """The full rows, sorted by id, grouped by the set of fields present."""
     by_shape: dict[frozenset[str], list[dict[str, Any]]] = {}
     for user_id in sorted(merged):
         row, present = merged[user_id]
@@ -112,30 +132,26 @@ def upsert_users(connection: Connection, project_id: str, items: list[UserItem])
         values.update({"data": {}, "preferences": {}, **row})
         values.update(project_id=project_id, id=user_id, created_at=now, updated_at=now)
         by_shape.setdefault(frozenset(present), []).append(values)
+    return by_shape
 
-    created: set[str] = set()
-    insert = dialect_insert(connection)
-    for present, rows in by_shape.items():
-        statement = insert(users)
-        excluded = statement.excluded
-        update = {
-            column: excluded[column]
-            for column in present
-            if column not in ("preferences", RESET_PREFERENCES)
-        }
-        if RESET_PREFERENCES in present:
-            update["preferences"] = excluded.preferences
-        elif "preferences" in present:
-            update["preferences"] = merge_json(
-                connection, users.c.preferences, excluded.preferences
-            )
-        update["updated_at"] = excluded.updated_at
-        statement = statement.on_conflict_do_update(
-            index_elements=[users.c.project_id, users.c.id], set_=update
-        ).returning(users.c.id, users.c.created_at)
-        result = connection.execute(statement, rows)  # executemany: compiled once, batched
-        created.update(r.id for r in result if r.created_at == now)
-    return created
+
+def _upsert_statement(connection: Connection, present: frozenset[str]):
+    """INSERT ... ON CONFLICT updating only the present fields (preferences merged or reset)."""
+    statement = dialect_insert(connection)(users)
+    excluded = statement.excluded
+    update = {
+        column: excluded[column]
+        for column in present
+        if column not in ("preferences", RESET_PREFERENCES)
+    }
+    if RESET_PREFERENCES in present:
+        update["preferences"] = excluded.preferences
+    elif "preferences" in present:
+        update["preferences"] = merge_json(connection, users.c.preferences, excluded.preferences)
+    update["updated_at"] = excluded.updated_at
+    return statement.on_conflict_do_update(
+        index_elements=[users.c.project_id, users.c.id], set_=update
+    ).returning(users.c.id, users.c.created_at)
 
 
 def fill_profiles(
@@ -174,8 +190,8 @@ def fill_profiles(
 def user_json(row) -> dict[str, Any]:
     """A user as the API shows it."""
     out: dict[str, Any] = {"id": row.id}
-    for name, column in PROFILE_FIELDS.items():
-        out[name] = row._mapping[column]
+    for field in PROFILE:
+        out[field.name] = row._mapping[field.column]
     out["data"] = row.data
     out["preferences"] = {
         key: {"notificationId": key, **value} for key, value in (row.preferences or {}).items()

@@ -1,8 +1,7 @@
-"""Field validation shared by every endpoint: one checker per kind of value, pydantic for shapes.
+"""Field validation shared by every endpoint: one checker per kind of value, pydantic for shapes."""
 
-Each checker normalises what it accepts (E.164 phone numbers, canonical language tags, upper-case
-country codes) and raises `invalid(...)`, which becomes the item error `<field>/invalid`.
-"""
+# Each checker normalises what it accepts (E.164 phone numbers, canonical language tags, upper-case
+# country codes) and raises `invalid(...)`, which becomes the item error `<field>/invalid`.
 
 from __future__ import annotations
 

@@ -15,45 +15,33 @@ import json
 import logging
 import os
 import secrets
-import urllib.request
-from dataclasses import dataclass, field
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import boto3
+import dramatiq
 import phonenumbers
-import psycopg
 import pytest
-import redis
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine
+from werkzeug.serving import make_server
 
 from api import create_app
+from api.requests import Services, services
 from shared.config import Settings
-from shared.db import transaction
+from shared.db import make_engine, transaction, upgrade
 from shared.projects import create_project
+from tests.backends import IN_CI, REDIS_TEST, backends_down, fresh_database
 from worker.runtime import start_worker
 
-PG_ADMIN = os.environ.get("HERALD_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
-REDIS_TEST = os.environ.get("HERALD_TEST_REDIS", "redis://127.0.0.1:6379/15")
 SENDER = "sender@herald.example.com"
-IN_CI = bool(os.environ.get("CI"))
 
 logging.getLogger("werkzeug").setLevel(logging.WARNING)
 os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
 os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
-
-
-def _services_up() -> str | None:
-    """None when PostgreSQL and Redis answer, else what is down."""
-    try:
-        psycopg.connect(PG_ADMIN, connect_timeout=3).close()
-    except Exception as exc:  # noqa: BLE001
-        return f"PostgreSQL at {PG_ADMIN}: {exc}"
-    try:
-        redis.Redis.from_url(REDIS_TEST, socket_connect_timeout=3).ping()
-    except Exception as exc:  # noqa: BLE001
-        return f"Redis at {REDIS_TEST}: {exc}"
-    return None
 
 
 @pytest.fixture(scope="session")
@@ -72,33 +60,11 @@ def moto_url():
     server.stop()
 
 
-def moto_sent(moto_url: str) -> tuple[list[dict], list[dict]]:
-    """What moto recorded: (e-mails, SMS)."""
-    with urllib.request.urlopen(f"{moto_url}/moto-api/data.json") as response:
-        data = json.load(response)
-    return data.get("ses", {}).get("Message", []), data.get("sns", {}).get("SMS", [])
-
-
 @pytest.fixture(scope="session")
 def pg_database():
     """A fresh PostgreSQL database for this session, dropped at its end."""
     with fresh_database("herald_test") as url:
         yield url
-
-
-@contextlib.contextmanager
-def fresh_database(prefix: str):
-    """Create an empty PostgreSQL database; drop it on the way out."""
-    name = f"{prefix}_{secrets.token_hex(4)}"
-    admin = create_engine(
-        PG_ADMIN.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT"
-    )
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    yield PG_ADMIN.rsplit("/", 1)[0] + "/" + name
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
 
 
 @dataclass
@@ -110,15 +76,20 @@ class Herald:
     app: object
     outbox: Path
     moto_url: str | None = None
-    extras: dict = field(default_factory=dict)
 
     @property
-    def engine(self):
-        return self.app.extensions["herald"]["engine"]
+    def services(self) -> Services:
+        """The settings, engine and broker the app runs on now, read as the views read them."""
+        with self.app.app_context():
+            return services()
 
     @property
-    def broker(self):
-        return self.app.extensions["herald"]["broker"]
+    def engine(self) -> Engine:
+        return self.services.engine
+
+    @property
+    def broker(self) -> dramatiq.Broker:
+        return self.services.broker
 
 
 def build_herald(mode: str, tmp: Path, request, **overrides) -> Herald:
@@ -130,7 +101,7 @@ def build_herald(mode: str, tmp: Path, request, **overrides) -> Herald:
         )
         app = create_app(settings)
         return Herald(mode, settings, app, settings.outbox_dir)
-    down = _services_up()
+    down = backends_down()
     if down:
         if IN_CI:
             pytest.fail(f"production mode is required in CI, but {down}")
@@ -146,15 +117,25 @@ def build_herald(mode: str, tmp: Path, request, **overrides) -> Herald:
         outbox_dir=tmp / "outbox",
         **overrides,
     )
-    from shared.db import make_engine, upgrade
-
     upgrade(make_engine(settings))
-    app = create_app(settings, run_worker=False)
-    worker = start_worker(
-        app.extensions["herald"]["broker"], settings, app.extensions["herald"]["engine"]
+    herald = Herald(
+        mode, settings, create_app(settings, run_worker=False), tmp / "outbox", moto_url
     )
-    app.extensions["herald"]["worker"] = worker
-    return Herald(mode, settings, app, settings.outbox_dir, moto_url)
+    herald.app.extensions["herald"]["worker"] = start_worker(herald.broker, settings, herald.engine)
+    return herald
+
+
+@contextlib.contextmanager
+def swapped(herald: Herald, **services):
+    """Inside the block the app runs on these services (`settings`, `engine`, `broker`)."""
+    held = herald.app.extensions["herald"]
+    saved = dict(held)
+    held.update(services)
+    try:
+        yield
+    finally:
+        held.clear()
+        held.update(saved)
 
 
 def stop_herald(herald: Herald) -> None:
@@ -164,21 +145,36 @@ def stop_herald(herald: Herald) -> None:
     herald.engine.dispose()
 
 
+@contextlib.contextmanager
+def running_herald(request, tmp_path_factory, **overrides):
+    """A Herald of the mode the fixture is parametrised with, these settings on top; stopped
+    at the end of the block."""
+    instance = build_herald(
+        request.param, tmp_path_factory.mktemp(request.param), request, **overrides
+    )
+    try:
+        yield instance
+    finally:
+        stop_herald(instance)
+
+
 @pytest.fixture(scope="session", params=["embedded", "production"])
 def herald(request, tmp_path_factory):
     """A running Herald, once per mode."""
-    instance = build_herald(request.param, tmp_path_factory.mktemp(request.param), request)
-    yield instance
-    stop_herald(instance)
+    with running_herald(request, tmp_path_factory) as instance:
+        yield instance
+
+
+def new_project(herald: Herald, name: str = "test") -> dict:
+    """A new project sending from the verified test sender: {"projectId", "apiKey", ...}."""
+    with transaction(herald.engine) as connection:
+        return create_project(connection, f"{name}-{token()}", SENDER, "Herald Tests", "Herald")
 
 
 @pytest.fixture
 def project(herald):
     """A fresh project of this test: {"projectId", "apiKey", "widgetSecret"}."""
-    with transaction(herald.engine) as connection:
-        return create_project(
-            connection, f"test-{secrets.token_hex(3)}", SENDER, "Herald Tests", "Herald"
-        )
+    return new_project(herald)
 
 
 class Client:
@@ -218,3 +214,105 @@ def phone() -> str:
         number = f"+4479{secrets.randbelow(10**8):08d}"
         if phonenumbers.is_valid_number(phonenumbers.parse(number)):
             return number
+
+
+def notification(notification_id: str = "welcome", **fields) -> dict:
+    """The standard notification: e-mail, SMS and widget in English, with `fields` on top."""
+    return {
+        "id": notification_id,
+        "name": "Welcome",
+        "withEmail": True,
+        "withSMS": True,
+        "withWidget": True,
+        "defaultLanguage": "en",
+        "templates": {
+            "en": {
+                "email": {
+                    "subject": "Hello {{ firstName }}",
+                    "html": "<p>Hi {{ firstName }}, your code is {{ code }}</p>",
+                    "text": "Hi {{ firstName }}: {{ code }}",
+                },
+                "sms": {"text": "{{ firstName }}, your code is {{ code }}"},
+                "widget": {"content": "Welcome <b>{{ firstName }}</b> #{{ increment }}"},
+            },
+        },
+        **fields,
+    }
+
+
+def widget_notification(notification_id: str, content: str = "Hi") -> dict:
+    """A widget-only notification, which needs no e-mail or SMS provider."""
+    return {
+        "id": notification_id,
+        "name": "N",
+        "withWidget": True,
+        "templates": {"en": {"widget": {"content": content}}},
+    }
+
+
+def answer(response, status: int = 200) -> dict:
+    """The JSON body of a response that must have this status."""
+    assert response.status_code == status, response.get_json()
+    return response.get_json()
+
+
+def upsert_notification(client: Client, body: dict) -> dict:
+    """Upsert one notification, which must be accepted; its stored form."""
+    return answer(client.post("/notifications.upsert", body))["notification"]
+
+
+def upsert_users(client: Client, *users: dict) -> list[dict]:
+    """Upsert users in one batch; the per-user results."""
+    return answer(client.post("/users.upsert", {"users": list(users)}))["results"]
+
+
+def send(client: Client, *items: dict) -> list[dict]:
+    """Send messages in one batch; the per-message results, in request order."""
+    return answer(client.post("/messages.send", {"messages": list(items)}))["results"]
+
+
+def until_final(
+    client: Client, message_id: str, done: Callable[[dict], bool] | None = None, wait: float = 10
+) -> dict:
+    """The message once `done` holds for it (by default: once it is no longer queued or
+    scheduled, i.e. sent or failed), or as it is after `wait` seconds."""
+    done = done or (lambda message: message["status"] not in ("queued", "scheduled"))
+    deadline = time.monotonic() + wait
+    while True:
+        message = answer(client.get("/messages.get", id=message_id))["message"]
+        if done(message) or time.monotonic() > deadline:
+            return message
+        time.sleep(0.05)
+
+
+CHROMIUM = "/usr/bin/chromium"  # Debian's; Playwright never downloads a browser here
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture
+def live_url(herald):
+    """The Herald served over real HTTP, for a browser."""
+    server = make_server("127.0.0.1", 0, herald.app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+@pytest.fixture
+def browser():
+    """Headless Chromium driven by Playwright; the test is skipped where there is none."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()

@@ -1,32 +1,24 @@
-"""The `herald` command line (SPEC §5, §6), in-process through CliRunner and as a real server."""
+"""The `herald` command line (SPEC §5, §6), in-process through CliRunner."""
 
 from __future__ import annotations
 
-import email
-import email.policy
 import json
-import os
-import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import psycopg
 import pytest
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 from sqlalchemy import text
 
 from api.cli import main
+from shared.broker import build_broker, enqueue_delivery
 from shared.config import Settings
 from shared.db import autocommit, check_schema, make_engine
 from shared.errors import HeraldError
 from shared.notifications import list_notifications
 from shared.projects import authenticate
-from tests.conftest import IN_CI, PG_ADMIN, fresh_database
+from tests.backends import IN_CI, PG_ADMIN, REDIS_TEST, fresh_database
+from tests.conftest import token
 
 TWO_NOTIFICATIONS = """\
 - id: welcome
@@ -112,6 +104,15 @@ def create_project_cli(name: str = "Acme") -> dict:
     return json.loads(result.stdout)
 
 
+def import_into_new_project(tmp_path: Path, filename: str, content: str) -> tuple[str, Result]:
+    """`herald notifications import` of a file holding `content` into a new project; the
+    project's id and the command's result."""
+    project_id = create_project_cli()["projectId"]
+    path = tmp_path / filename
+    path.write_text(content, encoding="utf-8")
+    return project_id, herald("notifications", "import", str(path), "--project", project_id)
+
+
 def assert_key_refused(engine, key: str) -> None:
     with autocommit(engine) as connection, pytest.raises(HeraldError) as refused:
         authenticate(connection, key)
@@ -168,13 +169,10 @@ def test_key_revoke_refuses_that_key_and_keeps_the_others(sqlite_url, engine_of)
 def test_notifications_import_upserts_every_notification_of_a_yaml_file(
     sqlite_url, engine_of, tmp_path
 ):
-    created = create_project_cli()
-    path = tmp_path / "notifications.yaml"
-    path.write_text(TWO_NOTIFICATIONS, encoding="utf-8")
-    result = herald("notifications", "import", str(path), "--project", created["projectId"])
+    project_id, result = import_into_new_project(tmp_path, "notifications.yaml", TWO_NOTIFICATIONS)
     assert result.exit_code == 0, result.output
     with autocommit(engine_of(sqlite_url)) as connection:
-        rows = list_notifications(connection, created["projectId"])
+        rows = list_notifications(connection, project_id)
     assert [(row.id, row.name) for row in rows] == [
         ("order-shipped", "Order shipped"),
         ("welcome", "Welcome"),
@@ -185,38 +183,23 @@ def test_notifications_import_upserts_every_notification_of_a_yaml_file(
 
 
 def test_notifications_import_reads_json_too(sqlite_url, engine_of, tmp_path):
-    created = create_project_cli()
-    path = tmp_path / "notifications.json"
-    path.write_text(
-        json.dumps(
-            [
-                {
-                    "id": "hello",
-                    "name": "Hello",
-                    "withSMS": True,
-                    "templates": {"en": {"sms": {"text": "Hi"}}},
-                }
-            ]
-        )
-    )
-    result = herald("notifications", "import", str(path), "--project", created["projectId"])
+    hello = {"id": "hello", "name": "Hello", "withSMS": True}
+    content = json.dumps([{**hello, "templates": {"en": {"sms": {"text": "Hi"}}}}])
+    project_id, result = import_into_new_project(tmp_path, "notifications.json", content)
     assert result.exit_code == 0, result.output
     with autocommit(engine_of(sqlite_url)) as connection:
-        assert [row.id for row in list_notifications(connection, created["projectId"])] == ["hello"]
+        assert [row.id for row in list_notifications(connection, project_id)] == ["hello"]
 
 
 def test_notifications_import_with_a_broken_template_imports_nothing(
     sqlite_url, engine_of, tmp_path
 ):
-    created = create_project_cli()
-    path = tmp_path / "notifications.yaml"
-    path.write_text(BROKEN_SECOND, encoding="utf-8")
-    result = herald("notifications", "import", str(path), "--project", created["projectId"])
+    project_id, result = import_into_new_project(tmp_path, "notifications.yaml", BROKEN_SECOND)
     assert result.exit_code != 0
     assert "template/invalid" in result.output
     assert "en.email.html" in result.output and "line 2" in result.output
     with autocommit(engine_of(sqlite_url)) as connection:
-        assert list_notifications(connection, created["projectId"]) == []
+        assert list_notifications(connection, project_id) == []
 
 
 @pytest.mark.parametrize(
@@ -228,10 +211,7 @@ def test_notifications_import_with_a_broken_template_imports_nothing(
     ],
 )
 def test_notifications_import_of_a_bad_file_says_why(sqlite_url, tmp_path, content, expected):
-    created = create_project_cli()
-    path = tmp_path / "bad.yaml"
-    path.write_text(content, encoding="utf-8")
-    result = herald("notifications", "import", str(path), "--project", created["projectId"])
+    _, result = import_into_new_project(tmp_path, "bad.yaml", content)
     assert result.exit_code != 0
     assert expected in result.output
     assert "Traceback" not in result.output
@@ -272,163 +252,31 @@ def test_production_refuses_a_database_never_upgraded(fresh_pg, engine_of, monke
     assert tables == 0
 
 
-# End to end: the installed console script, a real server, the embedded default.
+def test_queues_in_the_embedded_mode_counts_the_database_and_names_the_in_process_broker(
+    sqlite_url,
+):
+    result = herald("queues")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["database"] == {"queued": 0, "scheduled": 0}
+    assert report["broker"].startswith("in-process")
 
 
-def herald_script() -> str:
-    """The installed `herald` console script of this virtualenv."""
-    beside = Path(sys.executable).parent / "herald"
-    found = str(beside) if beside.exists() else shutil.which("herald")
-    if found is None:
-        pytest.fail("the `herald` console script is not installed; run pip install -e .")
-    return found
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def call(base: str, path: str, key: str, body: dict | None = None) -> dict:
-    """One backend API call over HTTP; answers the JSON body (of a 4xx too)."""
-    request = urllib.request.Request(
-        base + path,
-        data=None if body is None else json.dumps(body).encode(),
-        headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
-    )
+def test_queues_counts_the_jobs_waiting_in_redis(sqlite_url, monkeypatch):
+    namespace = f"herald-cli-{token()}"
+    monkeypatch.setenv("REDIS_URL", REDIS_TEST)
+    monkeypatch.setenv("HERALD_REDIS_NAMESPACE", namespace)
+    assert herald("db", "upgrade").exit_code == 0
+    # Given two delivery jobs in Redis and no worker to take them
+    broker = build_broker(Settings.from_env())
+    enqueue_delivery(broker, 1)
+    enqueue_delivery(broker, 2)
     try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return json.load(response)
-    except urllib.error.HTTPError as error:
-        pytest.fail(f"{path} answered {error.code}: {error.read().decode()}")
-
-
-@pytest.fixture
-def served(tmp_path_factory):
-    """`herald serve` as a real process in an empty folder with no configuration at all."""
-    cwd = tmp_path_factory.mktemp("served")
-    logs = tmp_path_factory.mktemp("served-logs") / "serve.log"
-    env = {
-        name: value
-        for name, value in os.environ.items()
-        if not name.startswith("HERALD_")
-        and name not in ("DATABASE_URL", "REDIS_URL", "AWS_ENDPOINT_URL")
-    }
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    with logs.open("wb") as log:
-        process = subprocess.Popen(
-            [herald_script(), "serve", "--port", str(port)],
-            cwd=cwd,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"herald serve exited with {process.returncode}:\n{logs.read_text()}")
-            try:
-                with urllib.request.urlopen(base + "/healthz", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"herald serve did not answer /healthz in 30 s:\n{logs.read_text()}")
-            time.sleep(0.1)
-        yield {"base": base, "cwd": cwd, "env": env}
+        result = herald("queues")
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
-
-
-def test_serve_with_no_configuration_sends_to_the_outbox(served):
-    cwd, base = served["cwd"], served["base"]
-    # Given the embedded default created its own SQLite file
-    assert (cwd / "var" / "herald.db").is_file()
-    # And a project made with the command line in the same folder
-    made = subprocess.run(
-        [herald_script(), "project", "create", "E2E", "--email-from", "hello@herald.example.com"],
-        cwd=cwd,
-        env=served["env"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert made.returncode == 0, made.stderr
-    key = json.loads(made.stdout)["apiKey"]
-    # When a notification on all three channels is sent to a user with e-mail and telephone
-    call(
-        base,
-        "/notifications.upsert",
-        key,
-        {
-            "id": "order-shipped",
-            "name": "Order shipped",
-            "withWidget": True,
-            "withEmail": True,
-            "withSMS": True,
-            "templates": {
-                "en": {
-                    "widget": {"content": "Order {{ orderId }} shipped"},
-                    "email": {
-                        "subject": "Order {{ orderId }} for {{ firstName }}",
-                        "html": "<p>Hi {{ firstName }}</p>",
-                        "text": "Hi {{ firstName }}",
-                    },
-                    "sms": {"text": "{{ firstName }}, order {{ orderId }} is on its way"},
-                }
-            },
-        },
-    )
-    upserted = call(
-        base,
-        "/users.upsert",
-        key,
-        {
-            "users": [
-                {
-                    "id": "ann",
-                    "email": "ann@example.com",
-                    "telephone": "+447911123456",
-                    "firstName": "Ann",
-                }
-            ]
-        },
-    )
-    assert upserted["results"] == [{"id": "ann", "ok": True, "created": True}]
-    sent = call(
-        base,
-        "/messages.send",
-        key,
-        {
-            "messages": [
-                {"notificationId": "order-shipped", "userId": "ann", "data": {"orderId": "A-42"}}
-            ]
-        },
-    )
-    # Then the answer tells it was sent on every channel
-    [result] = sent["results"]
-    assert result["ok"] is True and result["status"] == "sent", result
-    assert {name: channel["status"] for name, channel in result["channels"].items()} == {
-        "email": "sent",
-        "sms": "sent",
-        "widget": "sent",
-    }
-    # And the outbox holds the e-mail and the SMS, rendered
-    outbox = cwd / "var" / "outbox"
-    [eml] = list(outbox.rglob("*.eml"))
-    mail = email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)
-    assert mail["Subject"] == "Order A-42 for Ann"
-    assert mail["To"] == "ann@example.com"
-    [line] = (outbox / "sms.log").read_text(encoding="utf-8").splitlines()
-    sms = json.loads(line)
-    assert sms["text"] == "Ann, order A-42 is on its way"
-    assert sms["to"] == "+447911123456"
+        broker.client.delete(*broker.client.keys(f"{namespace}*"))
+    # Then `herald queues` shows them ready
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["herald"] == {"ready": 2, "delayed": 0, "inProgress": 0, "deadLetters": 0}
+    assert report["database"] == {"queued": 0, "scheduled": 0}

@@ -3,7 +3,6 @@ retries within a budget, and at most one send per channel."""
 
 from __future__ import annotations
 
-import secrets
 import time
 from dataclasses import replace
 from datetime import timedelta
@@ -11,11 +10,21 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
+from bench.standin import Fault, StandIn
 from shared.db import transaction
 from shared.models import messages, utcnow
-from shared.projects import create_project
-from tests.aws_standin import Fault, StandIn
-from tests.conftest import Client, build_herald, phone, stop_herald, token
+from tests.conftest import (
+    Client,
+    build_herald,
+    new_project,
+    phone,
+    send,
+    stop_herald,
+    swapped,
+    token,
+    until_final,
+    upsert_notification,
+)
 from worker.delivery import Services, deliver_message
 from worker.providers import build_providers
 
@@ -62,31 +71,16 @@ def slow_client(slow_herald, standin):
     standin.latency = 0.0
     standin.faults["ses"].clear()
     standin.faults["sns"].clear()
-    with transaction(slow_herald.engine) as connection:
-        created = create_project(connection, f"t-{token()}", "sender@herald.example.com")
-    client = Client(slow_herald.app, created["apiKey"])
-    assert client.post("/notifications.upsert", NOTIFICATION).status_code == 200
+    client = Client(slow_herald.app, new_project(slow_herald, "t")["apiKey"])
+    upsert_notification(client, NOTIFICATION)
     return client
 
 
 def one_message(client, address: str, number: str, **extra) -> dict:
-    response = client.post(
-        "/messages.send",
-        {
-            "messages": [
-                {
-                    "notificationId": "alert",
-                    "userId": f"u-{token()}",
-                    "userEmail": address,
-                    "userTelephone": number,
-                    "data": {"n": 1},
-                    **extra,
-                }
-            ]
-        },
-    )
-    assert response.status_code == 200, response.get_json()
-    return response.get_json()["results"][0]
+    """Send the alert to this address and number; its result."""
+    item = {"notificationId": "alert", "userId": f"u-{token()}", "data": {"n": 1}, **extra}
+    [result] = send(client, {**item, "userEmail": address, "userTelephone": number})
+    return result
 
 
 def received(standin: StandIn, address: str, number: str) -> tuple[int, int]:
@@ -185,7 +179,7 @@ def _pk(herald, message_id: str) -> int:
 def parked(herald, client, address: str, number: str, **state) -> int:
     """A message accepted but not delivered (scheduled an hour ahead), then put in `state` as
     if a worker had left it so; its pk."""
-    message_id = f"m-{secrets.token_hex(4)}"
+    message_id = f"m-{token()}"
     one_message(
         client, address, number, id=message_id, sendAt=(utcnow() + timedelta(hours=1)).isoformat()
     )
@@ -196,6 +190,11 @@ def parked(herald, client, address: str, number: str, **state) -> int:
             .values(status="queued", scheduled_at=None, **state)
             .returning(messages.c.pk)
         ).scalar_one()
+
+
+def redelivered(herald, client, address: str, number: str, **state) -> dict:
+    """The outcome of the job of a message parked in `state`, delivered again."""
+    return deliver_message(_services(herald), parked(herald, client, address, number, **state))
 
 
 def test_a_redelivered_job_never_sends_again(slow_herald, slow_client, standin):
@@ -212,16 +211,9 @@ def test_a_redelivered_job_never_sends_again(slow_herald, slow_client, standin):
 def test_a_stale_sending_channel_becomes_unknown_not_resent(slow_herald, slow_client, standin):
     address, number = f"s-{token()}@example.com", phone()
     # Given a worker that claimed the e-mail and died during the provider call
-    pk = parked(
-        slow_herald,
-        slow_client,
-        address,
-        number,
-        email_status="sending",
-        sending_since=utcnow() - timedelta(minutes=5),
-    )
+    state = {"email_status": "sending", "sending_since": utcnow() - timedelta(minutes=5)}
     # When the job is delivered again
-    outcome = deliver_message(_services(slow_herald), pk)
+    outcome = redelivered(slow_herald, slow_client, address, number, **state)
     # Then the e-mail is recorded as unknown and not sent again; the SMS goes once
     assert outcome["channels"]["email"]["status"] == "unknown"
     assert outcome["channels"]["sms"]["status"] == "sent"
@@ -231,38 +223,21 @@ def test_a_stale_sending_channel_becomes_unknown_not_resent(slow_herald, slow_cl
 
 def test_a_fresh_sending_channel_is_left_to_its_worker(slow_herald, slow_client, standin):
     address, number = f"f-{token()}@example.com", phone()
-    pk = parked(
-        slow_herald,
-        slow_client,
-        address,
-        number,
-        email_status="sending",
-        sms_status="sending",
-        sending_since=utcnow(),
-    )
-    outcome = deliver_message(_services(slow_herald), pk)
+    state = {"email_status": "sending", "sms_status": "sending", "sending_since": utcnow()}
+    outcome = redelivered(slow_herald, slow_client, address, number, **state)
     assert outcome["status"] == "queued"
     assert outcome["channels"]["email"]["status"] == "sending"
     assert received(standin, address, number) == (0, 0)
 
 
 def test_results_late_past_the_wait_answer_queued_then_settle(slow_herald, slow_client, standin):
-    settings = slow_herald.app.extensions["herald"]["settings"]
-    slow_herald.app.extensions["herald"]["settings"] = replace(settings, send_wait=0.2)
     standin.latency = 0.8
-    try:
-        address, number = f"q-{token()}@example.com", phone()
+    address, number = f"q-{token()}@example.com", phone()
+    with swapped(slow_herald, settings=replace(slow_herald.settings, send_wait=0.2)):
         result = one_message(slow_client, address, number)
-    finally:
-        slow_herald.app.extensions["herald"]["settings"] = settings
     assert result["ok"] is True and result["status"] == "queued"
     assert {c["status"] for c in result["channels"].values()} <= {"pending", "sending"}
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        message = slow_client.get("/messages.get", id=result["id"]).get_json()["message"]
-        if message["status"] == "sent":
-            break
-        time.sleep(0.1)
+    message = until_final(slow_client, result["id"])
     assert message["channels"]["email"]["status"] == "sent"
     assert received(standin, address, number) == (1, 1)
 
@@ -306,20 +281,9 @@ def test_the_ses_request_carries_both_parts_from_name_and_reply_to(slow_client, 
         },
     )
     address = f"full-{token()}@example.com"
-    response = slow_client.post(
-        "/messages.send",
-        {
-            "messages": [
-                {
-                    "notificationId": "full",
-                    "userId": f"u-{token()}",
-                    "userEmail": address,
-                    "data": {"n": 7},
-                }
-            ]
-        },
-    )
-    assert response.get_json()["results"][0]["channels"]["email"]["status"] == "sent"
+    item = {"notificationId": "full", "userId": f"u-{token()}", "userEmail": address}
+    [result] = send(slow_client, {**item, "data": {"n": 7}})
+    assert result["channels"]["email"]["status"] == "sent"
     [sent] = [m for m in standin.emails if m["Destination"]["ToAddresses"] == [address]]
     assert sent["FromEmailAddress"] == "Billing Team <billing@example.com>"
     assert sent["ReplyToAddresses"] == ["help@example.com"]

@@ -2,49 +2,21 @@
 
 from __future__ import annotations
 
-import threading
-from pathlib import Path
-
 import pytest
-from werkzeug.serving import make_server
 
-from tests.conftest import token
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+from tests.conftest import token, upsert_users
 
 
 @pytest.fixture
-def live_url(herald):
-    """The Herald served over real HTTP for the browser."""
-    server = make_server("127.0.0.1", 0, herald.app, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-
-
-@pytest.fixture
-def page():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
-        page.set_default_timeout(60_000)  # Swagger UI parses 1.6 MB of script on a busy machine
-        outside: list[str] = []
-        page.on("request", lambda r: r.url.startswith("http://127.0.0.1") or outside.append(r.url))
-        yield page
-        browser.close()
-        assert outside == [], "the explorer loaded something from outside Herald"
+def page(browser):
+    """A browser page that records every request going outside Herald."""
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.set_default_timeout(60_000)  # Swagger UI parses 1.6 MB of script on a busy machine
+    outside: list[str] = []
+    page.on("request", lambda r: r.url.startswith("http://127.0.0.1") or outside.append(r.url))
+    yield page
+    page.close()
+    assert outside == [], "the explorer loaded something from outside Herald"
 
 
 def test_the_explorer_assets_are_served_by_herald(herald):
@@ -59,8 +31,7 @@ def test_the_explorer_assets_are_served_by_herald(herald):
 def test_docs_sends_users_get_through_try_it_and_shows_the_answer(herald, client, live_url, page):
     # Given a user of the project
     user_id = f"docs-{token()}"
-    upsert = client.post("/users.upsert", {"users": [{"id": user_id, "firstName": "Ada"}]})
-    assert upsert.status_code == 200
+    upsert_users(client, {"id": user_id, "firstName": "Ada"})
     # When the explorer is given the key and tries users.get
     page.goto(f"{live_url}/docs")
     page.wait_for_selector("text=Conventions")  # the introduction

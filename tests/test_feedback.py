@@ -20,10 +20,18 @@ from cryptography.x509.oid import NameOID
 
 from api.cli import main
 from shared.db import transaction
-from shared.projects import create_project
 from shared.sns import canonical_string
 from shared.suppressions import list_suppressions
-from tests.conftest import SENDER, Client, build_herald, stop_herald, token
+from tests.conftest import (
+    SENDER,
+    Client,
+    answer,
+    new_project,
+    running_herald,
+    send,
+    token,
+    upsert_notification,
+)
 
 NOTIFICATION = {
     "id": "receipt",
@@ -112,37 +120,32 @@ def sns():
 @pytest.fixture(scope="module", params=["embedded", "production"])
 def herald(request, tmp_path_factory):
     """A Herald that takes SNS certificates from 127.0.0.1 over HTTP (the stand-in)."""
-    instance = build_herald(
-        request.param,
-        tmp_path_factory.mktemp(f"feedback-{request.param}"),
-        request,
-        sns_certificate_hosts=("127.0.0.1",),
-        sns_allow_http=True,
-        ops_token="ops-secret",
-    )
-    yield instance
-    stop_herald(instance)
+    hosts = ("127.0.0.1",)
+    with running_herald(
+        request, tmp_path_factory, sns_certificate_hosts=hosts, sns_allow_http=True
+    ) as instance:
+        yield instance
 
 
 @pytest.fixture
-def client(herald, project):
-    client = Client(herald.app, project["apiKey"])
-    assert client.post("/notifications.upsert", NOTIFICATION).status_code == 200
+def client(client):
+    """The project's client, with the receipt notification upserted."""
+    upsert_notification(client, NOTIFICATION)
     return client
 
 
-def send(client: Client, address: str) -> dict:
-    """Send one e-mail; its `messages.send` result."""
-    item = {"notificationId": "receipt", "userId": f"u-{token()}", "userEmail": address}
-    result = client.post("/messages.send", {"messages": [item]}).get_json()["results"][0]
+def send_email(client: Client, address: str) -> dict:
+    """Send one receipt by e-mail, which must go out; its `messages.send` result."""
+    [result] = send(
+        client, {"notificationId": "receipt", "userId": f"u-{token()}", "userEmail": address}
+    )
     assert result["status"] == "sent", result
     return result
 
 
 def email_of(client: Client, message_id: str) -> dict:
-    response = client.get("/messages.get", id=message_id)
-    assert response.status_code == 200
-    return response.get_json()["message"]["channels"]["email"]
+    """The e-mail channel of a message, as `messages.get` answers it."""
+    return answer(client.get("/messages.get", id=message_id))["message"]["channels"]["email"]
 
 
 def ses_event(kind: str, ses_id: str, address: str, style: str, **section) -> dict:
@@ -195,7 +198,7 @@ def test_signed_event_moves_the_email_channel_once(
 ):
     # Given an e-mail that went out
     address = f"Person.{token()}@example.com"
-    sent = send(client, address)
+    sent = send_email(client, address)
     ses_id = sent["channels"]["email"]["providerMessageId"]
     # When SNS posts SES's event about it, signed
     event = sns.sign(sns.notification(ses_event(kind, ses_id, address, style)), version)
@@ -212,7 +215,7 @@ def test_signed_event_moves_the_email_channel_once(
     assert again.get_json() == {"ok": True, "outcome": "unchanged"}
     assert email_of(client, sent["id"]) == after
     # And the next e-mail to that address is skipped only if it was suppressed
-    following = send(client, address.upper())["channels"]["email"]
+    following = send_email(client, address.upper())["channels"]["email"]
     if suppresses:
         assert following == {"status": "skipped", "reason": "userEmail/suppressed"}
     else:
@@ -221,7 +224,7 @@ def test_signed_event_moves_the_email_channel_once(
 
 def test_a_transient_bounce_moves_the_channel_without_suppressing(herald, sns, client, project):
     address = f"full.{token()}@example.com"
-    sent = send(client, address)
+    sent = send_email(client, address)
     ses_id = sent["channels"]["email"]["providerMessageId"]
     event = ses_event("Bounce", ses_id, address, "event", bounceType="Transient")
     event["bounce"]["bounceSubType"] = "MailboxFull"
@@ -236,7 +239,7 @@ def test_a_transient_bounce_moves_the_channel_without_suppressing(herald, sns, c
 
 def test_a_delivery_after_a_complaint_does_not_move_the_channel_back(herald, sns, client):
     address = f"late.{token()}@example.com"
-    sent = send(client, address)
+    sent = send_email(client, address)
     ses_id = sent["channels"]["email"]["providerMessageId"]
     for kind in ("Complaint", "Delivery"):
         post(herald, sns.sign(sns.notification(ses_event(kind, ses_id, address, "event"))))
@@ -248,7 +251,7 @@ def test_an_unverifiable_event_is_refused_and_changes_nothing(
     herald, sns, client, project, forgery
 ):
     address = f"target.{token()}@example.com"
-    sent = send(client, address)
+    sent = send_email(client, address)
     before = email_of(client, sent["id"])
     event = ses_event("Bounce", before["providerMessageId"], address, "event")
     if forgery == "bad signature":
@@ -268,7 +271,7 @@ def test_an_unverifiable_event_is_refused_and_changes_nothing(
 
 
 def test_a_message_signed_by_another_key_is_refused(herald, sns, client):
-    sent = send(client, f"x.{token()}@example.com")
+    sent = send_email(client, f"x.{token()}@example.com")
     other = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     event = ses_event("Delivery", sent["channels"]["email"]["providerMessageId"], "x@y.z", "event")
     response = post(herald, sns.sign(sns.notification(event), key=other))
@@ -330,7 +333,7 @@ def test_suppressions_are_listed_and_removed_from_the_command_line(
 ):
     # Given an address suppressed by a complaint
     address = f"angry.{token()}@example.com"
-    sent = send(client, address)
+    sent = send_email(client, address)
     ses_id = sent["channels"]["email"]["providerMessageId"]
     post(herald, sns.sign(sns.notification(ses_event("Complaint", ses_id, address, "event"))))
     monkeypatch.setenv("DATABASE_URL", herald.settings.database_url)
@@ -347,7 +350,7 @@ def test_suppressions_are_listed_and_removed_from_the_command_line(
     removed = runner.invoke(main, ["suppressions", "remove", project["projectId"], address])
     assert removed.exit_code == 0, removed.output
     # Then e-mail goes to it again, and a second removal says there was nothing
-    assert send(client, address)["channels"]["email"]["status"] == "sent"
+    assert send_email(client, address)["channels"]["email"]["status"] == "sent"
     again = runner.invoke(main, ["suppressions", "remove", project["projectId"], address])
     assert again.exit_code != 0
     assert "not suppressed" in again.output
@@ -355,11 +358,9 @@ def test_suppressions_are_listed_and_removed_from_the_command_line(
 
 def test_suppression_belongs_to_one_project(herald, sns, client):
     address = f"shared.{token()}@example.com"
-    sent = send(client, address)
+    sent = send_email(client, address)
     ses_id = sent["channels"]["email"]["providerMessageId"]
     post(herald, sns.sign(sns.notification(ses_event("Bounce", ses_id, address, "event"))))
-    with transaction(herald.engine) as connection:
-        other = create_project(connection, f"other-{token()}", SENDER, "Other", "Other")
-    other_client = Client(herald.app, other["apiKey"])
-    assert other_client.post("/notifications.upsert", NOTIFICATION).status_code == 200
-    assert send(other_client, address)["channels"]["email"]["status"] == "sent"
+    other_client = Client(herald.app, new_project(herald, "other")["apiKey"])
+    upsert_notification(other_client, NOTIFICATION)
+    assert send_email(other_client, address)["channels"]["email"]["status"] == "sent"

@@ -3,44 +3,21 @@
 
 from __future__ import annotations
 
-import secrets
-
 import pytest
 
-from shared.db import transaction
 from shared.errors import not_found
-from shared.projects import create_project
-from tests.conftest import SENDER, Client, token
+from tests.conftest import Client, answer, new_project, send, token, widget_notification
 
 
 @pytest.fixture
 def other(herald):
     """A client of a second project, B, beside the test's own project A."""
-    with transaction(herald.engine) as connection:
-        created = create_project(
-            connection, f"other-{secrets.token_hex(3)}", SENDER, "Other Project", "Other"
-        )
-    return Client(herald.app, created["apiKey"])
+    return Client(herald.app, new_project(herald, "other")["apiKey"])
 
 
-def widget_notification(notification_id: str, content: str = "Hi") -> dict:
-    """A widget-only notification, which needs no e-mail or SMS provider."""
-    return {
-        "id": notification_id,
-        "name": "N",
-        "withWidget": True,
-        "templates": {"en": {"widget": {"content": content}}},
-    }
-
-
-def ok(response) -> dict:
-    assert response.status_code == 200, response.get_json()
-    return response.get_json()
-
-
-def send(client, **item) -> dict:
+def send_one(client, **item) -> dict:
     """Send one message and answer its result."""
-    [result] = ok(client.post("/messages.send", {"messages": [item]}))["results"]
+    [result] = send(client, item)
     return result
 
 
@@ -53,9 +30,9 @@ def assert_not_found(response, thing: str, key: str) -> None:
 def test_key_of_a_reads_nothing_of_b(client, other):
     # Given a user, a notification and a message in project B
     user_id, notification_id = f"u-{token()}", f"n-{token()}"
-    ok(other.post("/users.upsert", {"users": [{"id": user_id, "email": "b@example.com"}]}))
-    ok(other.post("/notifications.upsert", widget_notification(notification_id)))
-    sent = send(other, notificationId=notification_id, userId=user_id)
+    answer(other.post("/users.upsert", {"users": [{"id": user_id, "email": "b@example.com"}]}))
+    answer(other.post("/notifications.upsert", widget_notification(notification_id)))
+    sent = send_one(other, notificationId=notification_id, userId=user_id)
     assert sent["ok"] is True and sent["status"] == "sent"
     # When project A's key asks for them, it gets what it gets for things that exist nowhere
     assert_not_found(client.get("/users.get", id=user_id), "user", user_id)
@@ -66,29 +43,31 @@ def test_key_of_a_reads_nothing_of_b(client, other):
     assert_not_found(client.get("/users.get", id="nowhere"), "user", "nowhere")
     assert_not_found(client.get("/messages.get", id="nowhere"), "message", "nowhere")
     # And B still sees them
-    assert ok(other.get("/messages.get", id=sent["id"]))["message"]["userId"] == user_id
+    assert answer(other.get("/messages.get", id=sent["id"]))["message"]["userId"] == user_id
 
 
 def test_lists_of_a_show_only_a(client, other):
     mine, theirs = f"mine-{token()}", f"theirs-{token()}"
-    ok(client.post("/notifications.upsert", widget_notification(mine)))
-    ok(other.post("/notifications.upsert", widget_notification(theirs)))
-    own_message = send(client, notificationId=mine, userId="ann")
-    their_message = send(other, notificationId=theirs, userId="ann")
+    answer(client.post("/notifications.upsert", widget_notification(mine)))
+    answer(other.post("/notifications.upsert", widget_notification(theirs)))
+    own_message = send_one(client, notificationId=mine, userId="ann")
+    their_message = send_one(other, notificationId=theirs, userId="ann")
     assert own_message["ok"] and their_message["ok"]
 
-    listed = ok(client.get("/notifications.list"))["notifications"]
+    listed = answer(client.get("/notifications.list"))["notifications"]
     assert [n["id"] for n in listed] == [mine]
-    messages = ok(client.get("/messages.list"))["messages"]
+    messages = answer(client.get("/messages.list"))["messages"]
     assert [m["id"] for m in messages] == [own_message["id"]]
-    assert ok(client.get("/messages.list", notificationId=theirs))["messages"] == []
-    assert ok(client.get("/messages.list", userId="ann"))["messages"] == messages
-    assert [m["id"] for m in ok(other.get("/messages.list"))["messages"]] == [their_message["id"]]
+    assert answer(client.get("/messages.list", notificationId=theirs))["messages"] == []
+    assert answer(client.get("/messages.list", userId="ann"))["messages"] == messages
+    assert [m["id"] for m in answer(other.get("/messages.list"))["messages"]] == [
+        their_message["id"]
+    ]
 
 
 def test_user_upsert_in_a_leaves_b_user_of_the_same_id_as_it_was(client, other):
     user_id = f"u-{token()}"
-    ok(
+    answer(
         other.post(
             "/users.upsert",
             {
@@ -103,9 +82,9 @@ def test_user_upsert_in_a_leaves_b_user_of_the_same_id_as_it_was(client, other):
             },
         )
     )
-    before = ok(other.get("/users.get", id=user_id))["user"]
+    before = answer(other.get("/users.get", id=user_id))["user"]
     # When A upserts a user with the same id
-    results = ok(
+    results = answer(
         client.post(
             "/users.upsert",
             {"users": [{"id": user_id, "email": "a@example.com", "firstName": None, "data": {}}]},
@@ -113,30 +92,30 @@ def test_user_upsert_in_a_leaves_b_user_of_the_same_id_as_it_was(client, other):
     )["results"]
     # Then A gets a new user of its own, and B's is untouched
     assert results == [{"id": user_id, "ok": True, "created": True}]
-    assert ok(other.get("/users.get", id=user_id))["user"] == before
-    mine = ok(client.get("/users.get", id=user_id))["user"]
+    assert answer(other.get("/users.get", id=user_id))["user"] == before
+    mine = answer(client.get("/users.get", id=user_id))["user"]
     assert mine["email"] == "a@example.com" and mine["firstName"] is None
 
 
 def test_notification_upsert_in_a_leaves_b_notification_of_the_same_id_as_it_was(client, other):
     notification_id = f"n-{token()}"
-    before = ok(other.post("/notifications.upsert", widget_notification(notification_id, "B's")))[
-        "notification"
-    ]
-    created = ok(client.post("/notifications.upsert", {"id": notification_id, "name": "A's"}))[
+    before = answer(
+        other.post("/notifications.upsert", widget_notification(notification_id, "B's"))
+    )["notification"]
+    created = answer(client.post("/notifications.upsert", {"id": notification_id, "name": "A's"}))[
         "notification"
     ]
     assert created["name"] == "A's" and created["withWidget"] is False
-    assert ok(other.get("/notifications.get", id=notification_id))["notification"] == before
+    assert answer(other.get("/notifications.get", id=notification_id))["notification"] == before
 
 
 def test_deletes_with_a_key_leave_b_things_intact(client, other):
     user_id, notification_id = f"u-{token()}", f"n-{token()}"
-    ok(other.post("/users.upsert", {"users": [{"id": user_id}]}))
-    ok(other.post("/notifications.upsert", widget_notification(notification_id)))
-    sent = send(other, notificationId=notification_id, userId=user_id)
+    answer(other.post("/users.upsert", {"users": [{"id": user_id}]}))
+    answer(other.post("/notifications.upsert", widget_notification(notification_id)))
+    sent = send_one(other, notificationId=notification_id, userId=user_id)
 
-    deleted = ok(client.post("/users.delete", {"ids": [user_id]}))["results"]
+    deleted = answer(client.post("/users.delete", {"ids": [user_id]}))["results"]
     assert deleted == [{"id": user_id, "ok": True, "deleted": False}]
     assert_not_found(
         client.post("/notifications.delete", {"id": notification_id}),
@@ -144,35 +123,35 @@ def test_deletes_with_a_key_leave_b_things_intact(client, other):
         notification_id,
     )
 
-    assert ok(other.get("/users.get", id=user_id))["user"]["id"] == user_id
-    assert ok(other.get("/notifications.get", id=notification_id))["notification"]["id"] == (
+    assert answer(other.get("/users.get", id=user_id))["user"]["id"] == user_id
+    assert answer(other.get("/notifications.get", id=notification_id))["notification"]["id"] == (
         notification_id
     )
-    assert ok(other.get("/messages.get", id=sent["id"]))["message"]["id"] == sent["id"]
+    assert answer(other.get("/messages.get", id=sent["id"]))["message"]["id"] == sent["id"]
 
 
 def test_a_cannot_send_with_a_notification_of_b(client, other):
     notification_id, user_id = f"n-{token()}", f"u-{token()}"
-    ok(other.post("/notifications.upsert", widget_notification(notification_id)))
-    result = send(client, notificationId=notification_id, userId=user_id)
+    answer(other.post("/notifications.upsert", widget_notification(notification_id)))
+    result = send_one(client, notificationId=notification_id, userId=user_id)
     assert result["ok"] is False
     assert result["error"] == "notificationId/notFound"
-    assert ok(client.get("/messages.list"))["messages"] == []
+    assert answer(client.get("/messages.list"))["messages"] == []
 
 
 def test_message_id_used_in_b_is_free_in_a(client, other):
     # Given a message of B with a chosen id
     message_id = f"m-{token()}"
-    ok(other.post("/notifications.upsert", widget_notification("n", "For B")))
-    ok(client.post("/notifications.upsert", widget_notification("n", "For A")))
-    assert send(other, id=message_id, notificationId="n", userId="u")["ok"] is True
+    answer(other.post("/notifications.upsert", widget_notification("n", "For B")))
+    answer(client.post("/notifications.upsert", widget_notification("n", "For A")))
+    assert send_one(other, id=message_id, notificationId="n", userId="u")["ok"] is True
     # When A sends with the same id, it is not told the id exists (that would leak B's ids)
-    result = send(client, id=message_id, notificationId="n", userId="u")
+    result = send_one(client, id=message_id, notificationId="n", userId="u")
     assert result["ok"] is True and result["id"] == message_id
     # Then each project sees its own message under that id
-    assert ok(client.get("/messages.get", id=message_id))["message"]["widget"]["content"] == (
+    assert answer(client.get("/messages.get", id=message_id))["message"]["widget"]["content"] == (
         "For A"
     )
-    assert ok(other.get("/messages.get", id=message_id))["message"]["widget"]["content"] == (
+    assert answer(other.get("/messages.get", id=message_id))["message"]["widget"]["content"] == (
         "For B"
     )

@@ -3,33 +3,29 @@
 from __future__ import annotations
 
 import json
-import threading
 import time
 from pathlib import Path
 
 import dramatiq
 import pytest
 from click.testing import CliRunner
-from werkzeug.serving import make_server
 
 from api import create_app
 from api.cli import main
 from shared.broker import QUEUE, enqueue_delivery
 from shared.queues import dead_letters
-from tests.conftest import Client, build_herald, moto_sent, stop_herald, token
+from tests.conftest import (
+    Client,
+    running_herald,
+    send,
+    token,
+    until_final,
+    upsert_notification,
+)
+from tests.received import emails_sent
 
 OPS_TOKEN = "ops-" + "s3cret"
-SCREENSHOT = Path(__file__).parent.parent / "docs" / "screenshots" / "ops.png"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+SCREENSHOTS = Path(__file__).parent.parent / "docs" / "screenshots"
 NOTIFICATION = {
     "id": "digest",
     "name": "Digest",
@@ -40,30 +36,27 @@ NOTIFICATION = {
 
 @pytest.fixture(scope="module", params=["embedded", "production"])
 def herald(request, tmp_path_factory):
-    """A Herald with the operator page on; its worker starts only when a test says so."""
-    mode = request.param
-    instance = build_herald(
-        mode, tmp_path_factory.mktemp(f"ops-{mode}"), request, ops_token=OPS_TOKEN, send_wait=2.0
-    )
-    yield instance
-    stop_herald(instance)
+    """A Herald with the operator page on, answering a send within 2 seconds."""
+    with running_herald(request, tmp_path_factory, ops_token=OPS_TOKEN, send_wait=2.0) as instance:
+        yield instance
 
 
 @pytest.fixture
-def client(herald, project):
-    client = Client(herald.app, project["apiKey"])
-    assert client.post("/notifications.upsert", NOTIFICATION).status_code == 200
+def client(client):
+    """The project's client, with the digest notification upserted."""
+    upsert_notification(client, NOTIFICATION)
     return client
 
 
-def send(client: Client, parts: int = 4, address: str | None = None) -> dict:
+def send_digest(client: Client, parts: int = 4, address: str | None = None) -> dict:
+    """Send one digest by e-mail (`parts=0` fails to render); its `messages.send` result."""
     item = {
         "notificationId": "digest",
         "userId": f"u-{token()}",
         "userEmail": address or f"r.{token()}@example.com",
         "data": {"parts": parts},
     }
-    return client.post("/messages.send", {"messages": [item]}).get_json()["results"][0]
+    return send(client, item)[0]
 
 
 def dead_letter(broker, message_pk: int) -> None:
@@ -85,19 +78,7 @@ def dead_letter(broker, message_pk: int) -> None:
 
 def emails_to(herald, address: str) -> int:
     """E-mails the provider took for this address."""
-    if herald.mode == "production":
-        sent, _ = moto_sent(herald.moto_url)
-        return sum(address in message["destinations"]["ToAddresses"] for message in sent)
-    return sum(address in p.read_text() for p in herald.outbox.glob("**/*.eml"))
-
-
-def wait_status(client: Client, message_id: str, status: str) -> dict:
-    for _ in range(100):
-        message = client.get("/messages.get", id=message_id).get_json()["message"]
-        if message["status"] == status:
-            return message
-        time.sleep(0.1)
-    raise AssertionError(f"{message_id} stayed {message['status']}")
+    return sum(address in email["to"] for email in emails_sent(herald))
 
 
 def test_ops_is_off_without_a_token(tmp_path):
@@ -132,7 +113,7 @@ def test_a_dead_letter_is_delivered_once_by_requeue(herald, client, monkeypatch)
     worker = herald.app.extensions["herald"].pop("worker")
     worker.stop()
     address = f"dead.{token()}@example.com"
-    queued = send(client, address=address)
+    queued = send_digest(client, address=address)
     assert queued["status"] == "queued"
     pk = _pk(herald, queued["id"])
     _drain(herald.broker)
@@ -150,7 +131,9 @@ def test_a_dead_letter_is_delivered_once_by_requeue(herald, client, monkeypatch)
     else:
         assert _requeue(herald) == {"ok": True, "requeued": 1}
     # Then it is delivered once
-    assert wait_status(client, queued["id"], "sent")["channels"]["email"]["status"] == "sent"
+    delivered = until_final(client, queued["id"])
+    assert delivered["status"] == "sent"
+    assert delivered["channels"]["email"]["status"] == "sent"
     assert emails_to(herald, address) == 1
     # And a dead letter of the sent message, requeued, sends nothing again
     dead_letter(herald.broker, pk)
@@ -191,30 +174,9 @@ def _cli_env(monkeypatch, herald) -> None:
     monkeypatch.setenv("HERALD_REDIS_NAMESPACE", herald.settings.redis_namespace)
 
 
-@pytest.fixture
-def live_url(herald):
-    """The Herald served over real HTTP for the browser."""
-    server = make_server("127.0.0.1", 0, herald.app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-
-
-@pytest.fixture
-def browser():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
 def test_ops_renders_in_chromium_with_data_after_a_batch(herald, client, live_url, browser):
     # Given a batch: most sent, a few failing to render, and one dead letter
-    results = [send(client, parts=0 if i % 7 == 0 else 4) for i in range(30)]
+    results = [send_digest(client, parts=0 if i % 7 == 0 else 4) for i in range(30)]
     assert {r["status"] for r in results} == {"sent", "failed"}
     dead_letter(herald.broker, _pk(herald, results[1]["id"]))
     # When the operator signs in and the page loads its figures
@@ -230,9 +192,12 @@ def test_ops_renders_in_chromium_with_data_after_a_batch(herald, client, live_ur
     assert page.locator("#chart-outcomes rect.failed").count() >= 1
     assert "calls" in page.inner_text("#latency")
     assert results[1]["id"] in page.inner_text("#letters")
-    if herald.mode == "embedded":
-        SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SCREENSHOT), full_page=True)
+    if herald.mode == "embedded":  # the README's pictures, in the light and the dark theme
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / "ops.png"), full_page=True)
+        page.emulate_media(color_scheme="dark")
+        page.screenshot(path=str(SCREENSHOTS / "ops-dark.png"), full_page=True)
+        page.emulate_media(color_scheme="light")
     # And its requeue button empties the dead letters, the page refreshing by itself
     page.click("#letters button")
     page.wait_for_function("document.querySelector('#q-deadLetters').textContent === '0'")

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import create_engine
 
 from shared.broker import build_broker
-from tests.conftest import Client
+from tests.conftest import Client, swapped, upsert_notification, widget_notification
 
 
 def closed_port() -> int:
@@ -19,34 +19,29 @@ def closed_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture
-def swap(herald):
-    """Replace one of the app's services for a test, and put it back."""
-    services = herald.app.extensions["herald"]
-    saved = dict(services)
-    yield services
-    services.clear()
-    services.update(saved)
+def dead_broker(herald) -> object:
+    """A broker of this mode on a Redis that does not answer."""
+    return build_broker(replace(herald.settings, redis_url=f"redis://127.0.0.1:{closed_port()}/0"))
 
 
-def test_database_down_answers_503_service_unavailable(herald, project, swap):
-    swap["engine"] = create_engine(
+def test_database_down_answers_503_service_unavailable(herald, project):
+    down = create_engine(
         f"postgresql+psycopg://postgres@127.0.0.1:{closed_port()}/none",
         connect_args={"connect_timeout": 2},
     )
     client = Client(herald.app, project["apiKey"])
-    response = client.post("/users.upsert", {"users": [{"id": "u"}]})
-    assert response.status_code == 503
-    assert response.get_json()["error"] == "service/unavailable"
-    assert client.get("/readyz").status_code == 503
+    with swapped(herald, engine=down):
+        response = client.post("/users.upsert", {"users": [{"id": "u"}]})
+        assert response.status_code == 503
+        assert response.get_json()["error"] == "service/unavailable"
+        assert client.get("/readyz").status_code == 503
 
 
-def test_broker_down_makes_readyz_503(herald, swap):
+def test_broker_down_makes_readyz_503(herald):
     if herald.settings.embedded:
         pytest.skip("the embedded broker lives in the process: it can't be down alone")
-    dead = replace(herald.settings, redis_url=f"redis://127.0.0.1:{closed_port()}/0")
-    swap["broker"] = build_broker(dead)
-    response = Client(herald.app, None).get("/readyz")
+    with swapped(herald, broker=dead_broker(herald)):
+        response = Client(herald.app, None).get("/readyz")
     assert response.status_code == 503
     assert response.get_json() == {
         "error": "service/unavailable",
@@ -54,24 +49,14 @@ def test_broker_down_makes_readyz_503(herald, swap):
     }
 
 
-def test_broker_down_at_send_keeps_the_message_queued_for_the_sweeper(herald, project, swap):
+def test_broker_down_at_send_keeps_the_message_queued_for_the_sweeper(herald, project):
     if herald.settings.embedded:
         pytest.skip("the embedded broker lives in the process: it can't be down alone")
     client = Client(herald.app, project["apiKey"])
-    client.post(
-        "/notifications.upsert",
-        {
-            "id": "n",
-            "name": "N",
-            "withWidget": True,
-            "templates": {"en": {"widget": {"content": "Hi"}}},
-        },
-    )
-    dead = replace(herald.settings, redis_url=f"redis://127.0.0.1:{closed_port()}/0")
-    swap["broker"] = build_broker(dead)
-    [result] = client.post(
-        "/messages.send", {"messages": [{"notificationId": "n", "userId": "u", "id": "kept"}]}
-    ).get_json()["results"]
+    upsert_notification(client, widget_notification("n"))
+    item = {"notificationId": "n", "userId": "u", "id": "kept"}
+    with swapped(herald, broker=dead_broker(herald)):
+        [result] = client.post("/messages.send", {"messages": [item]}).get_json()["results"]
+        message = client.get("/messages.get", id="kept").get_json()["message"]
     assert result["ok"] is True and result["status"] == "queued"
-    message = client.get("/messages.get", id="kept").get_json()["message"]
     assert message["status"] == "queued"

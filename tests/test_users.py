@@ -4,13 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import phone, token
-
-
-def upsert(client, *users):
-    response = client.post("/users.upsert", {"users": list(users)})
-    assert response.status_code == 200, response.get_json()
-    return response.get_json()["results"]
+from tests.conftest import Client, phone, token, upsert_users
 
 
 def get_user(client, user_id):
@@ -23,7 +17,7 @@ def test_upsert_creates_then_updates_only_present_fields(client):
     user_id = f"u-{token()}"
     number = phone()
     # Given a new user with several profile fields
-    first = upsert(
+    first = upsert_users(
         client,
         {
             "id": user_id,
@@ -38,7 +32,7 @@ def test_upsert_creates_then_updates_only_present_fields(client):
     )
     assert first == [{"id": user_id, "ok": True, "created": True}]
     # When a second upsert sends only the last name and clears the telephone
-    second = upsert(client, {"id": user_id, "lastName": "Lee", "telephone": None})
+    second = upsert_users(client, {"id": user_id, "lastName": "Lee", "telephone": None})
     assert second == [{"id": user_id, "ok": True, "created": False}]
     # Then present fields changed, the null one is cleared, absent ones are as they were
     user = get_user(client, user_id)
@@ -54,10 +48,10 @@ def test_upsert_creates_then_updates_only_present_fields(client):
 
 def test_preferences_replace_named_entries_and_keep_others(client):
     user_id = f"u-{token()}"
-    upsert(
+    upsert_users(
         client, {"id": user_id, "preferences": {"a": {"muteEmail": True}, "b": {"muteSMS": True}}}
     )
-    upsert(client, {"id": user_id, "preferences": {"a": {"muteWidget": True}}})
+    upsert_users(client, {"id": user_id, "preferences": {"a": {"muteWidget": True}}})
     prefs = get_user(client, user_id)["preferences"]
     assert prefs["a"] == {
         "notificationId": "a",
@@ -71,7 +65,7 @@ def test_preferences_replace_named_entries_and_keep_others(client):
 def test_hundred_users_accepted_and_hundred_and_one_refused(client):
     base = token()
     users = [{"id": f"{base}-{i}", "email": f"user{i}@example.com"} for i in range(101)]
-    results = upsert(client, *users[:100])
+    results = upsert_users(client, *users[:100])
     assert len(results) == 100 and all(r["ok"] and r["created"] for r in results)
     response = client.post("/users.upsert", {"users": [{"id": f"{base}-x{i}"} for i in range(101)]})
     assert response.status_code == 400
@@ -95,7 +89,9 @@ def test_hundred_users_accepted_and_hundred_and_one_refused(client):
 )
 def test_a_bad_field_fails_that_item_only(client, field, value, code):
     good, bad = f"good-{token()}", f"bad-{token()}"
-    results = upsert(client, {"id": good, "email": "ok@example.com"}, {"id": bad, field: value})
+    results = upsert_users(
+        client, {"id": good, "email": "ok@example.com"}, {"id": bad, field: value}
+    )
     assert results[0] == {"id": good, "ok": True, "created": True}
     assert results[1]["ok"] is False
     assert results[1]["error"] == code
@@ -104,7 +100,7 @@ def test_a_bad_field_fails_that_item_only(client, field, value, code):
 
 
 def test_missing_id_is_refused_per_item(client):
-    results = upsert(client, {"email": "a@example.com"}, {"id": ""})
+    results = upsert_users(client, {"email": "a@example.com"}, {"id": ""})
     assert [r["error"] for r in results] == ["id/required", "id/required"]
 
 
@@ -142,8 +138,6 @@ def test_body_over_one_mebibyte_is_413(client):
     ],
 )
 def test_missing_or_wrong_key_is_401_and_changes_nothing(herald, client, headers, code):
-    from tests.conftest import Client
-
     user_id = f"u-{token()}"
     anonymous = Client(herald.app, None)
     response = anonymous.post("/users.upsert", {"users": [{"id": user_id}]}, headers=headers)
@@ -155,7 +149,6 @@ def test_missing_or_wrong_key_is_401_and_changes_nothing(herald, client, headers
 def test_revoked_key_is_refused(herald, project):
     from shared.db import transaction
     from shared.projects import revoke_key
-    from tests.conftest import Client
 
     with transaction(herald.engine) as connection:
         assert revoke_key(connection, project["apiKey"])
@@ -166,7 +159,7 @@ def test_revoked_key_is_refused(herald, project):
 
 def test_users_delete_removes_profile_and_messages(client):
     user_id = f"u-{token()}"
-    upsert(client, {"id": user_id})
+    upsert_users(client, {"id": user_id})
     response = client.post("/users.delete", {"ids": [user_id, "nobody"]})
     assert response.get_json()["results"] == [
         {"id": user_id, "ok": True, "deleted": True},
@@ -209,12 +202,12 @@ def test_an_escaped_backslash_before_u0000_is_plain_text(client):
 
 def test_preferences_sent_as_null_are_cleared(client):
     user_id = f"u-{token()}"
-    upsert(client, {"id": user_id, "preferences": {"a": {"muteEmail": True}}})
-    upsert(client, {"id": user_id, "preferences": None})
+    upsert_users(client, {"id": user_id, "preferences": {"a": {"muteEmail": True}}})
+    upsert_users(client, {"id": user_id, "preferences": None})
     assert get_user(client, user_id)["preferences"] == {}
 
 
 def test_unknown_field_inside_preferences_names_its_path(client):
-    [result] = upsert(client, {"id": f"u-{token()}", "preferences": {"a": {"muteFax": True}}})
+    [result] = upsert_users(client, {"id": f"u-{token()}", "preferences": {"a": {"muteFax": True}}})
     assert result["error"] == "preferences/invalid"
     assert "preferences.a.muteFax" in result["message"]

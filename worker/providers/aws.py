@@ -51,7 +51,7 @@ def make_client(service: str, settings: Settings):
         )
 
 
-def provider_error(exc: Exception) -> ProviderError:
+def provider_error(exc: BotoCoreError | ClientError) -> ProviderError:
     """Map a botocore exception to a ProviderError."""
     if isinstance(exc, ClientError):
         error = exc.response.get("Error", {})
@@ -66,9 +66,7 @@ def provider_error(exc: Exception) -> ProviderError:
         return ProviderError("ConnectionFailed", str(exc), transient=True)
     if isinstance(exc, ReadTimeoutError):
         return ProviderError("Timeout", f"no answer within the read timeout: {exc}", unknown=True)
-    if isinstance(exc, BotoCoreError):
-        return ProviderError(type(exc).__name__, str(exc))
-    raise exc
+    return ProviderError(type(exc).__name__, str(exc))
 
 
 def call(method, **kwargs) -> dict:

@@ -58,8 +58,6 @@ class ProviderError(Exception):
 class Provider:
     """Base of the providers of one channel (`email` or `sms`)."""
 
-    channel: str = ""
-
     def send(self, content: Email | Sms) -> str:
         """Deliver `content`; return the provider's message id or raise ProviderError."""
         return self.parse(self.post(self.build(content)))

@@ -16,8 +16,6 @@ from worker.providers.base import Email, Provider, ProviderError, Sms
 class OutboxEmailProvider(Provider):
     """Writes each e-mail as `<outbox>/email/<provider id>.eml`."""
 
-    channel = "email"
-
     def __init__(self, outbox: Path) -> None:
         self.folder = outbox / "email"
         self.folder.mkdir(parents=True, exist_ok=True)
@@ -53,7 +51,6 @@ class OutboxEmailProvider(Provider):
 class OutboxSmsProvider(Provider):
     """Appends each SMS as one JSON line to `<outbox>/sms.log`."""
 
-    channel = "sms"
     _lock = threading.Lock()
 
     def __init__(self, outbox: Path) -> None:

@@ -12,8 +12,6 @@ from worker.providers.base import Email, Provider
 class SesEmailProvider(Provider):
     """Sends e-mail with SES v2."""
 
-    channel = "email"
-
     def __init__(self, settings: Settings) -> None:
         self.client = make_client("sesv2", settings)
 

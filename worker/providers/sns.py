@@ -10,8 +10,6 @@ from worker.providers.base import Provider, Sms
 class SnsSmsProvider(Provider):
     """Sends SMS with SNS, as transactional messages."""
 
-    channel = "sms"
-
     def __init__(self, settings: Settings) -> None:
         self.client = make_client("sns", settings)
 

@@ -45,6 +45,7 @@ function drawErrors(channels) {
     const sum = (list) => list.reduce((a, b) => a + b, 0);
     const rate = sum(total) ? `${Math.round((sum(errors) / sum(total)) * 100)}%` : "–";
     summary.push(`${channel === "email" ? "e-mail" : "SMS"} ${rate}`);
+    if (!sum(total)) continue; // no calls: no line to hide the other channel's under
     const step = width / (total.length - 1);
     const points = total.map((t, i) => `${(i * step).toFixed(1)},${(height - 2 - (t ? errors[i] / t : 0) * (height - 4)).toFixed(1)}`);
     el("polyline", { points: points.join(" "), class: `line ${channel}` }, svg);

@@ -1,7 +1,8 @@
 """A local stand-in for SES v2 `SendEmail` and SNS `Publish` with a fixed latency and injectable
-faults, for what moto can't do (be slow, throttle, fail). The benchmarks use it too.
+faults, for what moto can't do (be slow, throttle, fail).
 
-It speaks the wire formats boto3 uses, so Herald's real boto3 path runs against it.
+It speaks the wire formats boto3 uses, so Herald's real boto3 path runs against it. The
+benchmarks run it as a process (`python -m bench.standin`); the delivery tests import it.
 """
 
 from __future__ import annotations

@@ -1,0 +1,115 @@
+"""Request models of the batch endpoints (`users.upsert`, `messages.send` items), parsed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import uuid6
+from pydantic import Field, create_model
+
+from shared.errors import HeraldError, Refused
+from shared.ingress import NewMessage, parse_send_at
+from shared.notifications import EmailTemplate, WidgetTemplate
+from shared.templates import compile_templates
+from shared.users import PROFILE, Preference, UserChange
+from shared.validation import Id, Item, parse_item
+
+UserItem = create_model(
+    "UserItem",
+    __base__=Item,
+    __doc__="One item of `users.upsert`.",
+    id=(Id, ...),
+    **{field.name: (field.kind | None, None) for field in PROFILE},
+    data=(dict[str, Any] | None, None),
+    preferences=(dict[Id, Preference] | None, None),
+)
+
+MessageItem = create_model(
+    "MessageItem",
+    __base__=Item,
+    __doc__="One item of `messages.send`.",
+    notificationId=(Id, ...),
+    userId=(Id, ...),
+    id=(Id | None, None),
+    data=(dict[str, Any], Field(default_factory=dict)),
+    incrementId=(Id | None, None),
+    **{field.send_name: (field.kind | None, None) for field in PROFILE},
+    widgetSettingsOverride=(WidgetTemplate | None, None),
+    emailSettingsOverride=(EmailTemplate | None, None),
+    sendAt=(str | None, None),
+)
+
+OVERRIDES = (("widgetSettingsOverride", "widget"), ("emailSettingsOverride", "email"))
+
+
+def _raw_id(raw: Any) -> str | None:
+    """The id an item names, when it is a string (for the result of a refused item)."""
+    value = raw.get("id") if isinstance(raw, dict) else None
+    return value if isinstance(value, str) else None
+
+
+def parse_users(raw_items: list[Any]) -> list[UserChange | Refused]:
+    """Each `users.upsert` item validated, or refused with its first problem."""
+    parsed: list[UserChange | Refused] = []
+    for raw in raw_items:
+        try:
+            item = parse_item(UserItem, raw, required=("id",))
+        except HeraldError as exc:
+            parsed.append(Refused(_raw_id(raw), exc))
+            continue
+        fields = {name: getattr(item, name) for name in item.model_fields_set - {"id"}}
+        parsed.append(UserChange(item.id, fields))
+    return parsed
+
+
+def parse_messages(raw_items: list[Any]) -> list[NewMessage | Refused]:
+    """Each `messages.send` item validated (an id given once per batch), or refused."""
+    parsed: list[NewMessage | Refused] = []
+    seen: set[str] = set()
+    for raw in raw_items:
+        try:
+            message = parse_message(raw)
+            if message.id in seen:
+                raise HeraldError("id/exists", f"id {message.id!r} appears earlier in this batch.")
+        except HeraldError as exc:
+            parsed.append(Refused(_raw_id(raw), exc))
+            continue
+        seen.add(message.id)
+        parsed.append(message)
+    return parsed
+
+
+def parse_message(raw: Any) -> NewMessage:
+    """Validate one message item; overrides are compiled so a syntax error is caught here."""
+    item = parse_item(MessageItem, raw, required=("notificationId", "userId"))
+    if isinstance(raw, dict) and "id" in raw and item.id is None:
+        raise HeraldError("id/invalid", "id must be a string of 1 to 128 characters, or absent.")
+    overrides = {name: _dump(getattr(item, name)) for name, _ in OVERRIDES}
+    for name, channel in OVERRIDES:
+        if overrides[name] is not None:
+            try:
+                compile_templates({"override": {channel: overrides[name]}})
+            except HeraldError as exc:
+                raise HeraldError(f"{name}/invalid", exc.message) from None
+    if item.sendAt is not None:
+        parse_send_at(item.sendAt, None)
+    return NewMessage(
+        id=item.id or str(uuid6.uuid7()),
+        user_id=item.userId,
+        notification_id=item.notificationId,
+        data=item.data,
+        increment_id=item.incrementId,
+        send_at=item.sendAt,
+        widget_override=overrides["widgetSettingsOverride"],
+        email_override=overrides["emailSettingsOverride"],
+        profile={
+            field.column: getattr(item, field.send_name)
+            for field in PROFILE
+            if getattr(item, field.send_name) is not None
+        },
+    )
+
+
+def _dump(model) -> dict[str, Any] | None:
+    """A template override as stored, or None when absent."""
+    return None if model is None else model.model_dump(by_alias=True, exclude_none=True)

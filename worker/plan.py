@@ -1,0 +1,220 @@
+"""A message's delivery plan, decided from its row as read: each channel's new state, the sends."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row
+
+from shared.suppressions import SUPPRESSED
+from shared.templates import RenderFailed, build_context, pick_language, render_channel
+from shared.users import PROFILE_FIELDS
+from worker.channels import SENDING, Channel, ChannelState
+from worker.providers import Email, Sms
+
+STALE_SENDING = "unknown: the worker stopped during the provider call; not sent again"
+NO_FROM = "emailFrom/missing: neither the template nor the project sets From"
+# Per channel: the notification's flag allowing the mute, and the user's preference setting it.
+MUTES = {
+    Channel.EMAIL: ("n_allow_mute_email", "muteEmail"),
+    Channel.SMS: ("n_allow_mute_sms", "muteSMS"),
+    Channel.WIDGET: ("n_allow_mute_widget", "muteWidget"),
+}
+# The user's address a channel can't go without, and the detail of its skip when it's missing.
+ADDRESSES = {Channel.EMAIL: "user_email", Channel.SMS: "user_telephone"}
+MISSING = {Channel.EMAIL: "userEmail/missing", Channel.SMS: "userTelephone/missing"}
+
+
+@dataclass(frozen=True)
+class Widget:
+    """The widget's rendering, written with the claim."""
+
+    content: str | None
+    icon: str | None
+    link: str | None
+
+    def values(self) -> dict[str, str | None]:
+        """The widget's columns of the messages table."""
+        return {"widget_content": self.content, "widget_icon": self.icon, "widget_link": self.link}
+
+
+@dataclass
+class Plan:
+    """The row changes of the claim transaction and the sends it claims."""
+
+    changes: dict[str, Any]
+    channels: dict[Channel, ChannelState] = field(default_factory=dict)
+    sends: dict[Channel, Email | Sms] = field(default_factory=dict)
+    widget: Widget | None = None
+
+    def values(self) -> dict[str, Any]:
+        """Every column this plan changes, the widget's rendering aside."""
+        values = dict(self.changes)
+        for channel, state in self.channels.items():
+            values.update(state.values(channel))
+        return values
+
+
+@dataclass
+class Decision:
+    """What the row alone decides: channels settled without rendering, those to render, and
+    whether another worker is sending one right now."""
+
+    channels: dict[Channel, ChannelState]
+    to_render: list[Channel]
+    in_flight: bool
+
+
+@dataclass(frozen=True)
+class Languages:
+    """The message's language, picked once from the user's, and each channel's template
+    language: the message's, unless its templates lack that channel (then SPEC's fallback)."""
+
+    message: str
+    channels: dict[Channel, str]
+
+
+def plan_delivery(row: Row, now: datetime, stale_before: datetime, refresh_widget: bool) -> Plan:
+    """Decide every channel of a message from the row as read: `decide_channels`, then
+    `pick_languages`, `render_channels`, `build_email`/`build_sms` and `final_status`."""
+    if row.n_id is None:
+        message = f"The notification {row.notification_id!r} was deleted."
+        return failed_plan(row, Plan({"updated_at": now}), "notification/notFound", message)
+    decision = decide_channels(row, stale_before, refresh_widget)
+    plan = Plan({"updated_at": now}, dict(decision.channels))
+    if decision.to_render:
+        languages = pick_languages(row, decision.to_render)
+        plan.changes["language"] = languages.message
+        try:
+            rendered = render_channels(row, languages)
+        except RenderFailed as exc:
+            return failed_plan(row, plan, exc.code, exc.message, decision.to_render)
+        _add_rendered(row, plan, rendered)
+    if plan.sends:
+        plan.channels.update(dict.fromkeys(plan.sends, SENDING))
+        plan.changes["sending_since"] = now
+    status = final_status(row, plan, decision.in_flight)
+    if status is not None:
+        plan.changes["status"] = status
+    return plan
+
+
+def decide_channels(row: Row, stale_before: datetime, refresh_widget: bool) -> Decision:
+    """Mutes, skips for a missing or suppressed address, and a `sending` whose worker died
+    (`unknown`)."""
+    preferences = (row.user_preferences or {}).get(row.notification_id, {})
+    decision = Decision({}, [], in_flight=False)
+    for channel in Channel:
+        status = row._mapping[channel.status]
+        if status == "pending":
+            allowed, muted = MUTES[channel]
+            if row._mapping[allowed] and preferences.get(muted):
+                decision.channels[channel] = ChannelState("muted", "user/muted")
+            elif channel in ADDRESSES and not row._mapping[ADDRESSES[channel]]:
+                decision.channels[channel] = ChannelState("skipped", MISSING[channel])
+            elif channel is Channel.EMAIL and row.email_suppressed:
+                decision.channels[channel] = ChannelState("skipped", SUPPRESSED)
+            else:
+                decision.to_render.append(channel)
+        elif status == "sending":
+            if row.sending_since is None or row.sending_since < stale_before:
+                decision.channels[channel] = ChannelState("unknown", STALE_SENDING)
+            else:
+                decision.in_flight = True
+        elif channel is Channel.WIDGET and status == "sent" and refresh_widget:
+            decision.to_render.append(channel)
+    return decision
+
+
+def pick_languages(row: Row, channels: list[Channel]) -> Languages:
+    """The message's language, and the language each channel's template is taken from."""
+    templates = row.n_templates or {}
+    wanted, default = row.user_language, row.n_default_language
+    language = pick_language(templates, wanted, default)
+    by_channel = {}
+    for channel in channels:
+        if channel in templates.get(language, {}):
+            by_channel[channel] = language
+        else:
+            having = {name: t for name, t in templates.items() if channel in t}
+            by_channel[channel] = pick_language(having, wanted, default)
+    return Languages(language, by_channel)
+
+
+def render_channels(row: Row, languages: Languages) -> dict[Channel, dict[str, str | None]]:
+    """Render each channel in its language, the message's overrides applied."""
+    templates = row.n_templates or {}
+    profile = {name: row._mapping[f"user_{column}"] for name, column in PROFILE_FIELDS.items()}
+    profile["id"] = row.user_id
+    notification = {"id": row.notification_id, "name": row.n_name}
+    context = build_context(
+        profile, row.user_data or {}, row.data or {}, row.increment, row.id, notification
+    )
+    overrides = {Channel.WIDGET: row.widget_override, Channel.EMAIL: row.email_override}
+    rendered = {}
+    for channel, language in languages.channels.items():
+        template = templates.get(language, {}).get(channel, {})
+        fields = {**template, **(overrides.get(channel) or {})}
+        rendered[channel] = render_channel(language, channel, fields, context)
+    return rendered
+
+
+def build_email(row: Row, fields: dict[str, str | None]) -> Email | None:
+    """The e-mail to send; None when neither the template nor the project sets From."""
+    from_address = fields.get("from") or row.email_from
+    if not from_address:
+        return None
+    return Email(
+        row.id,
+        row.user_email,
+        from_address,
+        fields.get("fromName") or row.email_from_name,
+        fields.get("replyTo"),
+        fields.get("subject") or "",
+        fields.get("html"),
+        fields.get("text"),
+    )
+
+
+def build_sms(row: Row, fields: dict[str, str | None]) -> Sms:
+    """The SMS to send."""
+    return Sms(row.id, row.user_telephone, fields.get("text") or "", row.sms_sender_id)
+
+
+def final_status(row: Row, plan: Plan, in_flight: bool) -> str | None:
+    """`sent` when nothing is left to send on any channel; None leaves the status as it is."""
+    states = [plan.channels.get(channel) or channel.state(row) for channel in Channel]
+    if not plan.sends and not in_flight and all(state.final for state in states):
+        return "sent"
+    return None
+
+
+def failed_plan(
+    row: Row, plan: Plan, code: str, message: str, channels: list[Channel] | None = None
+) -> Plan:
+    """The message can't be delivered: it and its undecided channels fail with this code."""
+    for channel in Channel if channels is None else channels:
+        if row._mapping[channel.status] == "pending":
+            plan.channels[channel] = ChannelState("failed", code)
+    plan.changes.update(status="failed", error=code, error_message=message)
+    plan.sends.clear()
+    plan.widget = None
+    return plan
+
+
+def _add_rendered(row: Row, plan: Plan, rendered: dict[Channel, dict[str, str | None]]) -> None:
+    """The rendered channels into the plan: the widget shown, the e-mail and SMS to send."""
+    for channel, fields in rendered.items():
+        if channel is Channel.WIDGET:
+            plan.channels[channel] = ChannelState("sent")
+            plan.widget = Widget(fields.get("content"), fields.get("icon"), fields.get("link"))
+        elif channel is Channel.EMAIL:
+            email = build_email(row, fields)
+            if email is None:
+                plan.channels[channel] = ChannelState("failed", NO_FROM)
+            else:
+                plan.sends[channel] = email
+        else:
+            plan.sends[channel] = build_sms(row, fields)
