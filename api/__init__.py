@@ -23,10 +23,11 @@ def create_app(settings: Settings | None = None, run_worker: bool | None = None)
     # Read through `api.requests.services()`, which types them; a swapped one takes effect.
     app.extensions["herald"] = {"settings": settings, "engine": engine, "broker": broker}
 
-    from api import backend, errors, ops
+    from api import backend, errors, ops, ratelimit
 
     errors.init_app(app)
     ops.init_app(app)
+    ratelimit.init_app(app)
     app.register_blueprint(backend.bp)
 
     from api import assets, operator, webhooks  # delivery feedback, /ops, static files

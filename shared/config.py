@@ -31,6 +31,11 @@ class Settings:
     sweep_interval: float = 30.0
     sweep_requeue_after: float = 120.0
     send_time_limit: float = 60.0
+    render_time_limit: float = 2.0
+    rate_limit: float = 100.0
+    rate_burst: int = 200
+    front_rate_limit: float = 10.0
+    front_rate_burst: int = 30
     # Delivery feedback and the operator page (SPEC §5).
     sns_certificate_hosts: tuple[str, ...] = ()  # empty: sns.<aws_region>.amazonaws.com
     sns_allow_http: bool = False  # certificates and SubscribeURLs over plain HTTP (tests only)
@@ -86,6 +91,11 @@ class Settings:
             worker_threads=int(_number(env, "HERALD_WORKER_THREADS", cls.worker_threads)),
             sweep_interval=_number(env, "HERALD_SWEEP_INTERVAL", cls.sweep_interval),
             sweep_requeue_after=_number(env, "HERALD_SWEEP_REQUEUE_AFTER", cls.sweep_requeue_after),
+            render_time_limit=_number(env, "HERALD_RENDER_TIME_LIMIT", cls.render_time_limit),
+            rate_limit=_number(env, "HERALD_RATE_LIMIT", cls.rate_limit),
+            rate_burst=int(_number(env, "HERALD_RATE_BURST", cls.rate_burst)),
+            front_rate_limit=_number(env, "HERALD_FRONT_RATE_LIMIT", cls.front_rate_limit),
+            front_rate_burst=int(_number(env, "HERALD_FRONT_RATE_BURST", cls.front_rate_burst)),
             send_time_limit=_number(env, "HERALD_SEND_TIME_LIMIT", cls.send_time_limit),
             **_feedback_settings(env),
         )

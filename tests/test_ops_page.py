@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from pathlib import Path
@@ -13,7 +14,7 @@ from click.testing import CliRunner
 from api import create_app
 from api.cli import main
 from shared.broker import QUEUE, enqueue_delivery
-from shared.queues import dead_letters
+from shared.queues import dead_letters, queue_depths
 from tests.conftest import (
     Client,
     running_herald,
@@ -76,6 +77,30 @@ def dead_letter(broker, message_pk: int) -> None:
     raise AssertionError("the job never reached the consumer")
 
 
+@contextlib.contextmanager
+def worker_stopped(herald):
+    """No worker takes a job inside the block (so the test's consumer gets its own); a fresh
+    worker runs after it."""
+    held = herald.app.extensions["herald"]
+    held.pop("worker").stop()
+    try:
+        yield
+    finally:
+        held["worker"] = dramatiq.Worker(herald.broker, worker_threads=4, worker_timeout=20)
+        held["worker"].start()
+
+
+def wait_queue_empty(broker, wait: float = 10) -> None:
+    """Until no delivery job is ready or in progress."""
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
+        depths = queue_depths(broker)
+        if depths["ready"] == 0 and depths["inProgress"] == 0:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"the queue did not empty: {queue_depths(broker)}")
+
+
 def emails_to(herald, address: str) -> int:
     """E-mails the provider took for this address."""
     return sum(address in email["to"] for email in emails_sent(herald))
@@ -110,18 +135,14 @@ def test_ops_takes_a_bearer_token_or_a_session_cookie(herald):
 
 def test_a_dead_letter_is_delivered_once_by_requeue(herald, client, monkeypatch):
     # Given a message whose delivery job was dead-lettered before any worker ran it
-    worker = herald.app.extensions["herald"].pop("worker")
-    worker.stop()
     address = f"dead.{token()}@example.com"
-    queued = send_digest(client, address=address)
-    assert queued["status"] == "queued"
-    pk = _pk(herald, queued["id"])
-    _drain(herald.broker)
-    dead_letter(herald.broker, pk)
+    with worker_stopped(herald):
+        queued = send_digest(client, address=address)
+        assert queued["status"] == "queued"
+        pk = _pk(herald, queued["id"])
+        _drain(herald.broker)
+        dead_letter(herald.broker, pk)
     assert [letter.message_pk for letter in dead_letters(herald.broker)] == [pk]
-    restarted = dramatiq.Worker(herald.broker, worker_threads=4, worker_timeout=20)
-    restarted.start()
-    herald.app.extensions["herald"]["worker"] = restarted
     # When the operator requeues it (the command line in production, /ops in both modes)
     if herald.mode == "production":
         _cli_env(monkeypatch, herald)
@@ -136,9 +157,10 @@ def test_a_dead_letter_is_delivered_once_by_requeue(herald, client, monkeypatch)
     assert delivered["channels"]["email"]["status"] == "sent"
     assert emails_to(herald, address) == 1
     # And a dead letter of the sent message, requeued, sends nothing again
-    dead_letter(herald.broker, pk)
+    with worker_stopped(herald):
+        dead_letter(herald.broker, pk)
     assert _requeue(herald) == {"ok": True, "requeued": 1}
-    time.sleep(1.0)
+    wait_queue_empty(herald.broker)
     assert dead_letters(herald.broker) == []
     assert emails_to(herald, address) == 1
 
