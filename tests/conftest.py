@@ -15,7 +15,6 @@ import json
 import logging
 import os
 import secrets
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,7 +25,6 @@ import dramatiq
 import phonenumbers
 import pytest
 from sqlalchemy import Engine
-from werkzeug.serving import make_server
 
 from api import create_app
 from api.requests import Services, services
@@ -37,6 +35,8 @@ from tests.backends import IN_CI, REDIS_TEST, backends_down, fresh_database
 from worker.runtime import start_worker
 
 SENDER = "sender@herald.example.com"
+# The browser fixtures (one Chromium for the whole session, whichever modules use it).
+pytest_plugins = ["tests.browser"]
 
 logging.getLogger("werkzeug").setLevel(logging.WARNING)
 os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
@@ -250,6 +250,23 @@ def widget_notification(notification_id: str, content: str = "Hi") -> dict:
     }
 
 
+def comment_notification(widget_content: str) -> dict:
+    """`comment`: a widget with a link and an e-mail, both mutable by the user, no SMS."""
+    return notification(
+        "comment",
+        name="Comments",
+        withSMS=False,
+        allowMuteWidget=True,
+        allowMuteEmail=True,
+        templates={
+            "en": {
+                "widget": {"content": widget_content, "link": "/c"},
+                "email": {"subject": "New comment", "text": "{{ author }} commented"},
+            }
+        },
+    )
+
+
 def answer(response, status: int = 200) -> dict:
     """The JSON body of a response that must have this status."""
     assert response.status_code == status, response.get_json()
@@ -283,36 +300,3 @@ def until_final(
         if done(message) or time.monotonic() > deadline:
             return message
         time.sleep(0.05)
-
-
-CHROMIUM = "/usr/bin/chromium"  # Debian's; Playwright never downloads a browser here
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-
-@pytest.fixture
-def live_url(herald):
-    """The Herald served over real HTTP, for a browser."""
-    server = make_server("127.0.0.1", 0, herald.app, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-
-
-@pytest.fixture
-def browser():
-    """Headless Chromium driven by Playwright; the test is skipped where there is none."""
-    sync_api = pytest.importorskip("playwright.sync_api")
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()

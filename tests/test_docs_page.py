@@ -8,14 +8,12 @@ from tests.conftest import token, upsert_users
 
 
 @pytest.fixture
-def page(browser):
+def explorer(page):
     """A browser page that records every request going outside Herald."""
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
     page.set_default_timeout(60_000)  # Swagger UI parses 1.6 MB of script on a busy machine
     outside: list[str] = []
     page.on("request", lambda r: r.url.startswith("http://127.0.0.1") or outside.append(r.url))
     yield page
-    page.close()
     assert outside == [], "the explorer loaded something from outside Herald"
 
 
@@ -28,18 +26,18 @@ def test_the_explorer_assets_are_served_by_herald(herald):
     assert flask.get("/static/swagger-ui/../../__init__.py").status_code == 404
 
 
-def test_docs_sends_users_get_through_try_it_and_shows_the_answer(herald, client, live_url, page):
+def test_docs_sends_users_get_through_try_it_and_shows_the_answer(client, herald_url, explorer):
     # Given a user of the project
     user_id = f"docs-{token()}"
     upsert_users(client, {"id": user_id, "firstName": "Ada"})
     # When the explorer is given the key and tries users.get
-    page.goto(f"{live_url}/docs")
-    page.wait_for_selector("text=Conventions")  # the introduction
-    page.click("button.authorize")
-    page.fill("input[aria-label='auth-bearer-value']", client.key)
-    page.click(".auth-btn-wrapper button.authorize")
-    page.click(".btn-done")
-    operation = page.locator("#operations-Users-usersGet")
+    explorer.goto(f"{herald_url}/docs")
+    explorer.wait_for_selector("text=Conventions")  # the introduction
+    explorer.click("button.authorize")
+    explorer.fill("input[aria-label='auth-bearer-value']", client.key)
+    explorer.click(".auth-btn-wrapper button.authorize")
+    explorer.click(".btn-done")
+    operation = explorer.locator("#operations-Users-usersGet")
     operation.locator(".opblock-summary").click()
     operation.locator("button.try-out__btn").click()
     operation.locator("tr[data-param-name='id'] input").fill(user_id)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import json
 import time
-from pathlib import Path
 
 import dramatiq
 import pytest
@@ -15,6 +14,7 @@ from api import create_app
 from api.cli import main
 from shared.broker import QUEUE, enqueue_delivery
 from shared.queues import dead_letters, queue_depths
+from tests.browser import SCREENSHOTS, served
 from tests.conftest import (
     Client,
     running_herald,
@@ -26,7 +26,6 @@ from tests.conftest import (
 from tests.received import emails_sent
 
 OPS_TOKEN = "ops-" + "s3cret"
-SCREENSHOTS = Path(__file__).parent.parent / "docs" / "screenshots"
 NOTIFICATION = {
     "id": "digest",
     "name": "Digest",
@@ -196,13 +195,20 @@ def _cli_env(monkeypatch, herald) -> None:
     monkeypatch.setenv("HERALD_REDIS_NAMESPACE", herald.settings.redis_namespace)
 
 
-def test_ops_renders_in_chromium_with_data_after_a_batch(herald, client, live_url, browser):
+@pytest.fixture
+def live_url(herald):
+    """This module's Herald served over HTTP, for the browser."""
+    with served(herald.app) as url:
+        yield url
+
+
+def test_ops_renders_in_chromium_with_data_after_a_batch(herald, client, live_url, page):
     # Given a batch: most sent, a few failing to render, and one dead letter
     results = [send_digest(client, parts=0 if i % 7 == 0 else 4) for i in range(30)]
     assert {r["status"] for r in results} == {"sent", "failed"}
-    dead_letter(herald.broker, _pk(herald, results[1]["id"]))
+    with worker_stopped(herald):
+        dead_letter(herald.broker, _pk(herald, results[1]["id"]))
     # When the operator signs in and the page loads its figures
-    page = browser.new_page(viewport={"width": 1280, "height": 860})
     page.set_default_timeout(60_000)
     page.goto(f"{live_url}/ops")
     page.fill("#token", OPS_TOKEN)
@@ -223,4 +229,3 @@ def test_ops_renders_in_chromium_with_data_after_a_batch(herald, client, live_ur
     # And its requeue button empties the dead letters, the page refreshing by itself
     page.click("#letters button")
     page.wait_for_function("document.querySelector('#q-deadLetters').textContent === '0'")
-    page.close()
