@@ -205,6 +205,20 @@ stacks = Table(
     PrimaryKeyConstraint("project_id", "user_id", "notification_id", "increment_id"),
 )
 
+# Delivery feedback: SES events find their message by the e-mail's provider id.
+Index("ix_messages_email_provider_id", messages.c.email_provider_id)
+
+# Addresses a permanent bounce or a complaint stopped e-mail to, per project (stored lower-case).
+suppressions = Table(
+    "suppressions",
+    metadata,
+    Column("project_id", String(40), nullable=False),
+    Column("address", String(320), nullable=False),
+    Column("reason", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    PrimaryKeyConstraint("project_id", "address"),
+)
+
 # What changed in a user's feed, in order: the id is the stream's event id, and a reconnecting
 # page replays the rows after the last id it saw (see shared.events).
 feed_events = Table(

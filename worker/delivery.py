@@ -16,6 +16,7 @@ from shared.events import widget_written
 from shared.messages import FINAL
 from shared.models import messages, notifications, projects, users, utcnow
 from shared.results import LOAD_COLUMNS, RESULT_COLUMNS, message_result
+from shared.suppressions import email_suppressed
 from shared.templates import render_time_limit
 from shared.users import PROFILE_FIELDS
 from worker.channels import Channel, ChannelState
@@ -47,7 +48,13 @@ _PROJECT = [projects.c.email_from, projects.c.email_from_name, projects.c.sms_se
 # project; the check-and-set that claims channels only if the row is as it was read; and the
 # update that writes the outcome. Each runs as one autocommitted statement.
 _LOAD = (
-    select(*(messages.c[name] for name in LOAD_COLUMNS), *_USER, *_NOTIFICATION, *_PROJECT)
+    select(
+        *(messages.c[name] for name in LOAD_COLUMNS),
+        *_USER,
+        *_NOTIFICATION,
+        *_PROJECT,
+        email_suppressed(),
+    )
     .select_from(
         messages.join(projects, projects.c.id == messages.c.project_id)
         .outerjoin(

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Row
 
 from shared.quiet_hours import quiet_until
+from shared.suppressions import SUPPRESSED
 from shared.templates import RenderFailed, build_context, pick_language, render_channel
 from shared.users import PROFILE_FIELDS
 from worker.channels import SENDING, Channel, ChannelState
@@ -107,7 +108,8 @@ def plan_delivery(row: Row, now: datetime, stale_before: datetime, refresh_widge
 
 
 def decide_channels(row: Row, stale_before: datetime, refresh_widget: bool) -> Decision:
-    """Mutes, skips for a missing address, and a `sending` whose worker died (`unknown`)."""
+    """Mutes, skips for a missing or suppressed address, and a `sending` whose worker died
+    (`unknown`)."""
     preferences = (row.user_preferences or {}).get(row.notification_id, {})
     decision = Decision({}, [], in_flight=False)
     for channel in Channel:
@@ -119,6 +121,8 @@ def decide_channels(row: Row, stale_before: datetime, refresh_widget: bool) -> D
                 decision.channels[channel] = ChannelState("muted", "user/muted")
             elif channel in ADDRESSES and not row._mapping[ADDRESSES[channel]]:
                 decision.channels[channel] = ChannelState("skipped", MISSING[channel])
+            elif channel is Channel.EMAIL and row.email_suppressed:
+                decision.channels[channel] = ChannelState("skipped", SUPPRESSED)
             else:
                 decision.to_render.append(channel)
         elif status == "sending":
