@@ -90,7 +90,11 @@ def comparison(rows: list[Row], plan: str, reference: dict, source: str) -> str:
     for row in rows:
         old = stored.pop((row.figure, row.mode), None)
         lines.append(_line(row, old))
-    lines += [f"| {figure} | {mode} |{' |' * 6} only in the reference |" for figure, mode in stored]
+    lines += [
+        f"| {old['figure']} | {old['mode']} | {old['unit']} | | {_stored(old)} | | | | "
+        "only in the reference |"
+        for old in stored.values()
+    ]
     return "\n".join(lines)
 
 
@@ -99,7 +103,7 @@ def _line(row: Row, old: dict | None) -> str:
     higher = row.unit in HIGHER_IS_BETTER
     head = f"| {row.figure} | {row.mode} | {row.unit} | {'higher' if higher else 'lower'} |"
     if old is None:
-        return f"{head} | | {number(row.p50, row.unit)} | | | new |"
+        return f"{head} | {number(row.p50, row.unit)} | | | new |"
     p50, p99 = _ratio(row.p50, old["p50"]), _ratio(row.p99, old["p99"])
     if math.isnan(p50):
         reads = "-"
@@ -108,9 +112,14 @@ def _line(row: Row, old: dict | None) -> str:
     else:
         reads = "better" if (p50 > 1) == higher else "**worse**"
     return (
-        f"{head} {number(old['p50'] if old['p50'] is not None else math.nan, row.unit)} | "
+        f"{head} {_stored(old)} | "
         f"{number(row.p50, row.unit)} | {_times(p50)} | {_times(p99)} | {reads} |"
     )
+
+
+def _stored(old: dict) -> str:
+    """A reference run's p50 for reading."""
+    return number(math.nan if old["p50"] is None else old["p50"], old["unit"])
 
 
 def _ratio(now: float | None, then: float | None) -> float:
