@@ -63,8 +63,11 @@ class Deployment:
             data=None if body is None else json.dumps(body).encode(),
             headers={"Authorization": f"Bearer {self.project['apiKey']}", **(headers or {})},
         )
-        with urllib.request.urlopen(request, timeout=60) as response:
-            return json.load(response)
+        try:
+            with urllib.request.urlopen(request, timeout=60) as response:
+                return json.load(response)
+        except urllib.error.HTTPError as error:
+            pytest.fail(f"{path} answered {error.code}: {error.read().decode(errors='replace')}")
 
     def metrics(self) -> str:
         """The text of /metrics."""
@@ -188,8 +191,3 @@ def running(deployment: Deployment) -> Iterator[Deployment]:
             yield deployment
         finally:
             deployment.processes.stop_all()
-
-
-def http_error(error: urllib.error.HTTPError) -> str:
-    """An HTTP error with its body, to explain a failure."""
-    return f"{error.code}: {error.read().decode(errors='replace')}"

@@ -81,7 +81,7 @@ def processes_counting(metrics_dir: Path, name: str, label: str) -> int:
     counting = set()
     for path in metrics_dir.glob("counter_*.db"):
         for key, count, _, _ in MmapedDict.read_all_values_from_file(str(path)):
-            if count and key.startswith(f'["{name}"') and f'"{label}"' in key:
+            if count and f'"{name}"' in key and f'"{label}"' in key:
                 counting.add(path.name)
     return len(counting)
 
@@ -122,3 +122,10 @@ def test_a_batch_is_counted_across_two_web_and_two_worker_processes(tmp_path, pg
         assert processes_counting(metrics_dir, "herald_messages_total", "sent") == 2
         # And the provider received each e-mail and SMS once
         assert len(deployment.standin.emails) == 40 and len(deployment.standin.sms) == 40
+    # And every process logged JSON lines, each message's delivery with its ids, no address
+    web, worker = (process.log.read_text() for process in (deployment.web, deployment.worker))
+    lines = [json.loads(line) for line in (web + worker).splitlines()]
+    jobs = [line for line in lines if line.get("job_id")]
+    assert all(line["project_id"] == deployment.project["projectId"] for line in jobs), jobs
+    assert {line["message_id"] for line in jobs} == set(ids)
+    assert "@example.com" not in web + worker and "+4479112" not in web + worker

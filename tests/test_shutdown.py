@@ -44,9 +44,9 @@ def test_sigterm_to_a_worker_during_a_batch_loses_no_message(tmp_path, pg_databa
     with running(deploy(tmp_path, pg_database, latency=0.5, **env)) as deployment:
         deployment.start_web()
         worker = deployment.start_worker()
-        prepare(deployment, 60)
-        ids = [str(uuid.uuid4()) for _ in range(60)]
-        # When a batch of 60 is accepted and the worker gets SIGTERM while working on it
+        prepare(deployment, 48)
+        ids = [str(uuid.uuid4()) for _ in range(48)]
+        # When a batch of 48 is accepted and the worker gets SIGTERM while working on it
         results = deployment.call("/messages.send", batch(ids))["results"]
         assert all(result["ok"] for result in results), results
         took = terminate(worker, timeout=30)
@@ -66,5 +66,5 @@ def test_sigterm_to_a_worker_during_a_batch_loses_no_message(tmp_path, pg_databa
         # And each e-mail and SMS went to the provider once
         assert sorted(
             e["Destination"]["ToAddresses"][0] for e in deployment.standin.emails
-        ) == sorted(f"person{i}@example.com" for i in range(60))
-        assert len(deployment.standin.sms) == 60
+        ) == sorted(f"person{i}@example.com" for i in range(48))
+        assert len(deployment.standin.sms) == 48
