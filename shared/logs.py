@@ -67,6 +67,8 @@ def _record_factory(factory):
 def configure_logging(role: str, level: int = logging.INFO) -> None:
     """Log JSON lines for a process of this role: the root logger's plain stream handlers (or
     a new one on stderr) get the JSON formatter. Called again, it changes nothing more."""
+    if role not in ROLES:
+        raise ValueError(f"a process role is one of {', '.join(ROLES)}, not {role!r}")
     _role["process"] = role
     factory = logging.getLogRecordFactory()
     if not getattr(factory, "herald", False):
