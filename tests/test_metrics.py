@@ -86,6 +86,20 @@ def processes_counting(metrics_dir: Path, name: str, label: str) -> int:
     return len(counting)
 
 
+def counts_the_batch(found: dict, requests: int, messages: int) -> None:
+    """The samples count these requests to messages.send and these messages, all sent."""
+    assert value(found, "herald_http_requests_total", endpoint=SEND, status="200") == requests
+    assert value(found, "herald_messages_total", status="sent") == messages
+    for channel, provider in (("email", "ses"), ("sms", "sns")):
+        labels = {"channel": channel, "provider": provider}
+        assert value(found, "herald_provider_sends_total", **labels, outcome="sent") == messages
+        assert value(found, "herald_provider_send_seconds_count", **labels) == messages
+        sent = value(found, "herald_channel_outcomes_total", channel=channel, status="sent")
+        assert sent == messages
+    assert value(found, "herald_render_seconds_count") == messages
+    assert value(found, "herald_queue_jobs", state="ready") == 0
+
+
 def test_a_batch_is_counted_across_two_web_and_two_worker_processes(tmp_path, pg_database):
     # Given the Procfile's web (gunicorn, 2 workers) and worker (dramatiq, 2 processes)
     with running(deploy(tmp_path, pg_database, latency=0.05)) as deployment:
@@ -105,17 +119,7 @@ def test_a_batch_is_counted_across_two_web_and_two_worker_processes(tmp_path, pg
         assert Counter(result["status"] for result in results) == {"sent": 40}, results
         # Then every scrape, whichever web process answers it, counts the whole batch
         for _ in range(4):
-            found = samples(deployment.metrics())
-            assert value(found, "herald_http_requests_total", endpoint=SEND, status="200") == 20
-            assert value(found, "herald_messages_total", status="sent") == 40
-            for channel, provider in (("email", "ses"), ("sms", "sns")):
-                labels = {"channel": channel, "provider": provider}
-                assert value(found, "herald_provider_sends_total", **labels, outcome="sent") == 40
-                assert value(found, "herald_provider_send_seconds_count", **labels) == 40
-                sent = value(found, "herald_channel_outcomes_total", channel=channel, status="sent")
-                assert sent == 40
-            assert value(found, "herald_render_seconds_count") == 40
-            assert value(found, "herald_queue_jobs", state="ready") == 0
+            counts_the_batch(samples(deployment.metrics()), requests=20, messages=40)
         # And the counts came from both web processes and both worker processes
         metrics_dir = deployment.metrics_dir
         assert processes_counting(metrics_dir, "herald_http_requests_total", SEND) == 2
