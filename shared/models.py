@@ -10,6 +10,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -72,6 +73,9 @@ projects = Table(
     Column("email_from_name", String(200)),
     Column("sms_sender_id", String(11)),
     Column("created_at", UTCDateTime, nullable=False),
+    # The backend API budget (SPEC §2); NULL is the configured default.
+    Column("rate_limit", Float),
+    Column("rate_burst", Integer),
 )
 
 api_keys = Table(

@@ -26,7 +26,7 @@ from shared.db import autocommit, make_engine, transaction, upgrade
 from shared.models import messages
 from shared.projects import create_project
 from tests.backends import IN_CI, REDIS_TEST, backends_down
-from tests.conftest import SENDER
+from tests.conftest import SENDER, notification
 
 
 @dataclass
@@ -143,18 +143,7 @@ def deploy(tmp: Path, pg_database: str, latency: float, **env: str):
     return deployment
 
 
-NOTIFICATION = {
-    "id": "order",
-    "name": "Order",
-    "withEmail": True,
-    "withSMS": True,
-    "templates": {
-        "en": {
-            "email": {"subject": "Order {{ n }}", "text": "Hi {{ firstName }}, order {{ n }}"},
-            "sms": {"text": "Order {{ n }}"},
-        }
-    },
-}
+NOTIFICATION = notification("order", withWidget=False)  # e-mail and SMS only
 
 
 def user(index: int) -> dict:

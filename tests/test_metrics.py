@@ -13,6 +13,8 @@ from pathlib import Path
 from prometheus_client.mmap_dict import MmapedDict
 from prometheus_client.parser import text_string_to_metric_families
 
+from shared.db import transaction
+from shared.ratelimit import Budget, set_project_budget
 from tests.conftest import answer, notification, phone, send, token, upsert_notification
 from tests.deployment import batch, deploy, prepare, running
 
@@ -66,6 +68,30 @@ def test_a_send_is_counted(herald, client):
     # And the Grafana dashboard is built on series that /metrics has
     names = {name for name, _ in after}
     assert dashboard_series() <= names, dashboard_series() - names
+
+
+def test_a_refused_request_is_counted_and_carries_its_id_and_budget(herald, project, client):
+    # Given a project allowed one request at once and hardly any after that
+    with transaction(herald.engine) as connection:
+        set_project_budget(connection, project["projectId"], Budget(rate=0.01, burst=1))
+    before = samples(client.get("/metrics").get_data(as_text=True))
+    # When it makes two requests in a row, the second with its own request id
+    client.get("/notifications.list")
+    refused = client.get("/notifications.list", headers={"X-Request-Id": "refused-1"})
+    after = samples(client.get("/metrics").get_data(as_text=True))
+
+    # Then the second is refused with the budget's headers and the caller's request id
+    assert refused.status_code == 429, refused.get_json()
+    assert refused.get_json()["error"] == "rateLimit/exceeded"
+    assert refused.headers["RateLimit-Remaining"] == "0"
+    assert int(refused.headers["Retry-After"]) >= 1
+    assert refused.headers["X-Request-Id"] == "refused-1"
+    # And /metrics counts it under its endpoint and status
+    labels = {"endpoint": "backend.notifications_list", "status": "429"}
+    grew = value(after, "herald_http_requests_total", **labels) - value(
+        before, "herald_http_requests_total", **labels
+    )
+    assert grew == 1
 
 
 def dashboard_series() -> set[str]:

@@ -18,6 +18,7 @@ from shared.messages import FINAL
 from shared.metrics import MESSAGES, OUTCOMES, PROVIDER_SENDS, SEND_SECONDS
 from shared.models import messages, notifications, projects, users, utcnow
 from shared.results import LOAD_COLUMNS, RESULT_COLUMNS, message_result
+from shared.templates import render_time_limit
 from shared.users import PROFILE_FIELDS
 from worker.channels import Channel, ChannelState
 from worker.plan import Plan, plan_delivery
@@ -168,7 +169,8 @@ def _claim_channels(
             if row.status in ("sent", "failed") and not (refresh_widget and row.widget_status):
                 return message_result(row)
             stale_before = now - timedelta(seconds=services.settings.send_time_limit)
-            plan = plan_delivery(row, now, stale_before, refresh_widget)
+            with render_time_limit(services.settings.render_time_limit):  # all its templates
+                plan = plan_delivery(row, now, stale_before, refresh_widget)
             claimed = connection.execute(*_claim(row, plan)).first()
         if claimed is not None:
             return Claimed(plan, claimed)
