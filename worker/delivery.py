@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import logging
 from concurrent.futures import ThreadPoolExecutor
+from contextvars import copy_context
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from prometheus_client import Counter, Histogram
 from sqlalchemy import Engine, Row, String, Update, bindparam, case, select, update
 
+from shared import logs
 from shared.config import Settings
 from shared.db import autocommit
 from shared.events import widget_written
 from shared.messages import FINAL
+from shared.metrics import MESSAGES, OUTCOMES, PROVIDER_SENDS, SEND_SECONDS
 from shared.models import messages, notifications, projects, users, utcnow
 from shared.results import LOAD_COLUMNS, RESULT_COLUMNS, message_result
 from shared.suppressions import email_suppressed
@@ -23,10 +26,7 @@ from worker.channels import Channel, ChannelState
 from worker.plan import Plan, plan_delivery
 from worker.providers import Email, Provider, ProviderError, Sms, send_with_retries
 
-OUTCOMES = Counter(
-    "herald_channel_outcomes_total", "Final channel outcomes.", ["channel", "status"]
-)
-SEND_SECONDS = Histogram("herald_provider_send_seconds", "Provider call time.", ["channel"])
+log = logging.getLogger("herald.delivery")
 
 _USER = [users.c[column].label(f"user_{column}") for column in PROFILE_FIELDS.values()]
 _USER += [users.c.data.label("user_data"), users.c.preferences.label("user_preferences")]
@@ -44,6 +44,7 @@ _NOTIFICATION = [
 ]
 _NOTIFICATION.append(notifications.c.id.label("n_id"))
 _PROJECT = [projects.c.email_from, projects.c.email_from_name, projects.c.sms_sender_id]
+_PROJECT.append(projects.c.id.label("project_id"))  # for the log lines of the delivery
 # Built once: the row of a message with what delivery needs of its user, notification and
 # project; the check-and-set that claims channels only if the row is as it was read; and the
 # update that writes the outcome. Each runs as one autocommitted statement.
@@ -135,7 +136,7 @@ def deliver_message(
     if not isinstance(claimed, Claimed):
         return claimed
     if not claimed.plan.sends:
-        _count(claimed.plan.channels)
+        _count(claimed.plan.channels, claimed.row.status)
         return message_result(claimed.row)
     outcomes = _send_all(services, claimed.plan.sends)
     # `sent` once every channel is final in this worker's view; a channel another worker
@@ -148,7 +149,7 @@ def deliver_message(
         values.update(state.values(channel))
     with autocommit(services.engine) as connection:
         saved = connection.execute(_SAVE, {"message_pk": message_pk, **values}).one()
-    _count(outcomes)
+    _count(claimed.plan.channels | outcomes, saved.status)
     return message_result(saved)
 
 
@@ -171,6 +172,7 @@ def _claim_channels(
             row = connection.execute(_LOAD, {"message_pk": message_pk}).first()
             if row is None:
                 return dict(GONE)
+            logs.annotate(project_id=row.project_id, message_id=row.id)
             shown = (
                 refresh_widget and row.widget_status == "sent"
             )  # e-mail, SMS held by quiet hours
@@ -205,7 +207,7 @@ def _send_all(services: Services, sends: dict[Channel, Email | Sms]) -> dict[Cha
     """Send every claimed channel; the e-mail and the SMS of one message go at the same time."""
     first, *others = sends.items()
     futures = {
-        channel: services.pool.submit(_send, services, channel, content)
+        channel: services.pool.submit(copy_context().run, _send, services, channel, content)
         for channel, content in others
     }
     outcomes = {first[0]: _send(services, *first)}
@@ -216,18 +218,27 @@ def _send_all(services: Services, sends: dict[Channel, Email | Sms]) -> dict[Cha
 def _send(services: Services, channel: Channel, content: Email | Sms) -> ChannelState:
     """Call the channel's provider; its new state."""
     provider = services.providers[channel]
+    settings = services.settings
+    name = settings.email_provider if channel == Channel.EMAIL else settings.sms_provider
     try:
-        with SEND_SECONDS.labels(channel).time():
-            provider_id = send_with_retries(
-                provider, content, services.settings.provider_retry_budget
-            )
+        with SEND_SECONDS.labels(channel, name).time():
+            provider_id = send_with_retries(provider, content, settings.provider_retry_budget)
     except ProviderError as exc:
-        return ChannelState("unknown" if exc.unknown else "failed", str(exc))
-    return ChannelState("sent", provider_id=provider_id)
+        state = ChannelState("unknown" if exc.unknown else "failed", str(exc))
+        log.warning("%s send %s: %s", channel, state.status, exc.code, extra={"channel": channel})
+    else:
+        state = ChannelState("sent", provider_id=provider_id)
+    PROVIDER_SENDS.labels(channel, name, state.status).inc()
+    return state
 
 
-def _count(states: dict[Channel, ChannelState]) -> None:
-    """Count the final outcomes among these channel states."""
+def _count(states: dict[Channel, ChannelState], status: str) -> None:
+    """Count and log the final outcomes among these channel states, and the message's status
+    if it is final."""
     for channel, state in states.items():
         if state.status in FINAL:
             OUTCOMES.labels(channel, state.status).inc()
+    if status in ("sent", "failed"):
+        MESSAGES.labels(status).inc()
+    channels = {str(channel): state.status for channel, state in states.items() if state.status}
+    log.info("message %s", status, extra={"status": status, "channels": channels})

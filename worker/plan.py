@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import Row
 
+from shared.metrics import RENDER_SECONDS
 from shared.quiet_hours import quiet_until
 from shared.suppressions import SUPPRESSED
 from shared.templates import RenderFailed, build_context, pick_language, render_channel
@@ -93,7 +94,8 @@ def plan_delivery(row: Row, now: datetime, stale_before: datetime, refresh_widge
         languages = pick_languages(row, decision.to_render)
         plan.changes["language"] = languages.message
         try:
-            rendered = render_channels(row, languages)
+            with RENDER_SECONDS.time():
+                rendered = render_channels(row, languages)
         except RenderFailed as exc:
             return failed_plan(row, plan, exc.code, exc.message, decision.to_render)
         _add_rendered(row, plan, rendered)
