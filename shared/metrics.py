@@ -7,7 +7,6 @@ import socket
 from collections.abc import Iterator
 
 import dramatiq
-from dramatiq.common import dq_name
 from prometheus_client import (
     REGISTRY,
     CollectorRegistry,
@@ -21,7 +20,7 @@ from prometheus_client import (
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from shared.broker import QUEUE, queue_depths
+from shared.queues import queue_depths
 
 # With PROMETHEUS_MULTIPROC_DIR set (the Procfile and docker-compose.yml set it), each process
 # writes its samples to files there and `/metrics` sums them. A process is named by host and
@@ -78,20 +77,12 @@ class QueueDepth(Collector):
             "herald_queue_jobs", "Delivery jobs in the broker, by state.", labels=["state"]
         )
         try:
-            depths = queue_depths(self.broker) or _local_depths(self.broker)
+            depths = queue_depths(self.broker)
         except Exception:  # noqa: BLE001 - an unreachable broker shows as no samples
             depths = {}
         for state, count in depths.items():
             family.add_metric([state], count)
         yield family
-
-
-def _local_depths(broker: dramatiq.Broker) -> dict[str, int]:
-    """The in-process broker's queue (the embedded mode), which lives in this process."""
-    queues = getattr(broker, "queues", {})
-    if QUEUE not in queues:
-        return {}
-    return {"ready": queues[QUEUE].qsize(), "delayed": queues[dq_name(QUEUE)].qsize()}
 
 
 def exposition(broker: dramatiq.Broker) -> bytes:
