@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from pathlib import Path
@@ -130,11 +131,14 @@ def key_create(project_id: str) -> None:
 
 
 @key.command("revoke")
-@click.argument("api_key")
-def key_revoke(api_key: str) -> None:
-    """Revoke an API key."""
+def key_revoke() -> None:
+    """Revoke the API key read from standard input (never from the command line, where other
+    users of the machine and the shell's history would see it)."""
     from shared.projects import revoke_key
 
+    api_key = sys.stdin.readline().strip()
+    if not api_key:
+        raise click.ClickException("Give the key on standard input: `herald key revoke < key`.")
     with transaction(_engine(_settings())) as connection:
         if not revoke_key(connection, api_key):
             raise click.ClickException("No live API key matches.")
@@ -211,6 +215,59 @@ def sweep() -> None:
         )
     engine = _engine(settings)
     click.echo(json.dumps(sweep_once(engine, build_broker(settings), settings)))
+
+
+@main.group()
+def senders() -> None:
+    """A project's allowed e-mail senders: addresses, or domains allowing every address at them."""
+
+
+@senders.command("add")
+@click.argument("project_id")
+@click.argument("address_or_domain")
+def senders_add(project_id: str, address_or_domain: str) -> None:
+    """Allow a project to send from an address or from any address of a domain."""
+    from shared.senders import add_sender
+
+    with _project_errors(), transaction(_engine(_settings())) as connection:
+        sender = add_sender(connection, project_id, address_or_domain)
+    click.echo(json.dumps({"projectId": project_id, "sender": sender}))
+
+
+@senders.command("remove")
+@click.argument("project_id")
+@click.argument("address_or_domain")
+def senders_remove(project_id: str, address_or_domain: str) -> None:
+    """Stop allowing an address or a domain (templates already stored keep it until upserted)."""
+    from shared.senders import remove_sender
+
+    with _project_errors(), transaction(_engine(_settings())) as connection:
+        if not remove_sender(connection, project_id, address_or_domain):
+            raise click.ClickException(
+                f"{address_or_domain} is not an allowed sender of {project_id}."
+            )
+    click.echo(json.dumps({"projectId": project_id, "removed": address_or_domain}))
+
+
+@senders.command("list")
+@click.argument("project_id")
+def senders_list(project_id: str) -> None:
+    """The project's allowed senders."""
+    from shared.senders import list_senders
+
+    with _project_errors(), _engine(_settings()).connect() as connection:
+        click.echo(
+            json.dumps({"projectId": project_id, "senders": list_senders(connection, project_id)})
+        )
+
+
+@contextlib.contextmanager
+def _project_errors():
+    """A domain error (unknown project, invalid sender) as the command's error line."""
+    try:
+        yield
+    except HeraldError as exc:
+        raise click.ClickException(f"{exc.code}: {exc.message}") from None
 
 
 @main.group()

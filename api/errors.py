@@ -6,6 +6,7 @@ import logging
 
 from flask import Flask, Response, jsonify
 from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from shared.errors import HeraldError, NotFound, RateLimited, Unauthorized, Unavailable
@@ -29,6 +30,15 @@ def error_response(error: HeraldError, status: int | None = None) -> Response:
     return response
 
 
+def database_detail(error: DBAPIError) -> str:
+    """What an operator needs of a database error, without the values of the request: the
+    driver's error class, its SQLSTATE and the statement (placeholders, not parameters). The
+    server's message may quote a value (`invalid input syntax: "<value>"`): it is left out."""
+    sqlstate = getattr(error.orig, "sqlstate", None) or "-"
+    statement = " ".join((error.statement or "").split())[:500]
+    return f"{type(error.orig).__name__} (SQLSTATE {sqlstate}) in: {statement}"
+
+
 def init_app(app: Flask) -> None:
     """Register the handlers."""
 
@@ -50,14 +60,20 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(OperationalError)
     def database_down(error):
-        log.error("database unavailable: %s", error)
+        log.error("database unavailable: %s", database_detail(error))
         message = "The database is unreachable; nothing was accepted. Retry shortly."
         return error_response(Unavailable("service/unavailable", message))
 
     @app.errorhandler(DBAPIError)
     def database_error(error):
-        log.exception("database error", exc_info=error)
+        log.error("database error: %s", database_detail(error))
         message = "The database refused the request; nothing was accepted. Retry shortly."
+        return error_response(Unavailable("service/unavailable", message))
+
+    @app.errorhandler(PoolTimeout)
+    def pool_exhausted(error):
+        log.error("no free database connection: %s", error)
+        message = "Herald is at its database connections; nothing was accepted. Retry shortly."
         return error_response(Unavailable("service/unavailable", message))
 
     @app.errorhandler(Exception)

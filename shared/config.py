@@ -28,6 +28,10 @@ class Settings:
     provider_timeout: float = 5.0
     provider_retry_budget: float = 3.0
     worker_threads: int = 32
+    web_threads: int = 32
+    db_connect_timeout: float = 5.0
+    db_statement_timeout: float = 30.0
+    project_sends: int = 24  # of the 32 web threads: 8 stay for the other projects
     sweep_interval: float = 30.0
     sweep_requeue_after: float = 120.0
     send_time_limit: float = 60.0
@@ -78,6 +82,12 @@ class Settings:
                 env, "HERALD_PROVIDER_RETRY_BUDGET", cls.provider_retry_budget
             ),
             worker_threads=int(_number(env, "HERALD_WORKER_THREADS", cls.worker_threads)),
+            web_threads=int(_number(env, "HERALD_WEB_THREADS", cls.web_threads)),
+            db_connect_timeout=_number(env, "HERALD_DB_CONNECT_TIMEOUT", cls.db_connect_timeout),
+            db_statement_timeout=_number(
+                env, "HERALD_DB_STATEMENT_TIMEOUT", cls.db_statement_timeout
+            ),
+            project_sends=int(_number(env, "HERALD_PROJECT_SENDS", cls.project_sends)),
             sweep_interval=_number(env, "HERALD_SWEEP_INTERVAL", cls.sweep_interval),
             sweep_requeue_after=_number(env, "HERALD_SWEEP_REQUEUE_AFTER", cls.sweep_requeue_after),
             render_time_limit=_number(env, "HERALD_RENDER_TIME_LIMIT", cls.render_time_limit),

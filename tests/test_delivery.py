@@ -15,6 +15,7 @@ from shared.db import transaction
 from shared.models import messages, utcnow
 from tests.conftest import (
     Client,
+    allow_sender,
     build_herald,
     new_project,
     phone,
@@ -262,7 +263,10 @@ def test_a_message_whose_job_was_lost_is_delivered_by_the_sweeper(
     assert received(standin, address, number) == (1, 1)
 
 
-def test_the_ses_request_carries_both_parts_from_name_and_reply_to(slow_client, standin):
+def test_the_ses_request_carries_both_parts_from_name_and_reply_to(
+    slow_herald, slow_client, standin
+):
+    allow_sender(slow_herald, slow_client, "billing@example.com")
     slow_client.post(
         "/notifications.upsert",
         {

@@ -10,7 +10,7 @@ from shared.db import check_schema, make_engine
 from worker.runtime import SweeperMiddleware, register_actors
 
 settings = Settings.from_env()
-engine = make_engine(settings)
+engine = make_engine(settings, threads=settings.worker_threads)
 check_schema(engine)  # refuse to start on an old schema, saying to run `herald db upgrade`
 broker = build_broker(settings)
 broker.add_middleware(SweeperMiddleware(settings, engine))
