@@ -56,7 +56,10 @@ def init_app(app: Flask) -> None:
     def http_error(error: HTTPException):
         code = HTTP_CODES.get(error.code or 500, "request/invalid")
         message = error.description or error.name
-        return error_response(HeraldError(code, message), error.code or 400)
+        response = error_response(HeraldError(code, message), error.code or 400)
+        if getattr(error, "valid_methods", None):  # a 405 says which methods the path takes
+            response.headers["Allow"] = ", ".join(error.valid_methods)
+        return response
 
     @app.errorhandler(OperationalError)
     def database_down(error):

@@ -354,3 +354,16 @@ def test_another_projects_sender_in_an_override_is_refused(herald, client):
     assert (result["ok"], result["error"]) == (False, "template/senderNotAllowed")
     assert client.get("/messages.get", id=message_id).status_code == 404
     assert_still_answering(herald)
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [("get", "/messages.send", "POST"), ("post", "/users.get", "GET")],
+)
+def test_a_wrong_method_answers_405_with_allow(herald, client, method, path, allowed):
+    response = client.flask.open(path, method=method.upper(), headers=client._headers(None))
+
+    assert response.status_code == 405
+    assert response.get_json()["error"] == "method/notAllowed"
+    assert allowed in response.headers["Allow"]
+    assert_still_answering(herald)
