@@ -35,6 +35,7 @@ class Settings:
     sweep_interval: float = 30.0
     sweep_requeue_after: float = 120.0
     send_time_limit: float = 60.0
+    stream_heartbeat: float = 15.0
     render_time_limit: float = 2.0
     rate_limit: float = 100.0
     rate_burst: int = 200
@@ -96,6 +97,7 @@ class Settings:
             front_rate_limit=_number(env, "HERALD_FRONT_RATE_LIMIT", cls.front_rate_limit),
             front_rate_burst=int(_number(env, "HERALD_FRONT_RATE_BURST", cls.front_rate_burst)),
             send_time_limit=_number(env, "HERALD_SEND_TIME_LIMIT", cls.send_time_limit),
+            stream_heartbeat=_number(env, "HERALD_STREAM_HEARTBEAT", cls.stream_heartbeat),
         )
 
 

@@ -213,3 +213,17 @@ stacks = Table(
     Column("expires_at", UTCDateTime, nullable=False),
     PrimaryKeyConstraint("project_id", "user_id", "notification_id", "increment_id"),
 )
+
+# What changed in a user's feed, in order: the id is the stream's event id, and a reconnecting
+# page replays the rows after the last id it saw (see shared.events).
+feed_events = Table(
+    "feed_events",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("project_id", String(40), nullable=False),
+    Column("user_id", String(128), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("message_id", String(128)),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_feed_events_user_id", "project_id", "user_id", "id"),
+)

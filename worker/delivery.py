@@ -12,6 +12,7 @@ from sqlalchemy import Engine, Row, String, Update, bindparam, case, select, upd
 
 from shared.config import Settings
 from shared.db import autocommit
+from shared.events import widget_written
 from shared.messages import FINAL
 from shared.models import messages, notifications, projects, users, utcnow
 from shared.results import LOAD_COLUMNS, RESULT_COLUMNS, message_result
@@ -171,6 +172,8 @@ def _claim_channels(
                 plan = plan_delivery(row, now, stale_before, refresh_widget)
             claimed = connection.execute(*_claim(row, plan)).first()
         if claimed is not None:
+            if plan.widget is not None:  # the widget was rendered: the feed's event
+                widget_written(services.settings, services.engine, row)
             return Claimed(plan, claimed)
     return message_result(row)  # the row kept changing: whoever changed it delivers it
 
