@@ -16,16 +16,15 @@ from shared.models import messages, utcnow
 from tests.conftest import (
     Client,
     allow_sender,
-    build_herald,
     new_project,
     phone,
     send,
-    stop_herald,
     swapped,
     token,
     until_final,
     upsert_notification,
 )
+from tests.servers import standin_herald
 from worker.delivery import Services, deliver_message
 from worker.providers import build_providers
 
@@ -52,19 +51,14 @@ def standin():
 @pytest.fixture(scope="module", params=["embedded", "production"])
 def slow_herald(request, standin, tmp_path_factory):
     """A Herald whose SES and SNS are the stand-in, with short provider timeouts."""
-    herald = build_herald(
-        request.param,
-        tmp_path_factory.mktemp(f"standin-{request.param}"),
+    yield from standin_herald(
         request,
-        email_provider="ses",
-        sms_provider="sns",
-        aws_endpoint_url=standin.url,
+        tmp_path_factory,
+        standin,
         send_wait=30.0,
         provider_timeout=1.0,
         provider_retry_budget=1.5,
     )
-    yield herald
-    stop_herald(herald)
 
 
 @pytest.fixture

@@ -14,15 +14,14 @@ from sqlalchemy.exc import DBAPIError
 from bench.standin import Fault, StandIn
 from tests.conftest import (
     Client,
-    build_herald,
     new_project,
     send,
-    stop_herald,
     swapped,
     token,
     upsert_notification,
     widget_notification,
 )
+from tests.servers import standin_herald
 from worker.providers.aws import ACCOUNT_MESSAGE
 
 DENIED = (
@@ -32,23 +31,12 @@ DENIED = (
 SLOW = "{% for a in range(99999) %}{% for b in range(99999) %}{% endfor %}{% endfor %}"
 
 
-@pytest.fixture(scope="module")
-def standin():
-    with StandIn() as server:
-        yield server
-
-
 @pytest.fixture(scope="module", params=["embedded", "production"])
-def ses_herald(request, standin, tmp_path_factory):
-    herald = build_herald(
-        request.param,
-        tmp_path_factory.mktemp(f"leaks-{request.param}"),
-        request,
-        email_provider="ses",
-        aws_endpoint_url=standin.url,
-    )
-    yield herald
-    stop_herald(herald)
+def ses_herald(request, tmp_path_factory):
+    """A Herald of each mode whose SES is a stand-in of its own: (Herald, stand-in)."""
+    with StandIn() as standin:
+        for herald in standin_herald(request, tmp_path_factory, standin):
+            yield herald, standin
 
 
 @pytest.mark.parametrize(
@@ -58,8 +46,9 @@ def ses_herald(request, standin, tmp_path_factory):
         ("MessageRejected", "Identity 123456789012 is paused", "Identity [redacted] is paused"),
     ],
 )
-def test_provider_errors_never_show_the_aws_account(ses_herald, standin, code, message, shown):
-    client = Client(ses_herald.app, new_project(ses_herald)["apiKey"])
+def test_provider_errors_never_show_the_aws_account(ses_herald, code, message, shown):
+    herald, standin = ses_herald
+    client = Client(herald.app, new_project(herald)["apiKey"])
     upsert_notification(
         client,
         {

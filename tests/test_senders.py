@@ -133,7 +133,7 @@ def _migrate_existing_projects(url: str) -> None:
     # Given a database at the schema before allowed senders, with two projects
     engine = make_engine(Settings(database_url=url))
     config = alembic_config(engine)
-    command.upgrade(config, "0003")
+    command.upgrade(config, "0004")
     with transaction(engine) as connection:
         for project_id, sender in (("prj_a", "Alerts@Bücher.example"), ("prj_b", None)):
             connection.execute(

@@ -1,7 +1,7 @@
 """allowed senders per project
 
 Revision ID: 0007
-Revises: 0003
+Revises: 0004
 """
 
 import contextlib
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0007"
-down_revision = "0003"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
