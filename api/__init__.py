@@ -32,6 +32,12 @@ def create_app(settings: Settings | None = None, run_worker: bool | None = None)
     app.register_blueprint(front.bp)
     app.register_blueprint(widget.bp)
 
+    from api import assets, operator, webhooks  # delivery feedback, /ops, static files
+
+    assets.init_app(app)
+    app.register_blueprint(webhooks.bp)
+    app.register_blueprint(operator.bp)
+
     if settings.embedded if run_worker is None else run_worker:
         from worker.runtime import start_worker  # the embedded mode's in-process pool
 

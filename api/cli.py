@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import sys
 from pathlib import Path
@@ -176,11 +175,15 @@ def notifications_import(file: Path, project_id: str) -> None:
     click.echo(f"Imported {len(values)} notification(s) into {project_id}.")
 
 
-@main.command()
-def queues() -> None:
+@main.group(invoke_without_command=True)
+@click.pass_context
+def queues(context: click.Context) -> None:
     """Per queue: ready, delayed, in progress, dead letters; and messages waiting in the DB."""
-    from shared.broker import QUEUE, build_broker, queue_depths
+    from shared.broker import QUEUE, build_broker
+    from shared.queues import queue_depths
 
+    if context.invoked_subcommand is not None:
+        return
     settings = _settings()
     with _engine(settings).connect() as connection:
         waiting = dict(
@@ -193,12 +196,59 @@ def queues() -> None:
     report: dict = {
         "database": {"queued": waiting.get("queued", 0), "scheduled": waiting.get("scheduled", 0)}
     }
-    depths = queue_depths(build_broker(settings))
-    if depths is None:
+    if settings.embedded:
         report["broker"] = "in-process (embedded mode): its queue lives in the web process"
     else:
-        report[QUEUE] = depths
+        report[QUEUE] = queue_depths(build_broker(settings))
     click.echo(json.dumps(report, indent=2))
+
+
+@queues.command("requeue")
+@click.option("--message-id", help="Only the dead letters of this message (or job) id.")
+def queues_requeue(message_id: str | None) -> None:
+    """Move dead-lettered delivery jobs back to the queue; final channels are not sent again."""
+    from shared.broker import build_broker
+    from shared.queues import requeue, select_letters
+
+    settings = _settings()
+    if settings.embedded:
+        raise click.ClickException(
+            "The embedded mode's dead letters live inside `herald serve`: requeue them on /ops."
+        )
+    engine = _engine(settings)
+    broker = build_broker(settings)
+    letters = select_letters(engine, broker, message_id)
+    if message_id is not None and not letters:
+        raise click.ClickException(f"No dead letter of message {message_id!r}.")
+    click.echo(json.dumps({"requeued": requeue(broker, letters)}))
+
+
+@main.group()
+def suppressions() -> None:
+    """E-mail addresses suppressed by permanent bounces and complaints."""
+
+
+@suppressions.command("list")
+@click.argument("project_id")
+def suppressions_list(project_id: str) -> None:
+    """The project's suppressed addresses, as JSON."""
+    from shared.suppressions import list_suppressions
+
+    with transaction(_engine(_settings())) as connection:
+        click.echo(json.dumps(list_suppressions(connection, project_id), indent=2))
+
+
+@suppressions.command("remove")
+@click.argument("project_id")
+@click.argument("address")
+def suppressions_remove(project_id: str, address: str) -> None:
+    """Let e-mail go to an address again."""
+    from shared.suppressions import remove_suppression
+
+    with transaction(_engine(_settings())) as connection:
+        if not remove_suppression(connection, project_id, address):
+            raise click.ClickException(f"{address} is not suppressed in {project_id}.")
+    click.echo(f"{address} is no longer suppressed in {project_id}.")
 
 
 @main.command()
@@ -215,59 +265,6 @@ def sweep() -> None:
         )
     engine = _engine(settings)
     click.echo(json.dumps(sweep_once(engine, build_broker(settings), settings)))
-
-
-@main.group()
-def senders() -> None:
-    """A project's allowed e-mail senders: addresses, or domains allowing every address at them."""
-
-
-@senders.command("add")
-@click.argument("project_id")
-@click.argument("address_or_domain")
-def senders_add(project_id: str, address_or_domain: str) -> None:
-    """Allow a project to send from an address or from any address of a domain."""
-    from shared.senders import add_sender
-
-    with _project_errors(), transaction(_engine(_settings())) as connection:
-        sender = add_sender(connection, project_id, address_or_domain)
-    click.echo(json.dumps({"projectId": project_id, "sender": sender}))
-
-
-@senders.command("remove")
-@click.argument("project_id")
-@click.argument("address_or_domain")
-def senders_remove(project_id: str, address_or_domain: str) -> None:
-    """Stop allowing an address or a domain (templates already stored keep it until upserted)."""
-    from shared.senders import remove_sender
-
-    with _project_errors(), transaction(_engine(_settings())) as connection:
-        if not remove_sender(connection, project_id, address_or_domain):
-            raise click.ClickException(
-                f"{address_or_domain} is not an allowed sender of {project_id}."
-            )
-    click.echo(json.dumps({"projectId": project_id, "removed": address_or_domain}))
-
-
-@senders.command("list")
-@click.argument("project_id")
-def senders_list(project_id: str) -> None:
-    """The project's allowed senders."""
-    from shared.senders import list_senders
-
-    with _project_errors(), _engine(_settings()).connect() as connection:
-        click.echo(
-            json.dumps({"projectId": project_id, "senders": list_senders(connection, project_id)})
-        )
-
-
-@contextlib.contextmanager
-def _project_errors():
-    """A domain error (unknown project, invalid sender) as the command's error line."""
-    try:
-        yield
-    except HeraldError as exc:
-        raise click.ClickException(f"{exc.code}: {exc.message}") from None
 
 
 @main.group()
@@ -290,6 +287,11 @@ def limits_set(project_id: str, rate: float, burst: int) -> None:
         raise click.ClickException(exc.message) from None
     click.echo(json.dumps({"projectId": project_id, "rate": rate, "burst": burst}))
 
+
+# Registered last: its commands import this module's settings and engine when they run.
+from api.cli_senders import senders  # noqa: E402
+
+main.add_command(senders)
 
 if __name__ == "__main__":
     sys.exit(main())

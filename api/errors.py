@@ -9,7 +9,14 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from shared.errors import HeraldError, NotFound, RateLimited, Unauthorized, Unavailable
+from shared.errors import (
+    Forbidden,
+    HeraldError,
+    NotFound,
+    RateLimited,
+    Unauthorized,
+    Unavailable,
+)
 
 log = logging.getLogger("herald.api")
 
@@ -17,6 +24,7 @@ log = logging.getLogger("herald.api")
 STATUSES: dict[type[HeraldError], int] = {
     NotFound: 404,
     Unauthorized: 401,
+    Forbidden: 403,
     RateLimited: 429,
     Unavailable: 503,
 }
@@ -61,6 +69,18 @@ def init_app(app: Flask) -> None:
             response.headers["Allow"] = ", ".join(error.valid_methods)
         return response
 
+    _database_handlers(app)
+
+    @app.errorhandler(Exception)
+    def unexpected(error: Exception):
+        log.exception("unexpected error", exc_info=error)
+        message = "Herald failed to handle this request; it has been logged."
+        return error_response(HeraldError("internal/error", message), 500)
+
+
+def _database_handlers(app: Flask) -> None:
+    """A database that is down, refuses, or has no free connection: 503, nothing accepted."""
+
     @app.errorhandler(OperationalError)
     def database_down(error):
         log.error("database unavailable: %s", database_detail(error))
@@ -78,9 +98,3 @@ def init_app(app: Flask) -> None:
         log.error("no free database connection: %s", error)
         message = "Herald is at its database connections; nothing was accepted. Retry shortly."
         return error_response(Unavailable("service/unavailable", message))
-
-    @app.errorhandler(Exception)
-    def unexpected(error: Exception):
-        log.exception("unexpected error", exc_info=error)
-        message = "Herald failed to handle this request; it has been logged."
-        return error_response(HeraldError("internal/error", message), 500)

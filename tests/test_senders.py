@@ -14,9 +14,10 @@ from sqlalchemy import insert, select
 from api.cli import main
 from shared.config import Settings
 from shared.db import alembic_config, autocommit, make_engine, transaction
+from shared.demo import DEMO_SENDER, ensure_demo
 from shared.models import allowed_senders, projects, utcnow
 from shared.projects import authenticate, create_project
-from shared.senders import remove_sender
+from shared.senders import list_senders, remove_sender
 from tests.backends import fresh_database
 from tests.conftest import (
     SENDER,
@@ -133,7 +134,7 @@ def _migrate_existing_projects(url: str) -> None:
     # Given a database at the schema before allowed senders, with two projects
     engine = make_engine(Settings(database_url=url))
     config = alembic_config(engine)
-    command.upgrade(config, "0004")
+    command.upgrade(config, "0006")
     with transaction(engine) as connection:
         for project_id, sender in (("prj_a", "Alerts@Bücher.example"), ("prj_b", None)):
             connection.execute(
@@ -203,3 +204,10 @@ def test_a_removed_sender_is_refused_on_the_next_upsert(herald, client):
 def test_a_key_can_not_allow_senders_through_the_api(herald, client):
     response = client.post("/senders.add", {"sender": "evil.example.net"})
     assert response.status_code == 404
+
+
+def test_the_demo_projects_default_from_is_an_allowed_sender(herald):
+    demo = ensure_demo(herald.engine)
+
+    with autocommit(herald.engine) as connection:
+        assert DEMO_SENDER in list_senders(connection, demo.project_id)

@@ -1,7 +1,7 @@
 """allowed senders per project
 
 Revision ID: 0007
-Revises: 0004
+Revises: 0006
 """
 
 import contextlib
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0007"
-down_revision = "0004"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
