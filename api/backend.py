@@ -6,7 +6,7 @@ from flask import Blueprint, request
 
 from api.auth import current_project, require_project
 from api.items import parse_messages, parse_users
-from api.ratelimit import limit_project
+from api.ratelimit import limit_project, send_slot
 from api.requests import (
     batch,
     batch_ids,
@@ -42,10 +42,9 @@ MAX_USERS = 100
 def messages_send():
     """Accept 1 to 50 messages and answer what happened to each."""
     items = parse_messages(batch(json_body(), "messages", MAX_BATCH))
-    svc = services()
-    results = send_batch(
-        svc.engine, svc.broker, current_project().id, items, svc.settings.send_wait
-    )
+    svc, project_id = services(), current_project().id
+    with send_slot(project_id):
+        results = send_batch(svc.engine, svc.broker, project_id, items, svc.settings.send_wait)
     return {"results": results}
 
 

@@ -130,11 +130,14 @@ def key_create(project_id: str) -> None:
 
 
 @key.command("revoke")
-@click.argument("api_key")
-def key_revoke(api_key: str) -> None:
-    """Revoke an API key."""
+def key_revoke() -> None:
+    """Revoke the API key read from standard input (never from the command line, where other
+    users of the machine and the shell's history would see it)."""
     from shared.projects import revoke_key
 
+    api_key = sys.stdin.readline().strip()
+    if not api_key:
+        raise click.ClickException("Give the key on standard input: `herald key revoke < key`.")
     with transaction(_engine(_settings())) as connection:
         if not revoke_key(connection, api_key):
             raise click.ClickException("No live API key matches.")
@@ -284,6 +287,11 @@ def limits_set(project_id: str, rate: float, burst: int) -> None:
         raise click.ClickException(exc.message) from None
     click.echo(json.dumps({"projectId": project_id, "rate": rate, "burst": burst}))
 
+
+# Registered last: its commands import this module's settings and engine when they run.
+from api.cli_senders import senders  # noqa: E402
+
+main.add_command(senders)
 
 if __name__ == "__main__":
     sys.exit(main())

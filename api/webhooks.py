@@ -41,9 +41,10 @@ def ses():
 def _sns_message() -> dict:
     """The body: SNS posts JSON as text/plain, with its type in a header too."""
     try:
-        message = json.loads(request.get_data())
-    except ValueError:
-        raise HeraldError("body/invalidJson", "The body is not JSON.") from None
+        # UTF-8 strictly, as every other body (json.loads on bytes would take UTF-16).
+        message = json.loads(request.get_data().decode("utf-8"))
+    except (ValueError, RecursionError):
+        raise HeraldError("body/invalidJson", "The body is not UTF-8 JSON.") from None
     if not isinstance(message, dict):
         raise HeraldError("body/invalid", "The body must be an SNS message (a JSON object).")
     header = request.headers.get("x-amz-sns-message-type")

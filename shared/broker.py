@@ -9,6 +9,7 @@ import time
 from typing import Any
 
 import dramatiq
+import redis
 from dramatiq.brokers.redis import RedisBroker
 from dramatiq.brokers.stub import StubBroker
 from dramatiq.middleware import AgeLimit, Retries, ShutdownNotifications, TimeLimit
@@ -22,6 +23,7 @@ from shared.config import Settings
 QUEUE = "herald"
 DELIVER = "deliver_message"
 RESULT_TTL_MS = 10 * 60 * 1000
+REDIS_CONNECT_TIMEOUT = 2.0
 
 
 class LocalBackend(StubBackend):
@@ -75,12 +77,22 @@ def build_broker(settings: Settings) -> dramatiq.Broker:
         broker: dramatiq.Broker = StubBroker(middleware=middleware)
         backend = LocalBackend()
     else:
-        namespace = settings.redis_namespace
-        broker = RedisBroker(url=settings.redis_url, middleware=middleware, namespace=namespace)
-        backend = RedisResults(url=settings.redis_url, namespace=f"{namespace}-results")
+        namespace, client = settings.redis_namespace, redis_client(settings)
+        broker = RedisBroker(client=client, middleware=middleware, namespace=namespace)
+        backend = RedisResults(client=client, namespace=f"{namespace}-results")
     broker.add_middleware(Results(backend=backend, result_ttl=RESULT_TTL_MS))
     broker.declare_queue(QUEUE)
     return broker
+
+
+def redis_client(settings: Settings) -> redis.Redis:
+    """A Redis client that fails fast when Redis is unreachable; its reads may wait out the
+    longest blocking wait for results (`HERALD_SEND_WAIT`)."""
+    return redis.Redis.from_url(
+        settings.redis_url,
+        socket_connect_timeout=REDIS_CONNECT_TIMEOUT,
+        socket_timeout=settings.send_wait + REDIS_CONNECT_TIMEOUT * 2,
+    )
 
 
 def result_backend(broker: dramatiq.Broker) -> LocalBackend | RedisResults:

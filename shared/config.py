@@ -28,6 +28,10 @@ class Settings:
     provider_timeout: float = 5.0
     provider_retry_budget: float = 3.0
     worker_threads: int = 32
+    web_threads: int = 32
+    db_connect_timeout: float = 5.0
+    db_statement_timeout: float = 30.0
+    project_sends: int = 24  # of the 32 web threads: 8 stay for the other projects
     sweep_interval: float = 30.0
     sweep_requeue_after: float = 120.0
     send_time_limit: float = 60.0
@@ -100,6 +104,7 @@ class Settings:
             send_time_limit=_number(env, "HERALD_SEND_TIME_LIMIT", cls.send_time_limit),
             stream_heartbeat=_number(env, "HERALD_STREAM_HEARTBEAT", cls.stream_heartbeat),
             **_feedback_settings(env),
+            **_capacity_settings(env),
         )
 
 
@@ -123,6 +128,20 @@ def _number(env: dict[str, str], name: str, default: float) -> float:
     if value <= 0:
         raise ConfigError(f"{name} must be greater than zero, not {raw!r}.")
     return value
+
+
+def _capacity_settings(env: dict[str, str]) -> dict:
+    """The web threads, the database timeouts and a project's sends waiting at once."""
+    return {
+        "web_threads": int(_number(env, "HERALD_WEB_THREADS", Settings.web_threads)),
+        "db_connect_timeout": _number(
+            env, "HERALD_DB_CONNECT_TIMEOUT", Settings.db_connect_timeout
+        ),
+        "db_statement_timeout": _number(
+            env, "HERALD_DB_STATEMENT_TIMEOUT", Settings.db_statement_timeout
+        ),
+        "project_sends": int(_number(env, "HERALD_PROJECT_SENDS", Settings.project_sends)),
+    }
 
 
 def _feedback_settings(env: dict[str, str]) -> dict:

@@ -88,6 +88,17 @@ api_keys = Table(
     Column("revoked_at", UTCDateTime),
 )
 
+# The e-mail senders a project may send from (SPEC §1): an address, or a domain allowing every
+# address at it; the domain in IDNA ASCII, all lower case (`shared.senders.sender_form`).
+allowed_senders = Table(
+    "allowed_senders",
+    metadata,
+    Column("project_id", String(40), ForeignKey("projects.id", ondelete="CASCADE"), nullable=False),
+    Column("sender", String(320), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    PrimaryKeyConstraint("project_id", "sender"),
+)
+
 users = Table(
     "users",
     metadata,

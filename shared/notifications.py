@@ -11,6 +11,7 @@ from shared.db import dialect_insert
 from shared.errors import HeraldError, not_found
 from shared.models import notifications, utcnow
 from shared.quiet_hours import QuietHours
+from shared.senders import check_template_senders
 from shared.templates import compile_templates
 from shared.validation import Email, Language, Name, check_language, item_error
 
@@ -150,7 +151,11 @@ def _check_required(body: NotificationBody, templates: dict[str, dict[str, Any]]
 
 
 def upsert_notification(connection: Connection, project_id: str, values: dict[str, Any]):
-    """Create or replace a notification; return its row."""
+    """Create or replace a notification whose senders are allowed; return its row."""
+    values = {
+        **values,
+        "templates": check_template_senders(connection, project_id, values["templates"]),
+    }
     now = utcnow()
     statement = dialect_insert(connection)(notifications).values(
         project_id=project_id, version=1, created_at=now, updated_at=now, **values

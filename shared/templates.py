@@ -57,7 +57,7 @@ FIELD_LIMITS: dict[tuple[str, str], tuple[int, str]] = {
     ("widget", "link"): (2048, "characters"),
 }
 DEFAULT_RENDER_TIME_LIMIT = 2.0
-_NEWLINES = re.compile(r"[\r\n\u2028\u2029]+")
+_NEWLINES = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]+")  # every control character
 
 
 class RenderFailed(HeraldError):

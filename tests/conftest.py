@@ -30,7 +30,8 @@ from api import create_app
 from api.requests import Services, services
 from shared.config import Settings
 from shared.db import make_engine, transaction, upgrade
-from shared.projects import create_project
+from shared.projects import authenticate, create_project
+from shared.senders import add_sender
 from tests.backends import IN_CI, REDIS_TEST, backends_down, fresh_database
 from worker.runtime import start_worker
 
@@ -169,6 +170,12 @@ def new_project(herald: Herald, name: str = "test") -> dict:
     """A new project sending from the verified test sender: {"projectId", "apiKey", ...}."""
     with transaction(herald.engine) as connection:
         return create_project(connection, f"{name}-{token()}", SENDER, "Herald Tests", "Herald")
+
+
+def allow_sender(herald: Herald, client: Client, sender: str) -> None:
+    """Let the client's project send from this address or domain (`herald senders add`)."""
+    with transaction(herald.engine) as connection:
+        add_sender(connection, authenticate(connection, client.key).id, sender)
 
 
 @pytest.fixture

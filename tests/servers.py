@@ -1,5 +1,6 @@
 """Herald on real sockets for the stream tests: gunicorn's `web` and the `stream` process
-(aiohttp) as separate processes over one PostgreSQL database and Redis namespace."""
+(aiohttp) as separate processes over one PostgreSQL database and Redis namespace; and Herald
+on the stand-in SES and SNS server for the delivery tests."""
 
 from __future__ import annotations
 
@@ -9,8 +10,14 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass
 from urllib.parse import urlsplit
+
+import pytest
+
+from bench.standin import StandIn
+from tests.conftest import Herald, build_herald, stop_herald
 
 
 def free_port() -> int:
@@ -72,3 +79,20 @@ def production_processes(herald, heartbeat: float) -> tuple[list[subprocess.Pope
         ),
     ]
     return processes, web, stream
+
+
+def standin_herald(
+    request: pytest.FixtureRequest, tmp_path_factory, standin: StandIn, **overrides
+) -> Iterator[Herald]:
+    """For a fixture parametrised by mode: a Herald whose SES and SNS are the stand-in."""
+    herald = build_herald(
+        request.param,
+        tmp_path_factory.mktemp(f"standin-{request.param}"),
+        request,
+        email_provider="ses",
+        sms_provider="sns",
+        aws_endpoint_url=standin.url,
+        **overrides,
+    )
+    yield herald
+    stop_herald(herald)

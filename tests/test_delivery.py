@@ -15,16 +15,16 @@ from shared.db import transaction
 from shared.models import messages, utcnow
 from tests.conftest import (
     Client,
-    build_herald,
+    allow_sender,
     new_project,
     phone,
     send,
-    stop_herald,
     swapped,
     token,
     until_final,
     upsert_notification,
 )
+from tests.servers import standin_herald
 from worker.delivery import Services, deliver_message
 from worker.providers import build_providers
 
@@ -51,19 +51,14 @@ def standin():
 @pytest.fixture(scope="module", params=["embedded", "production"])
 def slow_herald(request, standin, tmp_path_factory):
     """A Herald whose SES and SNS are the stand-in, with short provider timeouts."""
-    herald = build_herald(
-        request.param,
-        tmp_path_factory.mktemp(f"standin-{request.param}"),
+    yield from standin_herald(
         request,
-        email_provider="ses",
-        sms_provider="sns",
-        aws_endpoint_url=standin.url,
+        tmp_path_factory,
+        standin,
         send_wait=30.0,
         provider_timeout=1.0,
         provider_retry_budget=1.5,
     )
-    yield herald
-    stop_herald(herald)
 
 
 @pytest.fixture
@@ -262,7 +257,10 @@ def test_a_message_whose_job_was_lost_is_delivered_by_the_sweeper(
     assert received(standin, address, number) == (1, 1)
 
 
-def test_the_ses_request_carries_both_parts_from_name_and_reply_to(slow_client, standin):
+def test_the_ses_request_carries_both_parts_from_name_and_reply_to(
+    slow_herald, slow_client, standin
+):
+    allow_sender(slow_herald, slow_client, "billing@example.com")
     slow_client.post(
         "/notifications.upsert",
         {

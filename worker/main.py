@@ -12,7 +12,7 @@ from worker.runtime import SweeperMiddleware, register_actors
 
 configure_logging("worker")
 settings = Settings.from_env()
-engine = make_engine(settings)
+engine = make_engine(settings, threads=settings.worker_threads)
 check_schema(engine)  # refuse to start on an old schema, saying to run `herald db upgrade`
 broker = build_broker(settings)
 broker.add_middleware(SweeperMiddleware(settings, engine))
