@@ -198,7 +198,8 @@ def test_send_at_in_the_future_is_scheduled_then_released_by_the_sweeper(herald,
     )
     assert result["status"] == "scheduled"
     time.sleep(1.2)
-    assert sweep(herald.engine, herald.broker, herald.settings)["released"] >= 1
+    # This pass releases it, unless the embedded process's own periodic sweeper did first.
+    sweep(herald.engine, herald.broker, herald.settings)
     message = until_final(client, result["id"])
     assert message["status"] == "sent"
     assert message["channels"]["widget"]["status"] == "sent"
