@@ -24,9 +24,12 @@ from jinja2.runtime import markup_join, str_join
 from jinja2.sandbox import MAX_RANGE, SandboxedEnvironment
 from jinja2.utils import generate_lorem_ipsum
 
+from shared.undefined import LenientUndefined
+
 MAX_VALUE = 1 << 20  # characters of a string, items of a list, built by one operation
 MAX_INT_BITS = 16_384  # about 4,900 decimal digits
 MAX_WIDTH = 10_000  # padding widths: center, ljust, indent, format specs
+_FORMAT_WIDTH = re.compile(r"\d+")
 
 _deadline: contextvars.ContextVar[tuple[float, float] | None] = contextvars.ContextVar(
     "render_deadline", default=None
@@ -82,9 +85,6 @@ def _check_width(width: Any) -> None:
 def _check_int(value: Any) -> None:
     if isinstance(value, int) and value.bit_length() > MAX_INT_BITS:
         raise _refuse("a number's size in bits", MAX_INT_BITS)
-
-
-_FORMAT_WIDTH = re.compile(r"\d+")
 
 
 def check_format_string(template: str) -> None:
@@ -245,13 +245,13 @@ class BoundedCodeGenerator(CodeGenerator):
 
 
 class BoundedSandbox(SandboxedEnvironment):
-    """A SandboxedEnvironment whose operations are bounded in size and time."""
+    """A SandboxedEnvironment bounded in size and time; undefined names render as nothing."""
 
     code_generator_class = BoundedCodeGenerator
     intercepted_binops = frozenset({"*", "**", "+", "%"})
 
     def __init__(self, **options: Any) -> None:
-        super().__init__(**options)
+        super().__init__(**{"undefined": LenientUndefined, **options})
         self.globals.update(range=constant_range, lipsum=_bounded_lipsum)
         self.filters.update(BOUNDED_FILTERS)
 
