@@ -96,7 +96,7 @@ def preview(connection: Connection, project: Project, body: PreviewBody, time_li
         "widget": _widget(rendered.get("widget")),
         "email": _email(rendered.get("email"), project),
         "sms": _sms(rendered.get("sms")),
-        "undefined": names,
+        "undefined": sorted(names),
     }
 
 
