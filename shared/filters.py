@@ -64,7 +64,8 @@ def nl2br(eval_ctx: Any, value: Any) -> str:
     if len(text) + 6 * len(lines) > MAX_VALUE:
         raise ValueTooLarge(f"the result of nl2br is over the sandbox's limit of {MAX_VALUE:,}")
     if eval_ctx.autoescape:
-        return Markup("<br />\n").join(escape(line) for line in lines)
+        lines = _NEWLINE.split(escape(text))  # Markup stays as it is, the rest is escaped
+        return Markup("<br />\n").join(Markup(line) for line in lines)
     return "<br />\n".join(lines)
 
 
@@ -114,18 +115,17 @@ def _check_json_size(value: Any) -> None:
     pending, seen = [value], 0
     while pending:
         item = pending.pop()
-        seen += 1
+        if isinstance(item, dict):
+            children = list(item.values())
+        elif isinstance(item, list | tuple):
+            children = item
+        else:
+            continue
+        seen += len(children)
         if seen > MAX_VALUE:
             raise ValueTooLarge(f"dump of over {MAX_VALUE:,} values")
-        if seen % 10_000 == 0:
-            check_deadline()
-        if isinstance(item, dict):
-            pending.extend(item.values())
-            seen += len(item)
-        elif isinstance(item, list | tuple):
-            pending.extend(item)
-        elif isinstance(item, str):
-            seen += len(item) // 16
+        check_deadline()
+        pending.extend(child for child in children if isinstance(child, dict | list | tuple))
 
 
 # Nunjucks-style (moment) format tokens, longest first; text in [brackets] is kept as is.
