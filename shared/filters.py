@@ -12,20 +12,81 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from typing import Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from jinja2 import pass_eval_context
+from jinja2 import filters, pass_eval_context
 from markupsafe import Markup, escape
 
-from shared.sandbox import MAX_VALUE, ValueTooLarge, check_deadline
+from shared.sandbox import (
+    MAX_VALUE,
+    ValueTooLarge,
+    check_format_string,
+    check_held,
+    check_method,
+    check_width,
+    refuse,
+)
 from shared.undefined import blank
 
 MAX_FORMAT = 1_000  # characters of a date format
 MAX_PRECISION = 20  # digits a `round` keeps
 _NEWLINE = re.compile(r"\r\n|\n")
+
+
+def _bounded_center(value: str, width: int = 80) -> str:
+    check_width(width)
+    return filters.do_center(value, width)
+
+
+def _bounded_indent(value: str, width: int | str = 4, first: bool = False, blank: bool = False):
+    check_width(width if isinstance(width, int) else len(width))
+    if len(str(value)) * (width if isinstance(width, int) else len(width)) > MAX_VALUE:
+        raise refuse("the result of indent")
+    return filters.do_indent(value, width, first, blank)
+
+
+def _bounded_format(value: str, *args: Any, **kwargs: Any) -> str:
+    check_format_string(str(value))
+    return filters.do_format(value, *args, **kwargs)
+
+
+def _bounded_batch(value: Iterable, linecount: int, fill_with: Any = None):
+    check_width(linecount)
+    return filters.do_batch(value, linecount, fill_with)
+
+
+def _bounded_slice(value: Iterable, slices: int, fill_with: Any = None):
+    check_width(slices)
+    return filters.do_slice(value, slices, fill_with)
+
+
+@pass_eval_context
+def _bounded_replace(eval_ctx, value: str, old: str, new: str, count: int | None = None):
+    check_method(str(value).replace, (str(old), str(new)), {})
+    return filters.do_replace(eval_ctx, value, old, new, count)
+
+
+@pass_eval_context
+def _bounded_join(eval_ctx, value: Iterable, d: str = "", attribute: Any = None):
+    value = list(value)
+    check_method(str(d).join, (value,), {})
+    return filters.do_join(eval_ctx, value, d, attribute)
+
+
+# Jinja's filters whose result has a size their arguments choose, replaced by bounded ones.
+BOUNDED_FILTERS = {
+    "center": _bounded_center,
+    "indent": _bounded_indent,
+    "format": _bounded_format,
+    "batch": _bounded_batch,
+    "slice": _bounded_slice,
+    "replace": _bounded_replace,
+    "join": _bounded_join,
+}
 
 
 def round_number(value: Any, precision: int = 0, method: str = "common") -> Any:
@@ -88,7 +149,7 @@ def dump(value: Any, spaces: int | str | None = None) -> str:
     """`JSON.stringify(value, null, spaces)`; refused when it would be past the bound."""
     if blank(value):
         return ""
-    _check_json_size(value)
+    check_held(value)
     indent = spaces[:10] if isinstance(spaces, str) else min(max(int(spaces or 0), 0), 10)
     text = json.dumps(
         value,
@@ -107,25 +168,6 @@ def _json_value(value: Any) -> Any:
     if isinstance(value, datetime | date):
         return value.isoformat()
     return None if blank(value) else str(value)
-
-
-def _check_json_size(value: Any) -> None:
-    """Count the values `dump` would write (shared ones as often as they appear) before
-    writing any: a list that repeats a list can hold far more than its length tells."""
-    pending, seen = [value], 0
-    while pending:
-        item = pending.pop()
-        if isinstance(item, dict):
-            children = list(item.values())
-        elif isinstance(item, list | tuple):
-            children = item
-        else:
-            continue
-        seen += len(children)
-        if seen > MAX_VALUE:
-            raise ValueTooLarge(f"dump of over {MAX_VALUE:,} values")
-        check_deadline()
-        pending.extend(child for child in children if isinstance(child, dict | list | tuple))
 
 
 # Nunjucks-style (moment) format tokens, longest first; text in [brackets] is kept as is.
@@ -225,7 +267,8 @@ def _ordinal(day: int) -> str:
     return f"{day}{suffix}"
 
 
-NUNJUCKS_FILTERS = {
+FILTERS = {
+    **BOUNDED_FILTERS,
     "round": round_number,
     "truncate": truncate,
     "nl2br": nl2br,

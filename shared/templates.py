@@ -16,7 +16,7 @@ from jinja2 import Template, TemplateSyntaxError
 
 from shared.email_text import text_from_html
 from shared.errors import HeraldError
-from shared.filters import NUNJUCKS_FILTERS
+from shared.filters import FILTERS
 from shared.sandbox import (
     BoundedSandbox,
     RenderTimeExceeded,
@@ -59,7 +59,7 @@ _ENVIRONMENTS = {
     for escaped in (True, False)
 }
 for _environment in _ENVIRONMENTS.values():
-    _environment.filters.update(NUNJUCKS_FILTERS)
+    _environment.filters.update(FILTERS)
 # channel, field -> (the most a rendered field may hold, "bytes" of UTF-8 or "characters").
 FIELD_LIMITS: dict[tuple[str, str], tuple[int, str]] = {
     ("email", "html"): (512 * 1024, "bytes"),

@@ -134,7 +134,7 @@ def test_undefined_values_compare_and_iterate_like_empty_ones(client):
         (
             "{% set a = [1] * 1000 %}{% set b = [a] * 1000 %}{% set c = [b] * 1000 %}"
             "{{ c | dump }}",
-            "dump of over 1,048,576 values",
+            "the items a list or dict holds at every depth",
         ),
     ],
 )

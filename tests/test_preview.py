@@ -3,6 +3,8 @@ language fallback, limits and errors), undefined names listed, and nothing sent 
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from sqlalchemy import func, select
 
@@ -117,6 +119,31 @@ def test_preview_of_an_over_limit_template_answers_what_a_send_records(herald, c
     assert refused == {"error": sent["error"], "message": sent["message"]}
     assert refused["error"] == "template/renderFailed"
     assert "1,600 characters" in refused["message"]
+
+
+NESTED = "{% set a = [1] * 1000 %}{% set b = [a] * 1000 %}"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        NESTED + "{{ [b] * 1000 }}",
+        NESTED + "{% set c = [b, b, b, b, b, b, b, b, b, b] %}{{ [c, c, c, c, c, c] }}",
+        NESTED + "{% set c = [] %}{% for i in range(1000) %}{{ c.append(b) }}{% endfor %}{{ c }}",
+        NESTED + "{{ dict(x=b, y=b) | join }}",
+    ],
+)
+def test_preview_refuses_a_value_holding_too_much_at_once(client, text):
+    # A list of lists prints in one call no deadline interrupts: it is refused when built
+    body = notification(f"draft-{token()}", withEmail=False, withWidget=False)
+    body["templates"]["en"]["sms"]["text"] = text
+    started = time.monotonic()
+
+    refused = answer(client.post("/templates.preview", {"notification": body}), 400)
+
+    assert refused["error"] == "template/renderFailed"
+    assert "the items a list or dict holds at every depth" in refused["message"]
+    assert time.monotonic() - started < 2
 
 
 def test_preview_sends_nothing_and_stores_nothing(herald, client, project):
