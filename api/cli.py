@@ -172,11 +172,15 @@ def notifications_import(file: Path, project_id: str) -> None:
     click.echo(f"Imported {len(values)} notification(s) into {project_id}.")
 
 
-@main.command()
-def queues() -> None:
+@main.group(invoke_without_command=True)
+@click.pass_context
+def queues(context: click.Context) -> None:
     """Per queue: ready, delayed, in progress, dead letters; and messages waiting in the DB."""
-    from shared.broker import QUEUE, build_broker, queue_depths
+    from shared.broker import QUEUE, build_broker
+    from shared.queues import queue_depths
 
+    if context.invoked_subcommand is not None:
+        return
     settings = _settings()
     with _engine(settings).connect() as connection:
         waiting = dict(
@@ -189,12 +193,59 @@ def queues() -> None:
     report: dict = {
         "database": {"queued": waiting.get("queued", 0), "scheduled": waiting.get("scheduled", 0)}
     }
-    depths = queue_depths(build_broker(settings))
-    if depths is None:
+    if settings.embedded:
         report["broker"] = "in-process (embedded mode): its queue lives in the web process"
     else:
-        report[QUEUE] = depths
+        report[QUEUE] = queue_depths(build_broker(settings))
     click.echo(json.dumps(report, indent=2))
+
+
+@queues.command("requeue")
+@click.option("--message-id", help="Only the dead letters of this message (or job) id.")
+def queues_requeue(message_id: str | None) -> None:
+    """Move dead-lettered delivery jobs back to the queue; final channels are not sent again."""
+    from shared.broker import build_broker
+    from shared.queues import requeue, select_letters
+
+    settings = _settings()
+    if settings.embedded:
+        raise click.ClickException(
+            "The embedded mode's dead letters live inside `herald serve`: requeue them on /ops."
+        )
+    engine = _engine(settings)
+    broker = build_broker(settings)
+    letters = select_letters(engine, broker, message_id)
+    if message_id is not None and not letters:
+        raise click.ClickException(f"No dead letter of message {message_id!r}.")
+    click.echo(json.dumps({"requeued": requeue(broker, letters)}))
+
+
+@main.group()
+def suppressions() -> None:
+    """E-mail addresses suppressed by permanent bounces and complaints."""
+
+
+@suppressions.command("list")
+@click.argument("project_id")
+def suppressions_list(project_id: str) -> None:
+    """The project's suppressed addresses, as JSON."""
+    from shared.suppressions import list_suppressions
+
+    with transaction(_engine(_settings())) as connection:
+        click.echo(json.dumps(list_suppressions(connection, project_id), indent=2))
+
+
+@suppressions.command("remove")
+@click.argument("project_id")
+@click.argument("address")
+def suppressions_remove(project_id: str, address: str) -> None:
+    """Let e-mail go to an address again."""
+    from shared.suppressions import remove_suppression
+
+    with transaction(_engine(_settings())) as connection:
+        if not remove_suppression(connection, project_id, address):
+            raise click.ClickException(f"{address} is not suppressed in {project_id}.")
+    click.echo(f"{address} is no longer suppressed in {project_id}.")
 
 
 @main.command()

@@ -8,7 +8,14 @@ from flask import Flask, Response, jsonify
 from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from shared.errors import HeraldError, NotFound, RateLimited, Unauthorized, Unavailable
+from shared.errors import (
+    Forbidden,
+    HeraldError,
+    NotFound,
+    RateLimited,
+    Unauthorized,
+    Unavailable,
+)
 
 log = logging.getLogger("herald.api")
 
@@ -16,6 +23,7 @@ log = logging.getLogger("herald.api")
 STATUSES: dict[type[HeraldError], int] = {
     NotFound: 404,
     Unauthorized: 401,
+    Forbidden: 403,
     RateLimited: 429,
     Unavailable: 503,
 }

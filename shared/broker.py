@@ -1,6 +1,6 @@
 """The Dramatiq broker and result backend of each mode, and the ingress side of a delivery job:
 enqueue by actor name (the ingress never imports the worker), wait under one deadline, and
-what operations ask of the broker (is it reachable, how deep is the queue)."""
+whether the broker is reachable (its queues' depths and dead letters are `shared/queues.py`'s)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from typing import Any
 import dramatiq
 from dramatiq.brokers.redis import RedisBroker
 from dramatiq.brokers.stub import StubBroker
-from dramatiq.common import dq_name, xq_name
 from dramatiq.middleware import AgeLimit, Retries, ShutdownNotifications, TimeLimit
 from dramatiq.results import Results, ResultTimeout
 from dramatiq.results.backend import Missing
@@ -131,18 +130,3 @@ def broker_reachable(broker: dramatiq.Broker) -> bool:
     except Exception:  # noqa: BLE001 - any failure to answer means unreachable
         return False
     return True
-
-
-def queue_depths(broker: dramatiq.Broker) -> dict[str, int] | None:
-    """The delivery queue's jobs by state in Redis; None for the in-process broker, whose
-    queue lives in the web process."""
-    if not isinstance(broker, RedisBroker):
-        return None
-    client, queue = broker.client, f"{broker.namespace}:{QUEUE}"
-    acks = client.scan_iter(f"{broker.namespace}:__acks__.*.{QUEUE}")  # one set per worker
-    return {
-        "ready": client.llen(queue),
-        "delayed": client.llen(dq_name(queue)),
-        "inProgress": sum(client.scard(key) for key in acks),
-        "deadLetters": client.zcard(xq_name(queue)),
-    }

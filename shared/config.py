@@ -31,11 +31,18 @@ class Settings:
     sweep_interval: float = 30.0
     sweep_requeue_after: float = 120.0
     send_time_limit: float = 60.0
+    stream_heartbeat: float = 15.0
     render_time_limit: float = 2.0
     rate_limit: float = 100.0
     rate_burst: int = 200
     front_rate_limit: float = 10.0
     front_rate_burst: int = 30
+    # Delivery feedback and the operator page (SPEC §5).
+    sns_certificate_hosts: tuple[str, ...] = ()  # empty: sns.<aws_region>.amazonaws.com
+    sns_allow_http: bool = False  # certificates and SubscribeURLs over plain HTTP (tests only)
+    sns_max_age: float = 3600.0
+    sns_topic_arns: tuple[str, ...] = ()  # empty: any topic
+    ops_token: str | None = None
     # The API's body limit is part of its contract (SPEC §3: 413 over 1 MiB), not a setting.
     max_body_bytes: ClassVar[int] = 1024 * 1024
 
@@ -43,6 +50,11 @@ class Settings:
     def embedded(self) -> bool:
         """True when no broker is configured: SQLite default, in-process broker and worker."""
         return self.redis_url is None
+
+    @property
+    def allowed_sns_hosts(self) -> tuple[str, ...]:
+        """Hosts SNS certificates and subscription URLs may come from."""
+        return self.sns_certificate_hosts or (f"sns.{self.aws_region}.amazonaws.com",)
 
     @property
     def is_sqlite(self) -> bool:
@@ -86,6 +98,8 @@ class Settings:
             front_rate_limit=_number(env, "HERALD_FRONT_RATE_LIMIT", cls.front_rate_limit),
             front_rate_burst=int(_number(env, "HERALD_FRONT_RATE_BURST", cls.front_rate_burst)),
             send_time_limit=_number(env, "HERALD_SEND_TIME_LIMIT", cls.send_time_limit),
+            stream_heartbeat=_number(env, "HERALD_STREAM_HEARTBEAT", cls.stream_heartbeat),
+            **_feedback_settings(env),
         )
 
 
@@ -109,3 +123,19 @@ def _number(env: dict[str, str], name: str, default: float) -> float:
     if value <= 0:
         raise ConfigError(f"{name} must be greater than zero, not {raw!r}.")
     return value
+
+
+def _feedback_settings(env: dict[str, str]) -> dict:
+    """The settings of delivery feedback (SNS) and of the operator page."""
+    return {
+        "sns_certificate_hosts": _names(env, "HERALD_SNS_CERT_HOSTS"),
+        "sns_allow_http": env.get("HERALD_SNS_ALLOW_HTTP", "").lower() in ("1", "true", "yes"),
+        "sns_max_age": _number(env, "HERALD_SNS_MAX_AGE", Settings.sns_max_age),
+        "sns_topic_arns": _names(env, "HERALD_SNS_TOPIC_ARNS"),
+        "ops_token": env.get("HERALD_OPS_TOKEN") or None,
+    }
+
+
+def _names(env: dict[str, str], name: str) -> tuple[str, ...]:
+    """A comma-separated list from the environment."""
+    return tuple(part.strip() for part in env.get(name, "").split(",") if part.strip())

@@ -16,6 +16,7 @@ from shared.models import message_ids, messages
 
 MAX_BATCH = 50
 FINAL = {"sent", "failed", "skipped", "muted", "unknown"}  # a channel's final statuses
+FINAL |= {"delivered", "bounced", "complained", "rejected"}  # e-mail, after SES feedback
 MESSAGE_STATUSES = ("queued", "scheduled", "sent", "failed")
 MAX_PAGE = 100
 

@@ -123,6 +123,8 @@ notifications = Table(
     Column("default_language", String(35), nullable=False),
     Column("stack_timeout", Integer, nullable=False),
     Column("templates", Json, nullable=False),
+    # {"start": "HH:MM", "end": "HH:MM", "timezone"?}: see shared.quiet_hours; NULL for none.
+    Column("quiet_hours", Json),
     # Bumped on every upsert. The compiled-template cache keys on the template text, not on this.
     Column("version", Integer, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
@@ -201,4 +203,32 @@ stacks = Table(
     Column("message_id", String(128), nullable=False),
     Column("expires_at", UTCDateTime, nullable=False),
     PrimaryKeyConstraint("project_id", "user_id", "notification_id", "increment_id"),
+)
+
+# Delivery feedback: SES events find their message by the e-mail's provider id.
+Index("ix_messages_email_provider_id", messages.c.email_provider_id)
+
+# Addresses a permanent bounce or a complaint stopped e-mail to, per project (stored lower-case).
+suppressions = Table(
+    "suppressions",
+    metadata,
+    Column("project_id", String(40), nullable=False),
+    Column("address", String(320), nullable=False),
+    Column("reason", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    PrimaryKeyConstraint("project_id", "address"),
+)
+
+# What changed in a user's feed, in order: the id is the stream's event id, and a reconnecting
+# page replays the rows after the last id it saw (see shared.events).
+feed_events = Table(
+    "feed_events",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("project_id", String(40), nullable=False),
+    Column("user_id", String(128), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("message_id", String(128)),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_feed_events_user_id", "project_id", "user_id", "id"),
 )

@@ -3,7 +3,7 @@ were persisted but never processed (the enqueue failed, or the broker lost the j
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import dramatiq
 from sqlalchemy import Engine, update
@@ -14,13 +14,16 @@ from shared.db import transaction
 from shared.models import messages, utcnow
 
 
-def sweep(engine: Engine, broker: dramatiq.Broker, settings: Settings) -> dict[str, int]:
-    """One pass; returns how many messages it released and re-enqueued.
+def sweep(
+    engine: Engine, broker: dramatiq.Broker, settings: Settings, now: datetime | None = None
+) -> dict[str, int]:
+    """One pass as of `now` (the clock's time by default); returns how many messages it
+    released and re-enqueued.
 
     Each message is taken by a conditional UPDATE ... RETURNING, so sweepers running in several
     processes never enqueue the same message twice in one pass.
     """
-    now = utcnow()
+    now = now or utcnow()
     stale = now - timedelta(seconds=settings.sweep_requeue_after)
     with transaction(engine) as connection:
         released = (

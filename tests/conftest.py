@@ -35,6 +35,8 @@ from tests.backends import IN_CI, REDIS_TEST, backends_down, fresh_database
 from worker.runtime import start_worker
 
 SENDER = "sender@herald.example.com"
+# The browser fixtures (one Chromium for the whole session, whichever modules use it).
+pytest_plugins = ["tests.browser"]
 
 logging.getLogger("werkzeug").setLevel(logging.WARNING)
 os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
@@ -143,12 +145,24 @@ def stop_herald(herald: Herald) -> None:
     herald.engine.dispose()
 
 
+@contextlib.contextmanager
+def running_herald(request, tmp_path_factory, **overrides):
+    """A Herald of the mode the fixture is parametrised with, these settings on top; stopped
+    at the end of the block."""
+    instance = build_herald(
+        request.param, tmp_path_factory.mktemp(request.param), request, **overrides
+    )
+    try:
+        yield instance
+    finally:
+        stop_herald(instance)
+
+
 @pytest.fixture(scope="session", params=["embedded", "production"])
 def herald(request, tmp_path_factory):
     """A running Herald, once per mode."""
-    instance = build_herald(request.param, tmp_path_factory.mktemp(request.param), request)
-    yield instance
-    stop_herald(instance)
+    with running_herald(request, tmp_path_factory) as instance:
+        yield instance
 
 
 def new_project(herald: Herald, name: str = "test") -> dict:
@@ -234,6 +248,23 @@ def widget_notification(notification_id: str, content: str = "Hi") -> dict:
         "withWidget": True,
         "templates": {"en": {"widget": {"content": content}}},
     }
+
+
+def comment_notification(widget_content: str) -> dict:
+    """`comment`: a widget with a link and an e-mail, both mutable by the user, no SMS."""
+    return notification(
+        "comment",
+        name="Comments",
+        withSMS=False,
+        allowMuteWidget=True,
+        allowMuteEmail=True,
+        templates={
+            "en": {
+                "widget": {"content": widget_content, "link": "/c"},
+                "email": {"subject": "New comment", "text": "{{ author }} commented"},
+            }
+        },
+    )
 
 
 def answer(response, status: int = 200) -> dict:

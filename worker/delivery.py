@@ -12,9 +12,11 @@ from sqlalchemy import Engine, Row, String, Update, bindparam, case, select, upd
 
 from shared.config import Settings
 from shared.db import autocommit
+from shared.events import widget_written
 from shared.messages import FINAL
 from shared.models import messages, notifications, projects, users, utcnow
 from shared.results import LOAD_COLUMNS, RESULT_COLUMNS, message_result
+from shared.suppressions import email_suppressed
 from shared.templates import render_time_limit
 from shared.users import PROFILE_FIELDS
 from worker.channels import Channel, ChannelState
@@ -37,6 +39,7 @@ _NOTIFICATION = [
         "allow_mute_widget",
         "allow_mute_email",
         "allow_mute_sms",
+        "quiet_hours",
     )
 ]
 _NOTIFICATION.append(notifications.c.id.label("n_id"))
@@ -45,7 +48,13 @@ _PROJECT = [projects.c.email_from, projects.c.email_from_name, projects.c.sms_se
 # project; the check-and-set that claims channels only if the row is as it was read; and the
 # update that writes the outcome. Each runs as one autocommitted statement.
 _LOAD = (
-    select(*(messages.c[name] for name in LOAD_COLUMNS), *_USER, *_NOTIFICATION, *_PROJECT)
+    select(
+        *(messages.c[name] for name in LOAD_COLUMNS),
+        *_USER,
+        *_NOTIFICATION,
+        *_PROJECT,
+        email_suppressed(),
+    )
     .select_from(
         messages.join(projects, projects.c.id == messages.c.project_id)
         .outerjoin(
@@ -162,7 +171,10 @@ def _claim_channels(
             row = connection.execute(_LOAD, {"message_pk": message_pk}).first()
             if row is None:
                 return dict(GONE)
-            if row.status == "scheduled" and row.scheduled_at > now:
+            shown = (
+                refresh_widget and row.widget_status == "sent"
+            )  # e-mail, SMS held by quiet hours
+            if row.status == "scheduled" and row.scheduled_at > now and not shown:
                 return message_result(row)
             if row.status in ("sent", "failed") and not (refresh_widget and row.widget_status):
                 return message_result(row)
@@ -171,6 +183,8 @@ def _claim_channels(
                 plan = plan_delivery(row, now, stale_before, refresh_widget)
             claimed = connection.execute(*_claim(row, plan)).first()
         if claimed is not None:
+            if plan.widget is not None:  # the widget was rendered: the feed's event
+                widget_written(services.settings, services.engine, row)
             return Claimed(plan, claimed)
     return message_result(row)  # the row kept changing: whoever changed it delivers it
 
