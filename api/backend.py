@@ -26,6 +26,7 @@ from shared.notifications import (
     parse_notification,
     upsert_notification,
 )
+from shared.preview import parse_preview, preview
 from shared.results import message_json
 from shared.sending import send_batch
 from shared.users import delete_users, get_user, upsert_batch, user_json
@@ -120,3 +121,12 @@ def messages_list():
     with autocommit(services().engine) as connection:
         page = list_messages(connection, current_project().id, wanted)
     return {"messages": [message_json(row) for row in page.rows], "nextCursor": page.next_cursor}
+
+
+@bp.post("/templates.preview")
+def templates_preview():
+    """Every channel of a notification, saved or not, rendered as a send would; nothing sent."""
+    body = parse_preview(json_body())
+    svc = services()
+    with autocommit(svc.engine) as connection:
+        return preview(connection, current_project(), body, svc.settings.render_time_limit)

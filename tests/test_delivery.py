@@ -3,6 +3,9 @@ retries within a budget, and at most one send per channel."""
 
 from __future__ import annotations
 
+import base64
+import email
+import email.policy
 import time
 from dataclasses import replace
 from datetime import timedelta
@@ -287,8 +290,10 @@ def test_the_ses_request_carries_both_parts_from_name_and_reply_to(
     assert result["channels"]["email"]["status"] == "sent"
     [sent] = [m for m in standin.emails if m["Destination"]["ToAddresses"] == [address]]
     assert sent["FromEmailAddress"] == "Billing Team <billing@example.com>"
-    assert sent["ReplyToAddresses"] == ["help@example.com"]
-    simple = sent["Content"]["Simple"]
-    assert simple["Subject"]["Data"] == "S 7"
-    assert simple["Body"]["Html"]["Data"] == "<p>H 7</p>"
-    assert simple["Body"]["Text"]["Data"] == "T 7"
+    mail = email.message_from_bytes(
+        base64.b64decode(sent["Content"]["Raw"]["Data"]), policy=email.policy.default
+    )
+    assert mail["Reply-To"] == "help@example.com"
+    assert mail["Subject"] == "S 7"
+    assert mail.get_body(("html",)).get_content() == "<p>H 7</p>\n"
+    assert mail.get_body(("plain",)).get_content() == "T 7\n"

@@ -11,7 +11,12 @@ from sqlalchemy import Row
 from shared.metrics import RENDER_SECONDS
 from shared.quiet_hours import quiet_until
 from shared.suppressions import SUPPRESSED
-from shared.templates import RenderFailed, build_context, pick_language, render_channel
+from shared.templates import (
+    RenderFailed,
+    build_context,
+    pick_channel_languages,
+    render_message,
+)
 from shared.users import PROFILE_FIELDS
 from worker.channels import SENDING, Channel, ChannelState
 from worker.providers import Email, Sms
@@ -154,16 +159,10 @@ def hold_for_quiet_hours(row: Row, plan: Plan, now: datetime) -> None:
 def pick_languages(row: Row, channels: list[Channel]) -> Languages:
     """The message's language, and the language each channel's template is taken from."""
     templates = row.n_templates or {}
-    wanted, default = row.user_language, row.n_default_language
-    language = pick_language(templates, wanted, default)
-    by_channel = {}
-    for channel in channels:
-        if channel in templates.get(language, {}):
-            by_channel[channel] = language
-        else:
-            having = {name: t for name, t in templates.items() if channel in t}
-            by_channel[channel] = pick_language(having, wanted, default)
-    return Languages(language, by_channel)
+    language, by_channel = pick_channel_languages(
+        templates, row.user_language, row.n_default_language, list(channels)
+    )
+    return Languages(language, {Channel(name): value for name, value in by_channel.items()})
 
 
 def render_channels(row: Row, languages: Languages) -> dict[Channel, dict[str, str | None]]:
@@ -176,12 +175,8 @@ def render_channels(row: Row, languages: Languages) -> dict[Channel, dict[str, s
         profile, row.user_data or {}, row.data or {}, row.increment, row.id, notification
     )
     overrides = {Channel.WIDGET: row.widget_override, Channel.EMAIL: row.email_override}
-    rendered = {}
-    for channel, language in languages.channels.items():
-        template = templates.get(language, {}).get(channel, {})
-        fields = {**template, **(overrides.get(channel) or {})}
-        rendered[channel] = render_channel(language, channel, fields, context)
-    return rendered
+    rendered = render_message(templates, dict(languages.channels), context, overrides)
+    return {Channel(name): fields for name, fields in rendered.items()}
 
 
 def build_email(row: Row, fields: dict[str, str | None]) -> Email | None:
