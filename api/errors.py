@@ -54,7 +54,11 @@ def init_app(app: Flask) -> None:
     def http_error(error: HTTPException):
         code = HTTP_CODES.get(error.code or 500, "request/invalid")
         message = error.description or error.name
-        return error_response(HeraldError(code, message), error.code or 400)
+        response = error_response(HeraldError(code, message), error.code or 400)
+        allow = dict(error.get_headers()).get("Allow")  # a 405 names the methods (RFC 9110)
+        if allow:
+            response.headers["Allow"] = allow
+        return response
 
     @app.errorhandler(OperationalError)
     def database_down(error):
