@@ -29,14 +29,15 @@ SCHEMATHESIS = Path(sys.executable).parent / "schemathesis"
 # the examples per operation. The seed makes a run repeat the one before it.
 MAX_TIME = int(os.environ.get("HERALD_SCHEMATHESIS_TIME", "55"))
 MAX_EXAMPLES = 25
-SEED = 20251128
+SEED = int(os.environ.get("HERALD_SCHEMATHESIS_SEED", "20251128"))
 UNLIMITED = {"rate_limit": 1e6, "rate_burst": 10**6}
 UNLIMITED |= {"front_rate_limit": 1e6, "front_rate_burst": 10**6}
 
 CONFIG = """
 seed = {seed}
 max-time = {max_time}
-workers = 2
+# One worker: hypothesis parses lambdas with `ast` and two threads at it can trip its checks.
+workers = 1
 request-timeout = 15
 suppress-health-check = ["too_slow", "filter_too_much", "data_too_large"]
 headers = {{ Authorization = "Bearer {key}" }}
@@ -134,4 +135,5 @@ def test_schemathesis_finds_nothing(served_herald, tmp_path):
         text=True,
         timeout=MAX_TIME + 240,
     )
-    assert run.returncode == 0, run.stdout[-20000:] + run.stderr[-5000:]
+    print(run.stdout, run.stderr)  # pytest shows it when the test fails
+    assert run.returncode == 0, "schemathesis found failures: see the captured output"
