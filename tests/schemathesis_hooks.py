@@ -4,7 +4,8 @@ Schema can't state, applied to the requests it generates as valid.
 The OpenAPI states every rule it can (patterns, bounds, unknown fields, enums). What is left is
 a rule between two fields or against a database: an enabled channel needs its template in the
 default language, two `templates` keys may not name one language, a template must be Jinja
-that compiles, quiet hours' `start` and `end` differ, a time zone is one of the IANA database's
+that compiles, an e-mail address is one `email_validator` takes (no special-use domain such as
+`.test`), quiet hours' `start` and `end` differ, a time zone is one of the IANA database's
 and a language tag's subtags are in the IANA registry (the OpenAPI states their syntax).
 Requests generated as invalid are left as they are, so the refusals are still checked.
 """
@@ -19,9 +20,20 @@ from schemathesis import GenerationMode
 from shared.errors import HeraldError
 from shared.notifications import REQUIRED
 from shared.templates import compile_templates
-from shared.validation import _timezones, check_language
+from shared.validation import check_email, check_language, check_timezone
 
 ZONE = "Europe/London"
+ADDRESS = "sender@herald.example.com"
+ADDRESSES = ("from", "replyTo")
+
+
+def _zone(value: Any) -> bool:
+    """True if the value names a zone of the IANA database."""
+    try:
+        check_timezone(value)
+    except (ValueError, TypeError):
+        return False
+    return True
 
 
 def _language(value: Any) -> str | None:
@@ -32,12 +44,22 @@ def _language(value: Any) -> str | None:
         return None
 
 
-def _compiles(channel: str, field: str, text: Any) -> bool:
+def _valid(channel: str, field: str, text: Any) -> bool:
+    """True if the template field would be accepted on its own."""
     try:
-        compile_templates({"en": {channel: {field: text}}})
-    except (HeraldError, KeyError):
+        if field in ADDRESSES:
+            check_email(text)
+        else:
+            compile_templates({"en": {channel: {field: text}}})
+    except (HeraldError, KeyError, ValueError):
         return False
     return True
+
+
+def _fixed(channel: str, field: str, text: Any) -> Any:
+    if text is None or _valid(channel, field, text):
+        return text
+    return ADDRESS if field in ADDRESSES else "text"
 
 
 def _templates(raw: dict[str, Any]) -> dict[str, Any]:
@@ -50,10 +72,7 @@ def _templates(raw: dict[str, Any]) -> dict[str, Any]:
         tags.add(_language(key))
         if isinstance(channels, dict):
             channels = {
-                channel: {
-                    field: text if _compiles(channel, field, text) else "text"
-                    for field, text in fields.items()
-                }
+                channel: {field: _fixed(channel, field, text) for field, text in fields.items()}
                 if isinstance(fields, dict)
                 else fields
                 for channel, fields in channels.items()
@@ -87,7 +106,7 @@ def valid_notification(body: dict[str, Any]) -> None:
     if isinstance(quiet, dict):
         if quiet.get("start") == quiet.get("end"):
             quiet["end"] = "23:59" if quiet["start"] != "23:59" else "00:00"
-        if quiet.get("timezone") is not None and quiet["timezone"] not in _timezones():
+        if quiet.get("timezone") is not None and not _zone(quiet["timezone"]):
             quiet["timezone"] = ZONE
 
 
@@ -96,7 +115,7 @@ def valid_profile(body: dict[str, Any]) -> None:
     user = body.get("user")
     if not isinstance(user, dict):
         return
-    if user.get("timezone") not in (None, *_timezones()):
+    if user.get("timezone") is not None and not _zone(user["timezone"]):
         user["timezone"] = ZONE
     if user.get("language") is not None and _language(user["language"]) is None:
         user["language"] = "en"
