@@ -47,6 +47,8 @@ max-examples = {max_examples}
 # Herald refuses NUL in every string (SPEC §7), and says so; JSON Schema can't say it of the
 # free-form `data` objects, so none is generated.
 allow-x00 = false
+# No example database in the work tree: each run starts from the seed alone.
+database = "none"
 
 # Requests made valid as the OpenAPI can't state: tests/schemathesis_hooks.py.
 
