@@ -131,8 +131,12 @@ def test_schemathesis_finds_nothing(served_herald, tmp_path):
             "--report-dir",
             str(tmp_path / "report"),
         ],
-        cwd=ROOT,
-        env={**os.environ, "SCHEMATHESIS_HOOKS": "tests.schemathesis_hooks"},
+        cwd=tmp_path,  # its caches stay out of the work tree
+        env={
+            **os.environ,
+            "PYTHONPATH": str(ROOT),
+            "SCHEMATHESIS_HOOKS": "tests.schemathesis_hooks",
+        },
         capture_output=True,
         text=True,
         timeout=MAX_TIME + 240,
