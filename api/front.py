@@ -50,9 +50,9 @@ def require_user() -> None:
 
 
 def _page_parameter(name: str, default: int, maximum: int) -> int:
-    """A non-negative integer query parameter, at most `maximum`."""
-    raw = request.args.get(name, "")
-    if raw == "":
+    """A non-negative integer query parameter, at most `maximum` (empty is not a number)."""
+    raw = request.args.get(name)
+    if raw is None:
         return default
     if not (raw.isascii() and raw.isdigit()) or int(raw) > maximum:
         raise HeraldError(

@@ -9,7 +9,7 @@ from flask import Blueprint, Response, render_template, request, url_for
 
 from api.requests import json_body, services
 from shared.demo import ensure_demo, initials, send_demo
-from shared.errors import NotFound
+from shared.errors import HeraldError, NotFound
 
 bp = Blueprint("widget", __name__, template_folder="templates")
 
@@ -44,11 +44,12 @@ def demo_page():
 def demo_send():
     """Send the demo user a notification (`{"stacked": true}`: one that stacks)."""
     _require_embedded()
-    body = json_body()
+    stacked = json_body().get("stacked", False)
+    if not isinstance(stacked, bool):
+        raise HeraldError("stacked/invalid", "stacked must be true or false.")
     svc = services()
     demo = ensure_demo(svc.engine)
     avatars = url_for("widget.demo_avatar", _external=True)
-    stacked = body.get("stacked") is True
     wait = svc.settings.send_wait
     result = send_demo(svc.engine, svc.broker, demo, stacked, avatars, wait)
     return {"result": result}

@@ -182,7 +182,11 @@ def set_profile(connection: Connection, project_id: str, user_id: str, sent: Any
     if not isinstance(sent, dict):
         raise HeraldError("user/invalid", "The body must have 'user', a JSON object.")
     item: dict[str, Any] = {name: sent[name] for name in BROWSER_FIELDS if name in sent}
-    if isinstance(sent.get("preferences"), dict):
+    if "preferences" in sent:  # every entry's shape is checked, then the allowed ones kept
+        if not isinstance(sent["preferences"], dict):
+            message = "preferences must be an object of notification ids to mutes."
+            raise HeraldError("preferences/invalid", message)
+        parse_item(BrowserProfile, {"preferences": sent["preferences"]}, required=())
         item["preferences"] = _allowed_preferences(connection, project_id, user_id, sent)
     profile = parse_item(BrowserProfile, item, required=())
     fields = {name: getattr(profile, name) for name in profile.model_fields_set}

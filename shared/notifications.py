@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+)
 from sqlalchemy import Connection, delete, select
 
 from shared.db import dialect_insert
@@ -18,6 +25,14 @@ from shared.validation import Email, Language, Name, check_language, item_error
 Slug = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")]
 Text = Annotated[str, StringConstraints(max_length=100_000)]
 DEFAULT_STACK_TIMEOUT = 86_400
+
+
+def _whole(value: Any) -> Any:
+    """A whole number written with a fraction (`3600.0`) is that integer, as in JSON Schema."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+Seconds = Annotated[int, BeforeValidator(_whole), Field(ge=0, le=31_536_000)]
 
 
 class WidgetTemplate(BaseModel):
@@ -62,7 +77,7 @@ class NotificationBody(BaseModel):
     allowMuteEmail: bool = False
     allowMuteSMS: bool = False
     defaultLanguage: Language = "en"
-    stackTimeout: Annotated[int, Field(ge=0, le=31_536_000)] = DEFAULT_STACK_TIMEOUT
+    stackTimeout: Seconds = DEFAULT_STACK_TIMEOUT
     templates: dict[str, LanguageTemplates] = {}
     quietHours: QuietHours | None = None
 

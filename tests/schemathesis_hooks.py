@@ -1,0 +1,138 @@
+"""schemathesis hooks (loaded by `SCHEMATHESIS_HOOKS`): the rules of a valid request that JSON
+Schema can't state, applied to the requests it generates as valid.
+
+The OpenAPI states every rule it can (patterns, bounds, unknown fields, enums). What is left is
+a rule between two fields or against a database: an enabled channel needs its template in the
+default language, two `templates` keys may not name one language, a template must be Jinja
+that compiles, an e-mail address is one `email_validator` takes (no special-use domain such as
+`.test`), quiet hours' `start` and `end` differ, a time zone is one of the IANA database's
+and a language tag's subtags are in the IANA registry (the OpenAPI states their syntax).
+Requests generated as invalid are left as they are, so the refusals are still checked.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import schemathesis
+from schemathesis import GenerationMode
+
+from shared.errors import HeraldError
+from shared.notifications import REQUIRED
+from shared.templates import compile_templates
+from shared.validation import check_email, check_language, check_timezone
+
+ZONE = "Europe/London"
+ADDRESS = "sender@herald.example.com"
+ADDRESSES = ("from", "replyTo")
+
+
+def _zone(value: Any) -> bool:
+    """True if the value names a zone of the IANA database."""
+    try:
+        check_timezone(value)
+    except (ValueError, TypeError):
+        return False
+    return True
+
+
+def _language(value: Any) -> str | None:
+    """The canonical tag of a language, or None when it is not one."""
+    try:
+        return check_language(value)
+    except Exception:
+        return None
+
+
+def _valid(channel: str, field: str, text: Any) -> bool:
+    """True if the template field would be accepted on its own."""
+    try:
+        if field in ADDRESSES:
+            check_email(text)
+        else:
+            compile_templates({"en": {channel: {field: text}}})
+    except (HeraldError, KeyError, ValueError):
+        return False
+    return True
+
+
+def _fixed(channel: str, field: str, text: Any) -> Any:
+    if text is None or _valid(channel, field, text):
+        return text
+    return ADDRESS if field in ADDRESSES else "text"
+
+
+def _templates(raw: dict[str, Any]) -> dict[str, Any]:
+    """One key per language, every text a template that compiles."""
+    kept: dict[str, Any] = {}
+    tags: set[str | None] = set()
+    for key, channels in raw.items():
+        if _language(key) is None or _language(key) in tags:
+            continue
+        tags.add(_language(key))
+        if isinstance(channels, dict):
+            channels = {
+                channel: {field: _fixed(channel, field, text) for field, text in fields.items()}
+                if isinstance(fields, dict)
+                else fields
+                for channel, fields in channels.items()
+            }
+        kept[key] = channels
+    return kept
+
+
+def _with_required(body: dict[str, Any]) -> None:
+    """Each enabled channel's required fields in the default language's templates."""
+    language = body.get("defaultLanguage", "en")
+    templates = body["templates"]
+    key = next((k for k in templates if _language(k) == _language(language)), language)
+    own = templates.setdefault(key, {}) or {}
+    templates[key] = own
+    for flag, (channel, fields) in REQUIRED.items():
+        if body.get(flag):
+            template = own.get(channel) or {}
+            own[channel] = template
+            for field in (*fields, "text") if channel == "email" else fields:
+                template[field] = template.get(field) or "text"
+
+
+def valid_notification(body: dict[str, Any]) -> None:
+    """A generated `notifications.upsert` body made to follow the rules between its fields."""
+    if "defaultLanguage" in body and _language(body["defaultLanguage"]) is None:
+        body["defaultLanguage"] = "en"
+    body["templates"] = _templates(body.get("templates") or {})
+    _with_required(body)
+    quiet = body.get("quietHours")
+    if isinstance(quiet, dict):
+        if quiet.get("start") == quiet.get("end"):
+            quiet["end"] = "23:59" if quiet["start"] != "23:59" else "00:00"
+        if quiet.get("timezone") is not None and not _zone(quiet["timezone"]):
+            quiet["timezone"] = ZONE
+
+
+def valid_profile(body: dict[str, Any]) -> None:
+    """A generated `front/users.setProfile` body with a time zone and a language that exist."""
+    user = body.get("user")
+    if not isinstance(user, dict):
+        return
+    if user.get("timezone") is not None and not _zone(user["timezone"]):
+        user["timezone"] = ZONE
+    if user.get("language") is not None and _language(user["language"]) is None:
+        user["language"] = "en"
+
+
+MAKE_VALID = {
+    "/notifications.upsert": valid_notification,
+    "/front/users.setProfile": valid_profile,
+}
+
+
+@schemathesis.hook
+def map_case(context, case):
+    """Requests generated as valid are made to follow the rules JSON Schema can't state."""
+    make_valid = MAKE_VALID.get(case.operation.path)
+    meta = case.meta
+    positive = meta is None or meta.generation.mode == GenerationMode.POSITIVE
+    if make_valid and positive and isinstance(case.body, dict):
+        make_valid(case.body)
+    return case
