@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from dramatiq.middleware.time_limit import TimeLimitExceeded
 from prometheus_client import Counter, Histogram
 from sqlalchemy import Engine, Row, String, Update, bindparam, case, select, update
+from sqlalchemy.exc import InterfaceError, OperationalError
+from tenacity import Retrying, retry_if_exception_type, stop_after_delay, wait_exponential_jitter
 
 from shared.config import Settings
 from shared.db import autocommit
@@ -16,7 +19,8 @@ from shared.messages import FINAL
 from shared.models import messages, notifications, projects, users, utcnow
 from shared.results import LOAD_COLUMNS, RESULT_COLUMNS, message_result
 from shared.users import PROFILE_FIELDS
-from worker.channels import Channel, ChannelState
+from worker.attempts import MAX_ATTEMPTS, crash_message, start_delivery
+from worker.channels import IN_CALL, PENDING, Channel, ChannelState
 from worker.plan import Plan, plan_delivery
 from worker.providers import Email, Provider, ProviderError, Sms, send_with_retries
 
@@ -86,6 +90,10 @@ _CLAIM_WITH_WIDGET = _CLAIM.values(
 )
 _SAVE = update(messages).where(messages.c.pk == bindparam("message_pk")).returning(*RESULT_COLUMNS)
 CLAIM_ATTEMPTS = 5
+# Every database error that a new connection may not meet: an outcome write is tried again for
+# up to this long (a provider id is worth keeping across a database blip).
+RETRIED_WRITES = (OperationalError, InterfaceError)
+WRITE_BUDGET = 15.0
 GONE = {
     "id": None,
     "ok": False,
@@ -119,27 +127,62 @@ def deliver_message(
     are still as the worker read them (of two workers racing, one claims and the other reads
     again). A redelivered job skips final channels, leaves a fresh `sending` to the worker that
     owns it, and records a stale one (its worker died during the provider call) as `unknown`
-    instead of sending again.
+    instead of sending again. A message whose delivery died `MAX_ATTEMPTS` times (killed, or
+    past the time limit) fails with `delivery/crashed`.
     """
+    attempt = 0 if refresh_widget else start_delivery(services.engine, message_pk)
+    if attempt > MAX_ATTEMPTS:
+        return crash_message(services.engine, message_pk) or _deliver(
+            services, message_pk, refresh_widget
+        )
+    try:
+        return _deliver(services, message_pk, refresh_widget)
+    except TimeLimitExceeded:
+        if attempt < MAX_ATTEMPTS:
+            raise
+        return crash_message(services.engine, message_pk) or _deliver(
+            services, message_pk, refresh_widget
+        )
+
+
+def _deliver(services: Services, message_pk: int, refresh_widget: bool) -> dict[str, Any]:
+    """Claim, send and record: one delivery of a message."""
     claimed = _claim_channels(services, message_pk, refresh_widget)
     if not isinstance(claimed, Claimed):
         return claimed
     if not claimed.plan.sends:
         _count(claimed.plan.channels)
         return message_result(claimed.row)
-    outcomes = _send_all(services, claimed.plan.sends)
-    # `sent` once every channel is final in this worker's view; a channel another worker
-    # still had in flight leaves the message `queued`, and the sweeper's next delivery of it
-    # finds every channel final and marks it `sent`.
+    outcomes: dict[Channel, ChannelState] = {}
+    try:
+        _send_all(services, claimed.plan.sends, outcomes)
+    finally:  # interrupted too (the time limit): what went is kept, what didn't is pending
+        outcomes = {channel: outcomes.get(channel, PENDING) for channel in claimed.plan.sends}
+        saved = _save(services, claimed, outcomes)
+    _count(outcomes)
+    return message_result(saved)
+
+
+def _save(services: Services, claimed: Claimed, outcomes: dict[Channel, ChannelState]) -> Row:
+    """Write the outcomes; the message is `sent` once every channel is final in this worker's
+    view (a channel another worker still has in flight leaves it `queued`, and the sweeper's
+    next delivery of it finds every channel final). Retried on a database error for up to
+    `WRITE_BUDGET` s; past it the channels stay `sending` and become `unknown`."""
     states = {channel: channel.state(claimed.row) for channel in Channel} | outcomes
     done = all(state.final for state in states.values())
     values = {"status": "sent" if done else claimed.row.status, "updated_at": utcnow()}
     for channel, state in outcomes.items():
         values.update(state.values(channel))
-    with autocommit(services.engine) as connection:
-        saved = connection.execute(_SAVE, {"message_pk": message_pk, **values}).one()
-    _count(outcomes)
-    return message_result(saved)
+    retrying = Retrying(
+        retry=retry_if_exception_type(RETRIED_WRITES),
+        stop=stop_after_delay(min(WRITE_BUDGET, services.settings.send_time_limit / 2)),
+        wait=wait_exponential_jitter(initial=0.1, max=2.0),
+        reraise=True,
+    )
+    for attempt in retrying:
+        with attempt, autocommit(services.engine) as connection:
+            return connection.execute(_SAVE, {"message_pk": claimed.row.pk, **values}).one()
+    raise AssertionError("unreachable: tenacity either returns or raises")
 
 
 @dataclass(frozen=True)
@@ -167,6 +210,9 @@ def _claim_channels(
                 return message_result(row)
             stale_before = now - timedelta(seconds=services.settings.send_time_limit)
             plan = plan_delivery(row, now, stale_before, refresh_widget)
+            if row.status in ("sent", "failed"):  # a widget refresh never changes it
+                for name in ("status", "error", "error_message"):
+                    plan.changes.pop(name, None)
             claimed = connection.execute(*_claim(row, plan)).first()
         if claimed is not None:
             return Claimed(plan, claimed)
@@ -185,29 +231,49 @@ def _claim(row: Row, plan: Plan) -> tuple[Update, dict[str, Any]]:
     return _CLAIM_WITH_WIDGET, params
 
 
-def _send_all(services: Services, sends: dict[Channel, Email | Sms]) -> dict[Channel, ChannelState]:
-    """Send every claimed channel; the e-mail and the SMS of one message go at the same time."""
+def _send_all(
+    services: Services, sends: dict[Channel, Email | Sms], outcomes: dict[Channel, ChannelState]
+) -> None:
+    """Send every claimed channel into `outcomes`; the e-mail and the SMS of one message go at
+    the same time, and an interrupted one still waits for the other's outcome."""
     first, *others = sends.items()
-    futures = {
-        channel: services.pool.submit(_send, services, channel, content)
+    futures = [
+        services.pool.submit(_send, services, channel, content, outcomes)
         for channel, content in others
-    }
-    outcomes = {first[0]: _send(services, *first)}
-    outcomes.update({channel: future.result() for channel, future in futures.items()})
-    return outcomes
+    ]
+    try:
+        _send(services, *first, outcomes)
+    finally:
+        wait(futures)
 
 
-def _send(services: Services, channel: Channel, content: Email | Sms) -> ChannelState:
-    """Call the channel's provider; its new state."""
+def _send(
+    services: Services,
+    channel: Channel,
+    content: Email | Sms,
+    outcomes: dict[Channel, ChannelState],
+) -> None:
+    """Build the channel's request and call its provider. `outcomes[channel]` says at each step
+    what is true if the delivery stops there: nothing went while building, the send may have
+    gone once the call started."""
     provider = services.providers[channel]
+    outcomes[channel] = PENDING
+    try:
+        request = provider.build(content)
+    except Exception as exc:  # noqa: BLE001 - the provider's library refused it: nothing went
+        outcomes[channel] = ChannelState("failed", f"build/failed: {type(exc).__name__}: {exc}")
+        return
+    outcomes[channel] = ChannelState("unknown", IN_CALL)
+    budget = services.settings.provider_retry_budget
     try:
         with SEND_SECONDS.labels(channel).time():
-            provider_id = send_with_retries(
-                provider, content, services.settings.provider_retry_budget
-            )
+            provider_id = send_with_retries(provider, request, budget)
     except ProviderError as exc:
-        return ChannelState("unknown" if exc.unknown else "failed", str(exc))
-    return ChannelState("sent", provider_id=provider_id)
+        outcomes[channel] = ChannelState("unknown" if exc.unknown else "failed", str(exc))
+    except Exception as exc:  # noqa: BLE001 - it broke during the call: it may have gone
+        outcomes[channel] = ChannelState("unknown", f"unknown: {type(exc).__name__}: {exc}")
+    else:
+        outcomes[channel] = ChannelState("sent", provider_id=provider_id)
 
 
 def _count(states: dict[Channel, ChannelState]) -> None:
