@@ -174,7 +174,8 @@ def notifications_import(file: Path, project_id: str) -> None:
 
 @main.command()
 def queues() -> None:
-    """Per queue: ready, delayed, in progress, dead letters; and messages waiting in the DB."""
+    """Per queue: ready, delayed, in progress, dead letters; and in the database, messages
+    waiting and messages failed with `delivery/crashed`."""
     from shared.broker import QUEUE, build_broker, queue_depths
 
     settings = _settings()
@@ -186,8 +187,17 @@ def queues() -> None:
                 .group_by(messages.c.status)
             ).all()
         )
+        crashed = connection.execute(
+            select(func.count()).where(
+                messages.c.status == "failed", messages.c.error == "delivery/crashed"
+            )
+        ).scalar_one()
     report: dict = {
-        "database": {"queued": waiting.get("queued", 0), "scheduled": waiting.get("scheduled", 0)}
+        "database": {
+            "queued": waiting.get("queued", 0),
+            "scheduled": waiting.get("scheduled", 0),
+            "crashed": crashed,
+        }
     }
     depths = queue_depths(build_broker(settings))
     if depths is None:
