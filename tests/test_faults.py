@@ -19,7 +19,7 @@ from shared.config import Settings
 from shared.models import messages
 from shared.sweeper import sweep
 from tests.backends import IN_CI, backends_down, fresh_database
-from tests.conftest import phone, token
+from tests.conftest import Client, phone, token, until_final, upsert_notification
 from tests.processes import CountingStandIn, Stack
 
 SLOW = "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}"
@@ -85,7 +85,7 @@ def stack(standin, tmp_path_factory):
 
 
 @pytest.fixture
-def herald(stack, standin):
+def live(stack, standin):
     """The stack with the stand-in answering at once; every worker stopped after the test."""
     standin.latency = 0.0
     yield stack
@@ -168,7 +168,8 @@ def ready(herald: Stack) -> None:
     settled(herald, probe, timeout=60)
 
 
-def test_a_worker_killed_during_a_batch_loses_nothing_and_sends_nothing_twice(herald, standin):
+def test_a_worker_killed_during_a_batch_loses_nothing_and_sends_nothing_twice(live, standin):
+    herald = live
     doomed = herald.start_worker()
     herald.start_worker()
     ready(herald)
@@ -191,7 +192,8 @@ def test_a_worker_killed_during_a_batch_loses_nothing_and_sends_nothing_twice(he
     )
 
 
-def test_a_poison_message_crashes_after_three_attempts_and_its_batch_is_delivered(herald, standin):
+def test_a_poison_message_crashes_after_three_attempts_and_its_batch_is_delivered(live, standin):
+    herald = live
     herald.start_worker()
     ready(herald)
     crashed_before = crashed_count(herald)
@@ -230,7 +232,8 @@ def crashed_count(herald: Stack) -> int:
     return json.loads(herald.herald("queues"))["database"]["crashed"]
 
 
-def test_redis_lost_during_a_batch_answers_queued_and_delivers_once(herald, standin):
+def test_redis_lost_during_a_batch_answers_queued_and_delivers_once(live, standin):
+    herald = live
     herald.start_worker()
     ready(herald)
     standin.latency = 0.5
@@ -250,7 +253,8 @@ def test_redis_lost_during_a_batch_answers_queued_and_delivers_once(herald, stan
     }
 
 
-def test_postgresql_cut_during_a_batch_answers_503_and_resumes_without_duplicates(herald, standin):
+def test_postgresql_cut_during_a_batch_answers_503_and_resumes_without_duplicates(live, standin):
+    herald = live
     herald.start_worker()
     ready(herald)
     standin.latency = 0.5
@@ -272,7 +276,8 @@ def test_postgresql_cut_during_a_batch_answers_503_and_resumes_without_duplicate
     print(f"\nPostgreSQL cut: {len(channels_with(found, 'unknown'))} unknown of {2 * len(found)}")
 
 
-def test_a_backlog_waiting_for_workers_is_enqueued_once(herald, standin):
+def test_a_backlog_waiting_for_workers_is_enqueued_once(live, standin):
+    herald = live
     accepting = time.monotonic()
     items = batch(5000, notification="bulk")
     chunks = [items[i : i + 50] for i in range(0, len(items), 50)]
@@ -300,3 +305,35 @@ def test_a_backlog_waiting_for_workers_is_enqueued_once(herald, standin):
     assert all(standin.received(item["userEmail"]) == 1 for item in items)
     with herald.engine.connect() as connection:
         assert connection.execute(select(func.max(messages.c.attempts))).scalar() >= 1
+
+
+def test_a_stacked_send_never_changes_a_failed_message(herald, project):
+    # Given a message whose delivery crashed after its widget was shown
+    client = Client(herald.app, project["apiKey"])
+    widget = {"content": "Orders: {{ increment }}"}
+    upsert_notification(
+        client,
+        {
+            **BULK,
+            "id": "orders",
+            "withEmail": False,
+            "withWidget": True,
+            "templates": {"en": {"widget": widget}},
+        },
+    )
+    item = {"notificationId": "orders", "userId": f"u-{token()}", "incrementId": "o"}
+    [first] = client.post("/messages.send", {"messages": [item]}).get_json()["results"]
+    assert first["status"] == "sent"
+    with herald.engine.begin() as connection:
+        connection.execute(
+            messages.update()
+            .where(messages.c.id == first["id"])
+            .values(status="failed", error="delivery/crashed", error_message="crashed")
+        )
+    # When another send stacks onto it and the widget is rendered again
+    [second] = client.post("/messages.send", {"messages": [item]}).get_json()["results"]
+    assert second["status"] == "incremented"
+    shown = until_final(client, first["id"], lambda m: m["widget"]["content"] == "Orders: 2")
+    # Then its widget shows the new count and it is still failed, with its error
+    assert shown["widget"]["content"] == "Orders: 2"
+    assert (shown["status"], shown["error"]) == ("failed", "delivery/crashed")
