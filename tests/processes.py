@@ -1,6 +1,7 @@
-"""Real processes for the fault tests: Herald's `web` and `worker` as the Procfile runs them, a
-Redis server of their own, a TCP proxy between Herald and PostgreSQL that the test can cut, and
-a provider stand-in that counts every request as it arrives and can hang for one recipient."""
+"""Real processes for the fault tests and how they read outcomes: Herald's `web` and `worker`
+as the Procfile runs them, a Redis server of their own, a TCP proxy between Herald and
+PostgreSQL that the test can cut, and a provider stand-in that counts every request as it
+arrives and can hang for one recipient."""
 
 from __future__ import annotations
 
@@ -11,15 +12,19 @@ import signal
 import socket
 import threading
 import time
+import urllib.request
 from collections import Counter
 from pathlib import Path
 from urllib.parse import parse_qs
 
+import pytest
 import redis
+from sqlalchemy import and_, func, or_, select
 
 from bench.client import Api
 from bench.processes import Process, Processes, clean_env, free_port, procfile, run, wait_http
 from bench.standin import StandIn, _Handler
+from shared.models import messages
 
 
 class CountingStandIn(StandIn):
@@ -211,3 +216,71 @@ class Stack:
         """Stop every process and the proxy."""
         self.processes.stop_all()
         self.proxy.cut()
+
+
+FINAL = {"sent", "failed", "skipped", "muted", "unknown"}
+STATUSES = [messages.c[f"{channel}_status"] for channel in ("email", "sms", "widget")]
+
+
+def rows(herald: Stack, items: list[dict]) -> dict[str, object]:
+    """The messages of these items by user id, as the database holds them."""
+    users = [item["userId"] for item in items]
+    with herald.engine.connect() as connection:
+        found = connection.execute(select(messages).where(messages.c.user_id.in_(users))).all()
+    return {row.user_id: row for row in found}
+
+
+def settled(herald: Stack, items: list[dict], timeout: float = 60) -> dict[str, object]:
+    """The items' messages once each one and its channels are final (or fail the test)."""
+    tags = {item["userId"].rsplit("-", 1)[0] for item in items}
+    theirs = or_(*(messages.c.user_id.like(f"{tag}-%") for tag in tags))
+    final = and_(
+        messages.c.status.in_(("sent", "failed")),
+        *(or_(column.is_(None), column.in_(FINAL)) for column in STATUSES),
+    )
+    count = select(func.count(), func.count().filter(final)).where(theirs)
+    deadline = time.monotonic() + timeout
+    while True:
+        with herald.engine.connect() as connection:
+            found, done = connection.execute(count).one()
+        if found == len(items) and done == found:
+            return rows(herald, items)
+        if time.monotonic() > deadline:
+            pytest.fail(f"{found - done} of {len(items)} messages not final")
+        time.sleep(0.5)
+
+
+def channels_with(found: dict, status: str) -> set[tuple[int, str]]:
+    """(pk, channel) of every e-mail or SMS in this status."""
+    return {
+        (row.pk, channel)
+        for row in found.values()
+        for channel in ("email", "sms")
+        if row._mapping[f"{channel}_status"] == status
+    }
+
+
+def assert_once(standin: CountingStandIn, items: list[dict], found: dict) -> None:
+    """No recipient received twice; each sent channel arrived exactly once."""
+    for item in items:
+        row = found[item["userId"]]
+        for channel, recipient in (("email", item["userEmail"]), ("sms", item["userTelephone"])):
+            arrived = standin.received(recipient)
+            assert arrived <= 1, f"{recipient} received {arrived} times"
+            if row._mapping[f"{channel}_status"] == "sent":
+                assert arrived == 1 and row._mapping[f"{channel}_provider_id"]
+
+
+def get_message(herald: Stack, message_id: str) -> dict:
+    """`messages.get` over HTTP."""
+    request = urllib.request.Request(
+        f"{herald.base_url}/messages.get?id={message_id}",
+        headers={"Authorization": f"Bearer {herald.key}"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.load(response)["message"]
+
+
+def crashed_count(herald: Stack) -> int:
+    """Messages failed with delivery/crashed, as `herald queues` counts them."""
+    return json.loads(herald.herald("queues"))["database"]["crashed"]

@@ -7,12 +7,11 @@ from __future__ import annotations
 import json
 import shutil
 import time
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import redis
-from sqlalchemy import and_, create_engine, func, or_, select
+from sqlalchemy import create_engine, func, select
 
 from shared.broker import QUEUE, build_broker
 from shared.config import Settings
@@ -20,7 +19,16 @@ from shared.models import messages
 from shared.sweeper import sweep
 from tests.backends import IN_CI, backends_down, fresh_database
 from tests.conftest import Client, phone, token, until_final, upsert_notification
-from tests.processes import CountingStandIn, Stack
+from tests.processes import (
+    CountingStandIn,
+    Stack,
+    assert_once,
+    channels_with,
+    crashed_count,
+    get_message,
+    rows,
+    settled,
+)
 
 SLOW = "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}"
 ALERT = {
@@ -38,8 +46,6 @@ ALERT = {
     },
 }
 BULK = {"id": "bulk", "name": "Bulk", "withEmail": True, "templates": ALERT["templates"]}
-FINAL = {"sent", "failed", "skipped", "muted", "unknown"}
-STATUSES = [messages.c[f"{channel}_status"] for channel in ("email", "sms", "widget")]
 SETTINGS = {
     "HERALD_SEND_TIME_LIMIT": "4",
     "HERALD_SWEEP_INTERVAL": "0.5",
@@ -112,55 +118,6 @@ def send(herald: Stack, items: list[dict]) -> tuple[int, dict]:
     return herald.api(herald.key).post("/messages.send", {"messages": items})
 
 
-def rows(herald: Stack, items: list[dict]) -> dict[str, object]:
-    """The messages of these items by user id, as the database holds them."""
-    users = [item["userId"] for item in items]
-    with herald.engine.connect() as connection:
-        found = connection.execute(select(messages).where(messages.c.user_id.in_(users))).all()
-    return {row.user_id: row for row in found}
-
-
-def settled(herald: Stack, items: list[dict], timeout: float = 60) -> dict[str, object]:
-    """The items' messages once each one and its channels are final (or fail the test)."""
-    tags = {item["userId"].rsplit("-", 1)[0] for item in items}
-    theirs = or_(*(messages.c.user_id.like(f"{tag}-%") for tag in tags))
-    final = and_(
-        messages.c.status.in_(("sent", "failed")),
-        *(or_(column.is_(None), column.in_(FINAL)) for column in STATUSES),
-    )
-    count = select(func.count(), func.count().filter(final)).where(theirs)
-    deadline = time.monotonic() + timeout
-    while True:
-        with herald.engine.connect() as connection:
-            found, done = connection.execute(count).one()
-        if found == len(items) and done == found:
-            return rows(herald, items)
-        if time.monotonic() > deadline:
-            pytest.fail(f"{found - done} of {len(items)} messages not final")
-        time.sleep(0.5)
-
-
-def channels_with(found: dict, status: str) -> set[tuple[int, str]]:
-    """(pk, channel) of every e-mail or SMS in this status."""
-    return {
-        (row.pk, channel)
-        for row in found.values()
-        for channel in ("email", "sms")
-        if row._mapping[f"{channel}_status"] == status
-    }
-
-
-def assert_once(standin: CountingStandIn, items: list[dict], found: dict) -> None:
-    """No recipient received twice; each sent channel arrived exactly once."""
-    for item in items:
-        row = found[item["userId"]]
-        for channel, recipient in (("email", item["userEmail"]), ("sms", item["userTelephone"])):
-            arrived = standin.received(recipient)
-            assert arrived <= 1, f"{recipient} received {arrived} times"
-            if row._mapping[f"{channel}_status"] == "sent":
-                assert arrived == 1 and row._mapping[f"{channel}_provider_id"]
-
-
 def ready(herald: Stack) -> None:
     """Wait until the workers deliver: a one-message batch reaches `sent`."""
     probe = batch(1)
@@ -215,21 +172,6 @@ def test_a_poison_message_crashes_after_three_attempts_and_its_batch_is_delivere
     assert_once(standin, items[2:], {k: v for k, v in found.items() if v in others})
     assert standin.received(items[1]["userEmail"]) == 1
     assert standin.received(items[0]["userEmail"]) == 0
-
-
-def get_message(herald: Stack, message_id: str) -> dict:
-    """`messages.get` over HTTP."""
-    request = urllib.request.Request(
-        f"{herald.base_url}/messages.get?id={message_id}",
-        headers={"Authorization": f"Bearer {herald.key}"},
-    )
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return json.load(response)["message"]
-
-
-def crashed_count(herald: Stack) -> int:
-    """Messages failed with delivery/crashed, as `herald queues` counts them."""
-    return json.loads(herald.herald("queues"))["database"]["crashed"]
 
 
 def test_redis_lost_during_a_batch_answers_queued_and_delivers_once(live, standin):
