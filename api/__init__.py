@@ -23,11 +23,14 @@ def create_app(settings: Settings | None = None, run_worker: bool | None = None)
     # Read through `api.requests.services()`, which types them; a swapped one takes effect.
     app.extensions["herald"] = {"settings": settings, "engine": engine, "broker": broker}
 
-    from api import backend, errors, ops
+    from api import backend, errors, front, ops, ratelimit, widget
 
     errors.init_app(app)
     ops.init_app(app)
+    ratelimit.init_app(app)
     app.register_blueprint(backend.bp)
+    app.register_blueprint(front.bp)
+    app.register_blueprint(widget.bp)
 
     if settings.embedded if run_worker is None else run_worker:
         from worker.runtime import start_worker  # the embedded mode's in-process pool

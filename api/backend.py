@@ -6,6 +6,7 @@ from flask import Blueprint, request
 
 from api.auth import current_project, require_project
 from api.items import parse_messages, parse_users
+from api.ratelimit import limit_project
 from api.requests import (
     batch,
     batch_ids,
@@ -32,6 +33,7 @@ from shared.users import delete_users, get_user, upsert_batch, user_json
 bp = Blueprint("backend", __name__)
 bp.before_request(refuse_nul_in_query)
 bp.before_request(require_project)
+bp.before_request(limit_project)  # after authentication: the budget is the project's
 
 MAX_USERS = 100
 

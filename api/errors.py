@@ -8,12 +8,17 @@ from flask import Flask, Response, jsonify
 from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from shared.errors import HeraldError, NotFound, Unauthorized, Unavailable
+from shared.errors import HeraldError, NotFound, RateLimited, Unauthorized, Unavailable
 
 log = logging.getLogger("herald.api")
 
 # The HTTP status of each kind of domain error; any other HeraldError is a 400.
-STATUSES: dict[type[HeraldError], int] = {NotFound: 404, Unauthorized: 401, Unavailable: 503}
+STATUSES: dict[type[HeraldError], int] = {
+    NotFound: 404,
+    Unauthorized: 401,
+    RateLimited: 429,
+    Unavailable: 503,
+}
 HTTP_CODES = {404: "route/notFound", 405: "method/notAllowed"}
 
 

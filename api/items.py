@@ -8,11 +8,11 @@ import uuid6
 from pydantic import Field, create_model
 
 from shared.errors import HeraldError, Refused
-from shared.ingress import NewMessage, parse_send_at
+from shared.ingress import NewMessage, check_send_at
 from shared.notifications import EmailTemplate, WidgetTemplate
 from shared.templates import compile_templates
 from shared.users import PROFILE, Preference, UserChange
-from shared.validation import Id, Item, parse_item
+from shared.validation import Data, Id, Item, parse_item
 
 UserItem = create_model(
     "UserItem",
@@ -20,7 +20,7 @@ UserItem = create_model(
     __doc__="One item of `users.upsert`.",
     id=(Id, ...),
     **{field.name: (field.kind | None, None) for field in PROFILE},
-    data=(dict[str, Any] | None, None),
+    data=(Data | None, None),
     preferences=(dict[Id, Preference] | None, None),
 )
 
@@ -31,7 +31,7 @@ MessageItem = create_model(
     notificationId=(Id, ...),
     userId=(Id, ...),
     id=(Id | None, None),
-    data=(dict[str, Any], Field(default_factory=dict)),
+    data=(Data, Field(default_factory=dict)),
     incrementId=(Id | None, None),
     **{field.send_name: (field.kind | None, None) for field in PROFILE},
     widgetSettingsOverride=(WidgetTemplate | None, None),
@@ -86,13 +86,10 @@ def parse_message(raw: Any) -> NewMessage:
         raise HeraldError("id/invalid", "id must be a string of 1 to 128 characters, or absent.")
     overrides = {name: _dump(getattr(item, name)) for name, _ in OVERRIDES}
     for name, channel in OVERRIDES:
-        if overrides[name] is not None:
-            try:
-                compile_templates({"override": {channel: overrides[name]}})
-            except HeraldError as exc:
-                raise HeraldError(f"{name}/invalid", exc.message) from None
+        if overrides[name] is not None:  # a syntax error is `template/invalid`, as on upsert
+            compile_templates({"override": {channel: overrides[name]}})
     if item.sendAt is not None:
-        parse_send_at(item.sendAt, None)
+        check_send_at(item.sendAt)
     return NewMessage(
         id=item.id or str(uuid6.uuid7()),
         user_id=item.userId,

@@ -31,6 +31,12 @@ class Settings:
     sweep_interval: float = 30.0
     sweep_requeue_after: float = 120.0
     send_time_limit: float = 60.0
+    stream_heartbeat: float = 15.0
+    render_time_limit: float = 2.0
+    rate_limit: float = 100.0
+    rate_burst: int = 200
+    front_rate_limit: float = 10.0
+    front_rate_burst: int = 30
     # The API's body limit is part of its contract (SPEC §3: 413 over 1 MiB), not a setting.
     max_body_bytes: ClassVar[int] = 1024 * 1024
 
@@ -75,7 +81,13 @@ class Settings:
             worker_threads=int(_number(env, "HERALD_WORKER_THREADS", cls.worker_threads)),
             sweep_interval=_number(env, "HERALD_SWEEP_INTERVAL", cls.sweep_interval),
             sweep_requeue_after=_number(env, "HERALD_SWEEP_REQUEUE_AFTER", cls.sweep_requeue_after),
+            render_time_limit=_number(env, "HERALD_RENDER_TIME_LIMIT", cls.render_time_limit),
+            rate_limit=_number(env, "HERALD_RATE_LIMIT", cls.rate_limit),
+            rate_burst=int(_number(env, "HERALD_RATE_BURST", cls.rate_burst)),
+            front_rate_limit=_number(env, "HERALD_FRONT_RATE_LIMIT", cls.front_rate_limit),
+            front_rate_burst=int(_number(env, "HERALD_FRONT_RATE_BURST", cls.front_rate_burst)),
             send_time_limit=_number(env, "HERALD_SEND_TIME_LIMIT", cls.send_time_limit),
+            stream_heartbeat=_number(env, "HERALD_STREAM_HEARTBEAT", cls.stream_heartbeat),
         )
 
 

@@ -8,9 +8,7 @@ from dataclasses import dataclass
 class HeraldError(Exception):
     """A request-level or item-level error with its code and message."""
 
-    def __init__(self, code: str, message: str, _legacy_status: int | None = None) -> None:
-        # `_legacy_status` is ignored (the API decides statuses, in api/errors.py); it is only
-        # accepted while `shared/templates.py` still passes one.
+    def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
@@ -26,6 +24,10 @@ class NotFound(HeraldError):
 
 class Unauthorized(HeraldError):
     """The request does not prove which project it acts for."""
+
+
+class RateLimited(HeraldError):
+    """The caller spent its request budget; it may retry once the bucket has refilled."""
 
 
 class Unavailable(HeraldError):

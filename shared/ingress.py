@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -15,6 +15,8 @@ from shared.models import CHANNELS, message_ids, messages, notifications, users
 from shared.results import error_result, incremented_result, scheduled_result
 from shared.stacking import StackKey, stack_onto
 from shared.users import fill_profiles
+
+MAX_SEND_AHEAD = timedelta(days=365)
 
 
 @dataclass(frozen=True)
@@ -55,7 +57,20 @@ def parse_send_at(value: str, timezone: str | None) -> datetime:
         ) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=ZoneInfo(timezone or "UTC"))
-    return moment.astimezone(ZoneInfo("UTC"))
+    try:
+        return moment.astimezone(ZoneInfo("UTC"))
+    except OverflowError:  # 9999-12-31T23:59:59-01:00 is past the last representable instant
+        raise HeraldError("sendAt/invalid", f"sendAt {value!r} is out of range.") from None
+
+
+def check_send_at(value: str) -> None:
+    """A sendAt Herald schedules: a date-time at most 365 days ahead. A local date-time is
+    read as UTC here; the user's zone moves it by 14 hours at most."""
+    if parse_send_at(value, None) > datetime.now(ZoneInfo("UTC")) + MAX_SEND_AHEAD:
+        raise HeraldError(
+            "sendAt/invalid",
+            f"sendAt {value!r} is more than 365 days ahead; send it closer to the time.",
+        )
 
 
 def accept_batch(

@@ -35,9 +35,9 @@ class MessageFilter:
         """Read the filter from query parameters; an empty parameter is no filter."""
         try:
             limit = int(args.get("limit", 20))
-            cursor = int(args["cursor"]) if args.get("cursor") else None
         except ValueError:
-            raise HeraldError("query/invalid", "limit and cursor must be whole numbers.") from None
+            raise HeraldError("query/invalid", "limit must be a whole number.") from None
+        cursor = _cursor(args.get("cursor"))
         if not 1 <= limit <= MAX_PAGE:
             raise HeraldError("limit/invalid", f"limit must be between 1 and {MAX_PAGE}.")
         status = args.get("status") or None
@@ -47,6 +47,15 @@ class MessageFilter:
         return cls(
             limit, cursor, args.get("userId") or None, args.get("notificationId") or None, status
         )
+
+
+def _cursor(raw: str | None) -> int | None:
+    """A `nextCursor` given back: a positive whole number that fits a 64-bit column."""
+    if not raw:
+        return None
+    if not raw.isascii() or not raw.isdigit() or not 0 < int(raw) < 2**63:
+        raise HeraldError("cursor/invalid", "cursor must be a nextCursor from an earlier page.")
+    return int(raw)
 
 
 @dataclass(frozen=True)

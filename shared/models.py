@@ -10,6 +10,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -72,6 +73,9 @@ projects = Table(
     Column("email_from_name", String(200)),
     Column("sms_sender_id", String(11)),
     Column("created_at", UTCDateTime, nullable=False),
+    # The backend API budget (SPEC §2); NULL is the configured default.
+    Column("rate_limit", Float),
+    Column("rate_burst", Integer),
 )
 
 api_keys = Table(
@@ -199,4 +203,18 @@ stacks = Table(
     Column("message_id", String(128), nullable=False),
     Column("expires_at", UTCDateTime, nullable=False),
     PrimaryKeyConstraint("project_id", "user_id", "notification_id", "increment_id"),
+)
+
+# What changed in a user's feed, in order: the id is the stream's event id, and a reconnecting
+# page replays the rows after the last id it saw (see shared.events).
+feed_events = Table(
+    "feed_events",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("project_id", String(40), nullable=False),
+    Column("user_id", String(128), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("message_id", String(128)),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_feed_events_user_id", "project_id", "user_id", "id"),
 )

@@ -11,10 +11,17 @@ import functools
 import re
 from typing import Any
 
-from jinja2 import TemplateSyntaxError, nodes
-from jinja2.sandbox import SandboxedEnvironment
+from jinja2 import Template, TemplateSyntaxError
 
 from shared.errors import HeraldError
+from shared.sandbox import (
+    BoundedSandbox,
+    RenderTimeExceeded,
+    ValueTooLarge,
+    check_deadline,
+    render_deadline,
+)
+from shared.template_compiler import compile_template
 
 # channel -> field -> (templated, autoescaped). Fields not templated are literal header values.
 CHANNEL_FIELDS: dict[str, dict[str, tuple[bool, bool]]] = {
@@ -36,9 +43,20 @@ HEADER_FIELDS = {
     ("email", "replyTo"),
 }
 _ENVIRONMENTS = {
-    escaped: SandboxedEnvironment(autoescape=escaped, trim_blocks=False, keep_trailing_newline=True)
+    escaped: BoundedSandbox(autoescape=escaped, trim_blocks=False, keep_trailing_newline=True)
     for escaped in (True, False)
 }
+# channel, field -> (the most a rendered field may hold, "bytes" of UTF-8 or "characters").
+FIELD_LIMITS: dict[tuple[str, str], tuple[int, str]] = {
+    ("email", "html"): (512 * 1024, "bytes"),
+    ("email", "text"): (512 * 1024, "bytes"),
+    ("email", "subject"): (998, "characters"),
+    ("sms", "text"): (1600, "characters"),
+    ("widget", "content"): (64 * 1024, "bytes"),
+    ("widget", "icon"): (2048, "characters"),
+    ("widget", "link"): (2048, "characters"),
+}
+DEFAULT_RENDER_TIME_LIMIT = 2.0
 _NEWLINES = re.compile(r"[\r\n\u2028\u2029]+")
 
 
@@ -46,21 +64,13 @@ class RenderFailed(HeraldError):
     """A template that fails with this data: the message gets `template/renderFailed`."""
 
     def __init__(self, message: str) -> None:
-        super().__init__("template/renderFailed", message, 400)
+        super().__init__("template/renderFailed", message)
 
 
 @functools.lru_cache(maxsize=4096)
-def _compile(source: str, escaped: bool):
+def _compile(source: str, escaped: bool) -> Template:
     """A compiled template; cached by its text, so a changed template is compiled anew."""
-    environment = _ENVIRONMENTS[escaped]
-    tree = environment.parse(source)
-    for node in tree.find_all((nodes.Getattr, nodes.Getitem)):
-        attribute = node.attr if isinstance(node, nodes.Getattr) else getattr(node.arg, "value", "")
-        if isinstance(attribute, str) and attribute.startswith("_"):
-            raise TemplateSyntaxError(
-                f"{attribute!r} is private and can't be used in a template", node.lineno
-            )
-    return environment.from_string(tree)
+    return compile_template(_ENVIRONMENTS[escaped], source)
 
 
 def compile_templates(templates: dict[str, dict[str, dict[str, Any]]]) -> None:
@@ -120,23 +130,54 @@ def build_context(
 def render_channel(
     language: str, channel: str, fields: dict[str, Any], context: dict[str, Any]
 ) -> dict[str, str | None]:
-    """Render one channel's fields (the override already applied) with this context."""
+    """Render one channel's fields (the override already applied) with this context, within
+    the time limit of the enclosing `render_time_limit` block (2 s when there is none)."""
     rendered: dict[str, str | None] = {}
-    for field, source in fields.items():
-        if source is None or field not in CHANNEL_FIELDS[channel]:
-            rendered[field] = None
-            continue
-        templated, escaped = CHANNEL_FIELDS[channel][field]
-        text = str(source)
-        if templated:
-            try:
-                text = _compile(text, escaped).render(context)
-            except Exception as exc:  # noqa: BLE001 - any failure of user code in the sandbox
-                raise RenderFailed(
-                    f"Template {language}.{channel}.{field} failed with this data: "
-                    f"{type(exc).__name__}: {exc}"
-                ) from None
-        if (channel, field) in HEADER_FIELDS:
-            text = _NEWLINES.sub(" ", text).strip()
-        rendered[field] = text
+    with render_deadline(DEFAULT_RENDER_TIME_LIMIT):
+        for field, source in fields.items():
+            if source is None or field not in CHANNEL_FIELDS[channel]:
+                rendered[field] = None
+                continue
+            templated, escaped = CHANNEL_FIELDS[channel][field]
+            text = str(source)
+            if templated:
+                label = f"{language}.{channel}.{field}"
+                text = _render_field(label, (channel, field), text, escaped, context)
+            if (channel, field) in HEADER_FIELDS:
+                text = _NEWLINES.sub(" ", text).strip()
+            rendered[field] = text
     return rendered
+
+
+render_time_limit = render_deadline  # the block that bounds all the fields of one message
+
+
+def _render_field(
+    label: str, key: tuple[str, str], source: str, escaped: bool, context: dict[str, Any]
+) -> str:
+    """Stream the render and stop as soon as it is past its size limit or the deadline."""
+    limit, unit = FIELD_LIMITS.get(key, (1 << 20, "characters"))
+    size, parts = 0, []
+    try:
+        for chunk in _compile(source, escaped).generate(context):
+            size += len(chunk.encode()) if unit == "bytes" else len(chunk)
+            if size > limit:
+                raise RenderFailed(
+                    f"Template {label} renders past its size limit of {limit:,} {unit}."
+                )
+            check_deadline()
+            parts.append(chunk)
+    except RenderFailed:
+        raise
+    except RenderTimeExceeded as exc:
+        raise RenderFailed(
+            f"Template {label} stopped: the message's rendering took longer than "
+            f"its time limit of {exc.limit:g} s."
+        ) from None
+    except ValueTooLarge as exc:
+        raise RenderFailed(f"Template {label} stopped: {exc}.") from None
+    except Exception as exc:  # noqa: BLE001 - any failure of user code in the sandbox
+        raise RenderFailed(
+            f"Template {label} failed with this data: {type(exc).__name__}: {exc}"
+        ) from None
+    return "".join(parts)

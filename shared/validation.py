@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import functools
+import math
 import zoneinfo
 from typing import Annotated, Any
 
@@ -80,6 +81,21 @@ def check_url(value: str) -> str:
     return value
 
 
+def check_data(value: dict[str, Any]) -> dict[str, Any]:
+    """A JSON object every database and strict JSON client can read back: no number that
+    overflowed to infinity (`1e400`)."""
+    pending: list[Any] = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, float) and not math.isfinite(item):
+            raise invalid("a number is too large to store (it overflows to infinity)")
+        if isinstance(item, dict):
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return value
+
+
 Id = Annotated[str, StringConstraints(strip_whitespace=False, min_length=1, max_length=MAX_ID)]
 Email = Annotated[str, StringConstraints(max_length=320), AfterValidator(check_email)]
 Telephone = Annotated[str, StringConstraints(max_length=20), AfterValidator(check_telephone)]
@@ -88,6 +104,7 @@ Language = Annotated[str, StringConstraints(max_length=35), AfterValidator(check
 Country = Annotated[str, AfterValidator(check_country)]
 Url = Annotated[str, StringConstraints(max_length=2048), AfterValidator(check_url)]
 Name = Annotated[str, StringConstraints(max_length=200)]
+Data = Annotated[dict[str, Any], AfterValidator(check_data)]
 
 
 class Item(BaseModel):

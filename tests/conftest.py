@@ -236,6 +236,23 @@ def widget_notification(notification_id: str, content: str = "Hi") -> dict:
     }
 
 
+def comment_notification(widget_content: str) -> dict:
+    """`comment`: a widget with a link and an e-mail, both mutable by the user, no SMS."""
+    return notification(
+        "comment",
+        name="Comments",
+        withSMS=False,
+        allowMuteWidget=True,
+        allowMuteEmail=True,
+        templates={
+            "en": {
+                "widget": {"content": widget_content, "link": "/c"},
+                "email": {"subject": "New comment", "text": "{{ author }} commented"},
+            }
+        },
+    )
+
+
 def answer(response, status: int = 200) -> dict:
     """The JSON body of a response that must have this status."""
     assert response.status_code == status, response.get_json()

@@ -29,12 +29,15 @@ from shared.models import messages
 
 class CountingStandIn(StandIn):
     """The SES/SNS stand-in, counting each request per recipient when it arrives (before its
-    latency), and holding the answer to a recipient in `hang` for that many seconds."""
+    latency), holding the answer to a recipient in `hang` for that many seconds, and keeping
+    the most requests it held unanswered at once (`most_in_flight`)."""
 
     def __init__(self) -> None:
         super().__init__()
         self.arrived: Counter[str] = Counter()
         self.hang: dict[str, float] = {}
+        self.in_flight = 0
+        self.most_in_flight = 0
         self.server.RequestHandlerClass = type("Handler", (_CountingHandler,), {"standin": self})
 
     def received(self, recipient: str) -> int:
@@ -54,9 +57,14 @@ class _CountingHandler(_Handler):
         else:
             request = {k: v[0] for k, v in parse_qs(body.decode()).items()}
             recipient = request["PhoneNumber"]
-        with self.standin.lock:
-            self.standin.arrived[recipient] += 1
-        time.sleep(self.standin.hang.get(recipient, self.standin.latency))
+        standin = self.standin
+        with standin.lock:
+            standin.arrived[recipient] += 1
+            standin.in_flight += 1
+            standin.most_in_flight = max(standin.most_in_flight, standin.in_flight)
+        time.sleep(standin.hang.get(recipient, standin.latency))
+        with standin.lock:
+            standin.in_flight -= 1
         if "Destination" in request:
             self._ses(request)
         else:
@@ -191,9 +199,10 @@ class Stack:
         self.web = self.processes.start("web", procfile("web"), self.env(WEB_CONCURRENCY="1"))
         wait_http(f"{self.base_url}/healthz", self.web)
 
-    def start_worker(self, threads: int = 8) -> Process:
-        """One `dramatiq` worker process (a parent and its one child) from the Procfile."""
-        env = self.env(HERALD_WORKER_PROCESSES="1", HERALD_WORKER_THREADS=str(threads))
+    def start_worker(self, threads: int = 8, **settings: str) -> Process:
+        """One `dramatiq` worker process (a parent and its one child) from the Procfile, with
+        these settings on top of the stack's."""
+        env = self.env(HERALD_WORKER_PROCESSES="1", HERALD_WORKER_THREADS=str(threads), **settings)
         worker = self.processes.start("worker", procfile("worker"), env)
         self.workers.append(worker)
         return worker

@@ -15,9 +15,11 @@ from tenacity import Retrying, retry_if_exception_type, stop_after_delay, wait_e
 
 from shared.config import Settings
 from shared.db import autocommit
+from shared.events import widget_written
 from shared.messages import FINAL
 from shared.models import messages, notifications, projects, users, utcnow
 from shared.results import LOAD_COLUMNS, RESULT_COLUMNS, message_result
+from shared.templates import render_time_limit
 from shared.users import PROFILE_FIELDS
 from worker.attempts import MAX_ATTEMPTS, crash_message, start_delivery
 from worker.channels import IN_CALL, PENDING, Channel, ChannelState
@@ -209,12 +211,15 @@ def _claim_channels(
             if row.status in ("sent", "failed") and not (refresh_widget and row.widget_status):
                 return message_result(row)
             stale_before = now - timedelta(seconds=services.settings.send_time_limit)
-            plan = plan_delivery(row, now, stale_before, refresh_widget)
+            with render_time_limit(services.settings.render_time_limit):  # all its templates
+                plan = plan_delivery(row, now, stale_before, refresh_widget)
             if row.status in ("sent", "failed"):  # a widget refresh never changes it
                 for name in ("status", "error", "error_message"):
                     plan.changes.pop(name, None)
             claimed = connection.execute(*_claim(row, plan)).first()
         if claimed is not None:
+            if plan.widget is not None:  # the widget was rendered: the feed's event
+                widget_written(services.settings, services.engine, row)
             return Claimed(plan, claimed)
     return message_result(row)  # the row kept changing: whoever changed it delivers it
 

@@ -1,0 +1,121 @@
+"""The frontend API (SPEC §4): the widget's calls under /front/, authenticated per user by HMAC,
+open to pages of any origin."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, g, request
+
+from api import sse
+from api.ratelimit import check_front_limit
+from api.requests import json_body, refuse_nul_in_query, services
+from shared.db import autocommit, transaction
+from shared.errors import HeraldError
+from shared.events import emit
+from shared.feed import (
+    MAX_PAGE,
+    feed_page,
+    front_user,
+    mark_all_read,
+    mark_read,
+    set_profile,
+    verify_user,
+)
+
+bp = Blueprint("front", __name__, url_prefix="/front")
+bp.before_request(refuse_nul_in_query)
+
+AUTH_FIELDS = ("projectId", "userId", "userHmac")
+
+
+@bp.after_request
+def allow_any_origin(response: Response) -> Response:
+    """CORS for pages on any origin; no cookies are involved, so no credentials."""
+    response.headers.update(sse.CORS_HEADERS)
+    return response
+
+
+@bp.before_request
+def require_user() -> None:
+    """Resolve the calling user from projectId, userId and userHmac (or answer 401), and take
+    the request from that user's budget (or answer 429)."""
+    if request.method == "OPTIONS":
+        return
+    g.body = json_body() if request.method == "POST" else {}
+    source = {**request.args.to_dict(), **g.body}
+    project_id, user_id, signature = (source.get(name) for name in AUTH_FIELDS)
+    with autocommit(services().engine) as connection:
+        verify_user(connection, project_id, user_id, signature)
+    check_front_limit(project_id, user_id)
+    g.project_id, g.user_id = project_id, user_id
+
+
+def _page_parameter(name: str, default: int, maximum: int) -> int:
+    """A non-negative integer query parameter, at most `maximum`."""
+    raw = request.args.get(name, "")
+    if raw == "":
+        return default
+    if not (raw.isascii() and raw.isdigit()) or int(raw) > maximum:
+        raise HeraldError(
+            f"{name}/invalid", f"{name} must be a whole number from 0 to {maximum}, not {raw!r}."
+        )
+    return int(raw)
+
+
+@bp.get("/users.get")
+def users_get():
+    """The user's profile and preferences, and the project's notifications."""
+    with autocommit(services().engine) as connection:
+        return front_user(connection, g.project_id, g.user_id)
+
+
+@bp.get("/messages.list")
+def messages_list():
+    """A page of the feed, newest first, with `total` and `unread`."""
+    skip = _page_parameter("skip", 0, 10**9)
+    limit = _page_parameter("limit", 20, MAX_PAGE)
+    with autocommit(services().engine) as connection:
+        return feed_page(connection, g.project_id, g.user_id, skip, limit)
+
+
+@bp.post("/messages.read")
+def messages_read():
+    """Mark one message read; another user's message is not found."""
+    svc = services()
+    with transaction(svc.engine) as connection:
+        mark_read(connection, g.project_id, g.user_id, g.body.get("messageId"))
+    event = emit(
+        svc.settings, svc.engine, g.project_id, g.user_id, "message.read", g.body["messageId"]
+    )
+    return {"ok": True, "unread": event.data["unread"]}
+
+
+@bp.post("/messages.readAll")
+def messages_read_all():
+    """Mark every message of the user read."""
+    svc = services()
+    with transaction(svc.engine) as connection:
+        _, changed = mark_all_read(connection, g.project_id, g.user_id)
+    if changed:
+        emit(svc.settings, svc.engine, g.project_id, g.user_id, "messages.readAll")
+    return {"ok": True, "unread": 0}
+
+
+@bp.post("/users.setProfile")
+def users_set_profile():
+    """Change what a browser may change of its user: language, timezone, allowed mutes."""
+    engine = services().engine
+    with transaction(engine) as connection:
+        set_profile(connection, g.project_id, g.user_id, g.body.get("user"))
+    with autocommit(engine) as connection:
+        return front_user(connection, g.project_id, g.user_id)
+
+
+@bp.get("/messages.stream")
+def messages_stream():
+    """Server-Sent Events of the user's feed (this server: a thread per open stream)."""
+    return Response(
+        sse.threaded_stream(
+            services(), g.project_id, g.user_id, sse.last_event_id(request.headers, request.args)
+        ),
+        headers=sse.STREAM_HEADERS,
+    )

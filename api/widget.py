@@ -1,0 +1,72 @@
+"""The bell's script (`/widget.js`) and, in the embedded mode, the demo page that shows it."""
+
+from __future__ import annotations
+
+import hashlib
+from importlib import resources
+
+from flask import Blueprint, Response, render_template, request, url_for
+
+from api.requests import json_body, services
+from shared.demo import ensure_demo, initials, send_demo
+from shared.errors import NotFound
+
+bp = Blueprint("widget", __name__, template_folder="templates")
+
+AVATAR_COLOURS = ("#4f46e5", "#0891b2", "#059669", "#d97706", "#db2777", "#7c3aed")
+
+
+@bp.get("/widget.js")
+def widget_js():
+    """The bell, for pages of any origin."""
+    script = resources.files("api").joinpath("static/widget.js").read_text(encoding="utf-8")
+    response = Response(script, mimetype="text/javascript")
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response
+
+
+def _require_embedded() -> None:
+    """The demo writes a project of its own: only on a local, embedded Herald."""
+    if not services().settings.embedded:
+        raise NotFound("route/notFound", "The demo runs in the embedded mode only.")
+
+
+@bp.get("/demo")
+def demo_page():
+    """A page with the bell of a demo user and buttons that send it notifications."""
+    _require_embedded()
+    demo = ensure_demo(services().engine)
+    return render_template("demo.html", demo=demo, host=request.host_url.rstrip("/"))
+
+
+@bp.post("/demo/send")
+def demo_send():
+    """Send the demo user a notification (`{"stacked": true}`: one that stacks)."""
+    _require_embedded()
+    body = json_body()
+    svc = services()
+    demo = ensure_demo(svc.engine)
+    avatars = url_for("widget.demo_avatar", _external=True)
+    stacked = body.get("stacked") is True
+    wait = svc.settings.send_wait
+    result = send_demo(svc.engine, svc.broker, demo, stacked, avatars, wait)
+    return {"result": result}
+
+
+@bp.get("/demo/avatar.svg")
+def demo_avatar():
+    """A round avatar with up to two initials, so the demo needs nothing from the internet."""
+    _require_embedded()
+    letters = initials(request.args.get("name", ""))
+    colour = AVATAR_COLOURS[hashlib.sha256(letters.encode()).digest()[0] % len(AVATAR_COLOURS)]
+    svg = (
+        '<svg xmlns="http://www.w3.org/2000/svg" width="72" height="72" viewBox="0 0 72 72">'
+        f'<rect width="72" height="72" rx="20" fill="{colour}"/>'
+        '<text x="36" y="37" dominant-baseline="central" text-anchor="middle" fill="#fff" '
+        'font-family="system-ui,-apple-system,Segoe UI,Roboto,sans-serif" font-size="28" '
+        f'font-weight="600">{letters}</text></svg>'
+    )
+    response = Response(svg, mimetype="image/svg+xml")
+    response.headers["Cache-Control"] = "public, max-age=86400"
+    return response

@@ -1,0 +1,49 @@
+"""Herald on real sockets for the stream tests: the Procfile's `web` (gunicorn) and `stream`
+(aiohttp) as separate processes over one PostgreSQL database and Redis namespace, started
+with the same process machinery as the fault tests and the benchmarks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench.processes import Processes, clean_env, free_port, procfile, wait_http
+
+
+@dataclass
+class Live:
+    """A Herald on real sockets: where to call the API and where to open streams."""
+
+    herald: object
+    web: str
+    stream: str
+
+
+def production_processes(herald, heartbeat: float, log_dir: Path) -> tuple[Processes, str, str]:
+    """Start `web` and `stream` from the Procfile on free ports; the processes (to stop them
+    all at the end) and the two base URLs, once each one's /healthz answers."""
+    settings = herald.settings
+    env = clean_env(
+        DATABASE_URL=settings.database_url,
+        REDIS_URL=settings.redis_url,
+        HERALD_REDIS_NAMESPACE=settings.redis_namespace,
+        AWS_ENDPOINT_URL=settings.aws_endpoint_url,
+        AWS_ACCESS_KEY_ID="testing",
+        AWS_SECRET_ACCESS_KEY="testing",
+        AWS_REGION="us-east-1",
+        HERALD_STREAM_HEARTBEAT=str(heartbeat),
+        WEB_CONCURRENCY="1",
+        HERALD_WEB_THREADS="8",
+    )
+    processes = Processes(log_dir)
+    urls = []
+    for name in ("web", "stream"):
+        port = free_port()
+        process = processes.start(name, procfile(name), {**env, "PORT": str(port)})
+        urls.append(f"http://127.0.0.1:{port}")
+        try:
+            wait_http(f"{urls[-1]}/healthz", process, timeout=30)
+        except RuntimeError:
+            processes.stop_all()
+            raise
+    return processes, *urls

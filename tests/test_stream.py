@@ -1,0 +1,242 @@
+"""GET /front/messages.stream on real servers: `herald serve`'s threaded server in the embedded
+mode; in production a gunicorn web process for the API and the `stream` process (aiohttp) for
+the events, two processes that share only PostgreSQL and Redis."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import threading
+import time
+import urllib.request
+from urllib.parse import urlencode, urlsplit
+
+import pytest
+from werkzeug.serving import make_server
+
+from shared.feed import user_hmac
+from tests.conftest import build_herald, new_project, stop_herald, token, widget_notification
+from tests.servers import Live, production_processes
+
+HEARTBEAT = 0.5
+NOTIFICATION = widget_notification("ping", "ping {{ n }} ({{ increment }})")
+
+
+@pytest.fixture(scope="module", params=["embedded", "production"])
+def live(request, tmp_path_factory):
+    herald = build_herald(
+        request.param, tmp_path_factory.mktemp(request.param), request, stream_heartbeat=HEARTBEAT
+    )
+    if request.param == "embedded":
+        server = make_server("127.0.0.1", 0, herald.app, threaded=True)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        url = f"http://127.0.0.1:{server.server_port}"
+        yield Live(herald, url, url)
+        server.shutdown()
+    else:
+        log_dir = tmp_path_factory.mktemp("processes")
+        processes, web, stream = production_processes(herald, HEARTBEAT, log_dir)
+        yield Live(herald, web, stream)
+        processes.stop_all()
+    stop_herald(herald)
+
+
+class Page:
+    """One browser page of a user: its API calls and its open stream."""
+
+    def __init__(self, live: Live, project: dict, user_id: str) -> None:
+        self.live = live
+        self.auth = {
+            "projectId": project["projectId"],
+            "userId": user_id,
+            "userHmac": user_hmac(project["widgetSecret"], user_id),
+        }
+        self.connection: http.client.HTTPConnection | None = None
+
+    def open(self, last_event_id: int | None = None, **params) -> http.client.HTTPResponse:
+        netloc = urlsplit(self.live.stream).netloc
+        self.connection = http.client.HTTPConnection(netloc, timeout=5)
+        headers = {} if last_event_id is None else {"Last-Event-ID": str(last_event_id)}
+        query = urlencode({**self.auth, **params})
+        self.connection.request("GET", f"/front/messages.stream?{query}", headers=headers)
+        self.sock = self.connection.sock  # the response takes it over
+        self.response = self.connection.getresponse()
+        return self.response
+
+    def next_event(self, timeout: float = 5) -> dict:
+        """The next frame: {"id", "data"} for an event, {"comment"} for a heartbeat."""
+        self.sock.settimeout(timeout)
+        frame: dict = {}
+        while True:
+            raw = self.response.readline()
+            if not raw:
+                raise EOFError("the stream ended")
+            line = raw.decode().rstrip("\n")
+            if line == "" and frame:
+                return frame
+            field, _, value = line.partition(":")
+            if field == "" and value:
+                return {"comment": value.strip()}
+            if field == "id":
+                frame["id"] = int(value.strip())
+            elif field == "data":
+                frame["data"] = json.loads(value.strip())
+
+    def next_data(self, timeout: float = 5) -> tuple[int, dict]:
+        """The next event that is not a heartbeat or the retry hint."""
+        while True:
+            frame = self.next_event(timeout)
+            if "data" in frame:
+                return frame["id"], frame["data"]
+
+    def close(self) -> None:
+        self.connection.close()
+
+    def post(self, path: str, body: dict) -> dict:
+        """A frontend API call, its JSON in a text/plain body as the Notifuse widget sends it."""
+        return post_json(f"{self.live.web}/front/{path}", {**self.auth, **body}, {})
+
+
+def post_json(url: str, body: dict, headers: dict) -> dict:
+    request = urllib.request.Request(url, data=json.dumps(body).encode(), headers=headers)
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.load(response)
+
+
+def backend(live: Live, project: dict, path: str, body: dict) -> dict:
+    """A backend API call with the project's key."""
+    return post_json(f"{live.web}/{path}", body, {"Authorization": f"Bearer {project['apiKey']}"})
+
+
+@pytest.fixture
+def project(live):
+    created = new_project(live.herald, "stream")
+    backend(live, created, "notifications.upsert", NOTIFICATION)
+    return created
+
+
+def send(live: Live, project: dict, user_id: str, **fields) -> dict:
+    item = {"notificationId": "ping", "userId": user_id, "data": {"n": 1}, **fields}
+    return backend(live, project, "messages.send", {"messages": [item]})["results"][0]
+
+
+def test_a_sent_message_reaches_every_open_page_within_a_second(live, project):
+    user = f"u-{token()}"
+    pages = [Page(live, project, user) for _ in range(2)]
+    for page in pages:
+        assert page.open().status == 200
+        assert page.next_data()[1] == {"type": "stream.open", "unread": 0}
+    started = time.monotonic()
+    result = send(live, project, user)
+    for page in pages:
+        _, data = page.next_data(timeout=1)
+        assert data["type"] == "message.new"
+        assert data["message"]["id"] == result["id"]
+        assert data["message"]["content"] == "ping 1 (1)"
+        assert data["unread"] == 1
+    assert time.monotonic() - started < 1
+    for page in pages:
+        page.close()
+
+
+def test_an_increment_and_read_states_reach_the_stream(live, project):
+    user = f"u-{token()}"
+    page = Page(live, project, user)
+    page.open()
+    page.next_data()
+    first = send(live, project, user, incrementId="k")
+    assert page.next_data(1)[1]["type"] == "message.new"
+    assert send(live, project, user, incrementId="k", data={"n": 2})["status"] == "incremented"
+    _, data = page.next_data(1)
+    assert data["type"] == "message.incremented"
+    assert data["message"]["id"] == first["id"] and data["message"]["content"] == "ping 2 (2)"
+    page.post("messages.read", {"messageId": first["id"]})
+    _, data = page.next_data(1)
+    assert (data["type"], data["messageId"], data["unread"]) == ("message.read", first["id"], 0)
+    assert data["readAt"]
+    send(live, project, user)
+    page.next_data(1)
+    page.post("messages.readAll", {})
+    _, data = page.next_data(1)
+    assert (data["type"], data["unread"]) == ("messages.readAll", 0)
+    page.close()
+
+
+def test_a_reconnect_with_last_event_id_gets_what_it_missed(live, project):
+    user = f"u-{token()}"
+    page = Page(live, project, user)
+    page.open()
+    last_seen, _ = page.next_data()
+    page.close()
+    # While the page is away: two messages, one of them read
+    missed = [send(live, project, user, data={"n": n})["id"] for n in (1, 2)]
+    page.post("messages.read", {"messageId": missed[0]})
+    page.open(last_event_id=last_seen)
+    replayed = [page.next_data() for _ in range(4)]
+    kinds = [data["type"] for _, data in replayed]
+    assert kinds == ["message.new", "message.new", "message.read", "stream.open"]
+    assert [data["message"]["id"] for _, data in replayed[:2]] == missed
+    ids = [event_id for event_id, _ in replayed]
+    assert ids[0] > last_seen and ids[0] < ids[1] < ids[2] == ids[3]
+    assert replayed[3][1]["unread"] == 1
+    page.close()
+    # The same with the query parameter, as a first connection can send it
+    page.open(lastEventId=ids[1])
+    assert page.next_data()[1]["type"] == "message.read"
+    page.close()
+
+
+def test_another_users_events_never_reach_a_stream(live, project):
+    mine, theirs = f"u-{token()}", f"u-{token()}"
+    page = Page(live, project, mine)
+    page.open()
+    page.next_data()
+    send(live, project, theirs)
+    frame = page.next_event(timeout=3)
+    assert frame == {"comment": "heartbeat"}
+    page.close()
+
+
+def test_an_idle_stream_gets_heartbeats(live, project):
+    page = Page(live, project, f"u-{token()}")
+    response = page.open()
+    assert response.headers["Content-Type"].startswith("text/event-stream")
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    page.next_data()
+    started = time.monotonic()
+    assert page.next_event(timeout=3) == {"comment": "heartbeat"}
+    assert page.next_event(timeout=3) == {"comment": "heartbeat"}
+    assert time.monotonic() - started < HEARTBEAT * 2 + 1
+    page.close()
+
+
+def test_a_stream_with_a_wrong_hmac_is_401(live, project):
+    page = Page(live, project, f"u-{token()}")
+    page.auth["userHmac"] = "ab" * 32
+    response = page.open()
+    assert response.status == 401
+    assert json.loads(response.read())["error"] == "auth/invalid"
+
+
+def test_the_stream_answers_a_cors_preflight(live):
+    connection = http.client.HTTPConnection(urlsplit(live.stream).netloc, timeout=5)
+    connection.request(
+        "OPTIONS",
+        "/front/messages.stream",
+        headers={"Origin": "https://app.example.org", "Access-Control-Request-Method": "GET"},
+    )
+    response = connection.getresponse()
+    assert response.status == 200
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    assert "last-event-id" in response.headers["Access-Control-Allow-Headers"].lower()
+
+
+def test_the_web_process_serves_a_stream_too(live, project):
+    user = f"u-{token()}"
+    page = Page(Live(live.herald, live.web, live.web), project, user)
+    page.open()
+    assert page.next_data()[1]["type"] == "stream.open"
+    result = send(live, project, user)
+    _, data = page.next_data(timeout=1)
+    assert (data["type"], data["message"]["id"]) == ("message.new", result["id"])
+    page.close()
