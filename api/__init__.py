@@ -7,11 +7,13 @@ from flask import Flask
 from shared.broker import build_broker
 from shared.config import Settings
 from shared.db import ensure_schema, make_engine
+from shared.logs import configure_logging
 
 
 def create_app(settings: Settings | None = None, run_worker: bool | None = None) -> Flask:
     """Build the app. Embedded (no REDIS_URL): upgrade the SQLite file and run the worker pool
     in this process. Production: refuse an old schema; the workers run as their own processes."""
+    configure_logging("web")
     settings = settings or Settings.from_env()
     engine = make_engine(settings)
     ensure_schema(engine, settings.embedded)
@@ -23,14 +25,21 @@ def create_app(settings: Settings | None = None, run_worker: bool | None = None)
     # Read through `api.requests.services()`, which types them; a swapped one takes effect.
     app.extensions["herald"] = {"settings": settings, "engine": engine, "broker": broker}
 
-    from api import backend, errors, front, ops, ratelimit, widget
+    from api import backend, errors, front, ops, ratelimit, tracing, widget
 
+    tracing.init_app(app)
     errors.init_app(app)
     ops.init_app(app)
     ratelimit.init_app(app)
     app.register_blueprint(backend.bp)
     app.register_blueprint(front.bp)
     app.register_blueprint(widget.bp)
+
+    from api import assets, operator, webhooks  # delivery feedback, /ops, static files
+
+    assets.init_app(app)
+    app.register_blueprint(webhooks.bp)
+    app.register_blueprint(operator.bp)
 
     if settings.embedded if run_worker is None else run_worker:
         from worker.runtime import start_worker  # the embedded mode's in-process pool

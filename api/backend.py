@@ -6,7 +6,7 @@ from flask import Blueprint, request
 
 from api.auth import current_project, require_project
 from api.items import parse_messages, parse_users
-from api.ratelimit import limit_project
+from api.ratelimit import limit_project, send_slot
 from api.requests import (
     batch,
     batch_ids,
@@ -26,6 +26,7 @@ from shared.notifications import (
     parse_notification,
     upsert_notification,
 )
+from shared.preview import parse_preview, preview
 from shared.results import message_json
 from shared.sending import send_batch
 from shared.users import delete_users, get_user, upsert_batch, user_json
@@ -42,10 +43,9 @@ MAX_USERS = 100
 def messages_send():
     """Accept 1 to 50 messages and answer what happened to each."""
     items = parse_messages(batch(json_body(), "messages", MAX_BATCH))
-    svc = services()
-    results = send_batch(
-        svc.engine, svc.broker, current_project().id, items, svc.settings.send_wait
-    )
+    svc, project_id = services(), current_project().id
+    with send_slot(project_id):
+        results = send_batch(svc.engine, svc.broker, project_id, items, svc.settings.send_wait)
     return {"results": results}
 
 
@@ -121,3 +121,12 @@ def messages_list():
     with autocommit(services().engine) as connection:
         page = list_messages(connection, current_project().id, wanted)
     return {"messages": [message_json(row) for row in page.rows], "nextCursor": page.next_cursor}
+
+
+@bp.post("/templates.preview")
+def templates_preview():
+    """Every channel of a notification, saved or not, rendered as a send would; nothing sent."""
+    body = parse_preview(json_body())
+    svc = services()
+    with autocommit(svc.engine) as connection:
+        return preview(connection, current_project(), body, svc.settings.render_time_limit)

@@ -8,12 +8,10 @@ from pathlib import Path
 
 import click
 import yaml
-from sqlalchemy import func, select
 
 from shared.config import ConfigError, Settings
 from shared.db import SchemaOutdated, ensure_schema, make_engine, transaction, upgrade
 from shared.errors import HeraldError
-from shared.models import messages
 
 
 def _settings() -> Settings:
@@ -130,11 +128,14 @@ def key_create(project_id: str) -> None:
 
 
 @key.command("revoke")
-@click.argument("api_key")
-def key_revoke(api_key: str) -> None:
-    """Revoke an API key."""
+def key_revoke() -> None:
+    """Revoke the API key read from standard input (never from the command line, where other
+    users of the machine and the shell's history would see it)."""
     from shared.projects import revoke_key
 
+    api_key = sys.stdin.readline().strip()
+    if not api_key:
+        raise click.ClickException("Give the key on standard input: `herald key revoke < key`.")
     with transaction(_engine(_settings())) as connection:
         if not revoke_key(connection, api_key):
             raise click.ClickException("No live API key matches.")
@@ -172,39 +173,71 @@ def notifications_import(file: Path, project_id: str) -> None:
     click.echo(f"Imported {len(values)} notification(s) into {project_id}.")
 
 
-@main.command()
-def queues() -> None:
+@main.group(invoke_without_command=True)
+@click.pass_context
+def queues(context: click.Context) -> None:
     """Per queue: ready, delayed, in progress, dead letters; and in the database, messages
     waiting and messages failed with `delivery/crashed`."""
-    from shared.broker import QUEUE, build_broker, queue_depths
+    from shared.broker import QUEUE, build_broker
+    from shared.queues import messages_waiting, queue_depths
 
+    if context.invoked_subcommand is not None:
+        return
     settings = _settings()
-    with _engine(settings).connect() as connection:
-        waiting = dict(
-            connection.execute(
-                select(messages.c.status, func.count())
-                .where(messages.c.status.in_(("queued", "scheduled")))
-                .group_by(messages.c.status)
-            ).all()
-        )
-        crashed = connection.execute(
-            select(func.count()).where(
-                messages.c.status == "failed", messages.c.error == "delivery/crashed"
-            )
-        ).scalar_one()
-    report: dict = {
-        "database": {
-            "queued": waiting.get("queued", 0),
-            "scheduled": waiting.get("scheduled", 0),
-            "crashed": crashed,
-        }
-    }
-    depths = queue_depths(build_broker(settings))
-    if depths is None:
+    report: dict = {"database": messages_waiting(_engine(settings))}
+    if settings.embedded:
         report["broker"] = "in-process (embedded mode): its queue lives in the web process"
     else:
-        report[QUEUE] = depths
+        report[QUEUE] = queue_depths(build_broker(settings))
     click.echo(json.dumps(report, indent=2))
+
+
+@queues.command("requeue")
+@click.option("--message-id", help="Only the dead letters of this message (or job) id.")
+def queues_requeue(message_id: str | None) -> None:
+    """Move dead-lettered delivery jobs back to the queue; final channels are not sent again."""
+    from shared.broker import build_broker
+    from shared.queues import requeue, select_letters
+
+    settings = _settings()
+    if settings.embedded:
+        raise click.ClickException(
+            "The embedded mode's dead letters live inside `herald serve`: requeue them on /ops."
+        )
+    engine = _engine(settings)
+    broker = build_broker(settings)
+    letters = select_letters(engine, broker, message_id)
+    if message_id is not None and not letters:
+        raise click.ClickException(f"No dead letter of message {message_id!r}.")
+    click.echo(json.dumps({"requeued": requeue(broker, letters)}))
+
+
+@main.group()
+def suppressions() -> None:
+    """E-mail addresses suppressed by permanent bounces and complaints."""
+
+
+@suppressions.command("list")
+@click.argument("project_id")
+def suppressions_list(project_id: str) -> None:
+    """The project's suppressed addresses, as JSON."""
+    from shared.suppressions import list_suppressions
+
+    with transaction(_engine(_settings())) as connection:
+        click.echo(json.dumps(list_suppressions(connection, project_id), indent=2))
+
+
+@suppressions.command("remove")
+@click.argument("project_id")
+@click.argument("address")
+def suppressions_remove(project_id: str, address: str) -> None:
+    """Let e-mail go to an address again."""
+    from shared.suppressions import remove_suppression
+
+    with transaction(_engine(_settings())) as connection:
+        if not remove_suppression(connection, project_id, address):
+            raise click.ClickException(f"{address} is not suppressed in {project_id}.")
+    click.echo(f"{address} is no longer suppressed in {project_id}.")
 
 
 @main.command()
@@ -243,6 +276,11 @@ def limits_set(project_id: str, rate: float, burst: int) -> None:
         raise click.ClickException(exc.message) from None
     click.echo(json.dumps({"projectId": project_id, "rate": rate, "burst": burst}))
 
+
+# Registered last: its commands import this module's settings and engine when they run.
+from api.cli_senders import senders  # noqa: E402
+
+main.add_command(senders)
 
 if __name__ == "__main__":
     sys.exit(main())

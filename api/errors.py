@@ -6,9 +6,17 @@ import logging
 
 from flask import Flask, Response, jsonify
 from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from shared.errors import HeraldError, NotFound, RateLimited, Unauthorized, Unavailable
+from shared.errors import (
+    Forbidden,
+    HeraldError,
+    NotFound,
+    RateLimited,
+    Unauthorized,
+    Unavailable,
+)
 
 log = logging.getLogger("herald.api")
 
@@ -16,6 +24,7 @@ log = logging.getLogger("herald.api")
 STATUSES: dict[type[HeraldError], int] = {
     NotFound: 404,
     Unauthorized: 401,
+    Forbidden: 403,
     RateLimited: 429,
     Unavailable: 503,
 }
@@ -27,6 +36,15 @@ def error_response(error: HeraldError, status: int | None = None) -> Response:
     response = jsonify(error.as_dict())
     response.status_code = status or STATUSES.get(type(error), 400)
     return response
+
+
+def database_detail(error: DBAPIError) -> str:
+    """What an operator needs of a database error, without the values of the request: the
+    driver's error class, its SQLSTATE and the statement (placeholders, not parameters). The
+    server's message may quote a value (`invalid input syntax: "<value>"`): it is left out."""
+    sqlstate = getattr(error.orig, "sqlstate", None) or "-"
+    statement = " ".join((error.statement or "").split())[:500]
+    return f"{type(error.orig).__name__} (SQLSTATE {sqlstate}) in: {statement}"
 
 
 def init_app(app: Flask) -> None:
@@ -46,22 +64,37 @@ def init_app(app: Flask) -> None:
     def http_error(error: HTTPException):
         code = HTTP_CODES.get(error.code or 500, "request/invalid")
         message = error.description or error.name
-        return error_response(HeraldError(code, message), error.code or 400)
+        response = error_response(HeraldError(code, message), error.code or 400)
+        if getattr(error, "valid_methods", None):  # a 405 says which methods the path takes
+            response.headers["Allow"] = ", ".join(error.valid_methods)
+        return response
 
-    @app.errorhandler(OperationalError)
-    def database_down(error):
-        log.error("database unavailable: %s", error)
-        message = "The database is unreachable; nothing was accepted. Retry shortly."
-        return error_response(Unavailable("service/unavailable", message))
-
-    @app.errorhandler(DBAPIError)
-    def database_error(error):
-        log.exception("database error", exc_info=error)
-        message = "The database refused the request; nothing was accepted. Retry shortly."
-        return error_response(Unavailable("service/unavailable", message))
+    _database_handlers(app)
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception):
         log.exception("unexpected error", exc_info=error)
         message = "Herald failed to handle this request; it has been logged."
         return error_response(HeraldError("internal/error", message), 500)
+
+
+def _database_handlers(app: Flask) -> None:
+    """A database that is down, refuses, or has no free connection: 503, nothing accepted."""
+
+    @app.errorhandler(OperationalError)
+    def database_down(error):
+        log.error("database unavailable: %s", database_detail(error))
+        message = "The database is unreachable; nothing was accepted. Retry shortly."
+        return error_response(Unavailable("service/unavailable", message))
+
+    @app.errorhandler(DBAPIError)
+    def database_error(error):
+        log.error("database error: %s", database_detail(error))
+        message = "The database refused the request; nothing was accepted. Retry shortly."
+        return error_response(Unavailable("service/unavailable", message))
+
+    @app.errorhandler(PoolTimeout)
+    def pool_exhausted(error):
+        log.error("no free database connection: %s", error)
+        message = "Herald is at its database connections; nothing was accepted. Retry shortly."
+        return error_response(Unavailable("service/unavailable", message))

@@ -8,10 +8,10 @@ import uuid6
 from pydantic import Field, create_model
 
 from shared.errors import HeraldError, Refused
-from shared.ingress import NewMessage, check_send_at
+from shared.ingress import NewMessage, parse_send_at
 from shared.notifications import EmailTemplate, WidgetTemplate
 from shared.templates import compile_templates
-from shared.users import PROFILE, Preference, UserChange
+from shared.users import PROFILE, PROFILE_FIELDS, Preference, UserChange
 from shared.validation import Data, Id, Item, parse_item
 
 UserItem = create_model(
@@ -40,12 +40,51 @@ MessageItem = create_model(
 )
 
 OVERRIDES = (("widgetSettingsOverride", "widget"), ("emailSettingsOverride", "email"))
+# SPEC §2: in `messages.send` an optional field sent as null is absent, and so is an empty
+# string in an optional text field (clients that serialise every field of a struct send "" for
+# the ones they never set). Within an override, a null or empty setting overrides nothing.
+OPTIONAL = set(MessageItem.model_fields) - {"notificationId", "userId"}
+TEXT_FIELDS = {"id", "incrementId", "sendAt", *(field.send_name for field in PROFILE)}
+OVERRIDE_SETTINGS = {
+    name: {f.alias or key for key, f in model.model_fields.items()}
+    for name, model in (
+        ("widgetSettingsOverride", WidgetTemplate),
+        ("emailSettingsOverride", EmailTemplate),
+    )
+}
 
 
 def _raw_id(raw: Any) -> str | None:
     """The id an item names, when it is a string (for the result of a refused item)."""
     value = raw.get("id") if isinstance(raw, dict) else None
-    return value if isinstance(value, str) else None
+    return value if isinstance(value, str) and value else None
+
+
+def without_blanks(raw: Any) -> Any:
+    """A `messages.send` item without its absent-by-convention fields: null optional fields,
+    empty optional text fields, and null or empty settings of an override. Unknown keys stay,
+    to be refused as `<field>/unknown`."""
+    if not isinstance(raw, dict):
+        return raw
+    kept = {}
+    for name, value in raw.items():
+        if name in OPTIONAL and (value is None or (value == "" and name in TEXT_FIELDS)):
+            continue
+        if name in OVERRIDE_SETTINGS and isinstance(value, dict):
+            known = OVERRIDE_SETTINGS[name]
+            value = {k: v for k, v in value.items() if k not in known or v not in (None, "")}
+        kept[name] = value
+    return kept
+
+
+def _cleared(raw: Any) -> Any:
+    """A `users.upsert` item with each empty profile field as null: both clear it (SPEC §2)."""
+    if not isinstance(raw, dict):
+        return raw
+    return {
+        name: None if name in PROFILE_FIELDS and value == "" else value
+        for name, value in raw.items()
+    }
 
 
 def parse_users(raw_items: list[Any]) -> list[UserChange | Refused]:
@@ -53,7 +92,7 @@ def parse_users(raw_items: list[Any]) -> list[UserChange | Refused]:
     parsed: list[UserChange | Refused] = []
     for raw in raw_items:
         try:
-            item = parse_item(UserItem, raw, required=("id",))
+            item = parse_item(UserItem, _cleared(raw), required=("id",))
         except HeraldError as exc:
             parsed.append(Refused(_raw_id(raw), exc))
             continue
@@ -81,15 +120,13 @@ def parse_messages(raw_items: list[Any]) -> list[NewMessage | Refused]:
 
 def parse_message(raw: Any) -> NewMessage:
     """Validate one message item; overrides are compiled so a syntax error is caught here."""
-    item = parse_item(MessageItem, raw, required=("notificationId", "userId"))
-    if isinstance(raw, dict) and "id" in raw and item.id is None:
-        raise HeraldError("id/invalid", "id must be a string of 1 to 128 characters, or absent.")
+    item = parse_item(MessageItem, without_blanks(raw), required=("notificationId", "userId"))
     overrides = {name: _dump(getattr(item, name)) for name, _ in OVERRIDES}
     for name, channel in OVERRIDES:
         if overrides[name] is not None:  # a syntax error is `template/invalid`, as on upsert
             compile_templates({"override": {channel: overrides[name]}})
     if item.sendAt is not None:
-        check_send_at(item.sendAt)
+        parse_send_at(item.sendAt, None)  # its form; its range once the user's zone is known
     return NewMessage(
         id=item.id or str(uuid6.uuid7()),
         user_id=item.userId,

@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import time
 from importlib import resources
 
-from flask import Blueprint, Flask, Response, g, request
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from flask import Blueprint, Flask, Response
+from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy import text
 
 from api.requests import services
 from shared.broker import QUEUE, broker_reachable
 from shared.errors import Unavailable
+from shared.metrics import exposition
 
 bp = Blueprint("ops", __name__)
-
-REQUESTS = Counter("herald_http_requests_total", "HTTP requests.", ["endpoint", "status"])
-LATENCY = Histogram("herald_http_request_seconds", "HTTP request time.", ["endpoint"])
 
 
 @bp.get("/healthz")
@@ -41,8 +38,8 @@ def readyz():
 
 @bp.get("/metrics")
 def metrics():
-    """Prometheus metrics of this process."""
-    return Response(generate_latest(), mimetype=CONTENT_TYPE_LATEST)
+    """Prometheus metrics of every Herald process on this host, and the queue's depth."""
+    return Response(exposition(services().broker), mimetype=CONTENT_TYPE_LATEST)
 
 
 @bp.get("/openapi.json")
@@ -60,17 +57,5 @@ def docs():
 
 
 def init_app(app: Flask) -> None:
-    """Register the blueprint and the request metrics."""
+    """Register the blueprint."""
     app.register_blueprint(bp)
-
-    @app.before_request
-    def started() -> None:
-        g.started = time.perf_counter()
-
-    @app.after_request
-    def measured(response):
-        endpoint = request.endpoint or "unknown"
-        REQUESTS.labels(endpoint, str(response.status_code)).inc()
-        if "started" in g:
-            LATENCY.labels(endpoint).observe(time.perf_counter() - g.started)
-        return response

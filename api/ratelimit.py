@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from flask import Flask, Response, current_app, g
@@ -12,6 +14,7 @@ from flask import Flask, Response, current_app, g
 from api.auth import current_project
 from api.requests import services
 from shared.db import autocommit
+from shared.errors import RateLimited
 from shared.ratelimit import (
     Buckets,
     Budget,
@@ -32,6 +35,7 @@ class Limits:
     buckets: Buckets
     budgets: dict[str, tuple[float, Budget]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    waiting: dict[str, int] = field(default_factory=dict)  # sends of a project waiting now
 
 
 def init_app(app: Flask) -> None:
@@ -75,9 +79,37 @@ def _budget(project_id: str) -> Budget:
     return budget
 
 
+@contextmanager
+def send_slot(project_id: str) -> Iterator[None]:
+    """Hold one of the project's `HERALD_PROJECT_SENDS` places for a send waiting for its
+    results in this process, or answer 429: one project can't hold every web thread."""
+    limits, bound = _limits(), services().settings.project_sends
+    with limits.lock:
+        waiting = limits.waiting.get(project_id, 0)
+        if waiting >= bound:
+            g.retry_after = 1
+            raise RateLimited(
+                "rateLimit/exceeded",
+                f"This project already has {bound} sends waiting for their results; "
+                "retry in 1 s, or send more messages in each batch.",
+            )
+        limits.waiting[project_id] = waiting + 1
+    try:
+        yield
+    finally:
+        with limits.lock:
+            left = limits.waiting[project_id] - 1
+            if left:
+                limits.waiting[project_id] = left
+            else:
+                del limits.waiting[project_id]
+
+
 def add_headers(response: Response) -> Response:
     """RateLimit-Limit, -Remaining, -Reset (and Retry-After on a 429) on a budgeted answer."""
     decision = g.get("rate_limit")
     if decision is not None:
         response.headers.update(decision.headers())
+    if g.get("retry_after") is not None:
+        response.headers["Retry-After"] = str(g.retry_after)
     return response

@@ -60,7 +60,8 @@ def json_body() -> dict[str, Any]:
     """The body as a JSON object, whatever the content type (the widget sends text/plain)."""
     raw = request.get_data(cache=False)
     try:
-        body = json.loads(raw, parse_constant=_no_constant)
+        # Decoded strictly first: json.loads on bytes would take UTF-16 and UTF-8 surrogates.
+        body = json.loads(raw.decode("utf-8"), parse_constant=_no_constant)
     except (ValueError, UnicodeDecodeError) as exc:
         raise HeraldError("body/invalidJson", f"The body is not valid JSON: {exc}.") from None
     except RecursionError:

@@ -13,6 +13,7 @@ import redis
 
 from shared.db import autocommit
 from shared.events import LOCAL_HUB, FeedEvent, catch_up, feed_channel
+from shared.metrics import STREAM_CONNECTIONS
 
 if TYPE_CHECKING:
     from api.requests import Services
@@ -108,6 +109,7 @@ def threaded_stream(
         get, close = _local_inbox(project_id, user_id)
     else:
         get, close = _redis_inbox(settings, project_id, user_id)
+    STREAM_CONNECTIONS.inc()
     try:
         opening = open_stream(svc.engine, project_id, user_id, after)
         yield from opening.frames
@@ -118,4 +120,5 @@ def threaded_stream(
             elif opening.fresh(event):
                 yield frame(event.id, event.data)
     finally:
+        STREAM_CONNECTIONS.dec()
         close()

@@ -22,6 +22,8 @@ from shared.db import autocommit, check_schema, make_engine
 from shared.errors import HeraldError
 from shared.events import FeedEvent, feed_channel
 from shared.feed import verify_user
+from shared.logs import configure_logging
+from shared.metrics import STREAM_CONNECTIONS
 
 log = logging.getLogger("herald.stream")
 PATH = "/front/messages.stream"
@@ -96,6 +98,7 @@ async def messages_stream(request: web.Request) -> web.StreamResponse:
         status = STATUSES.get(type(error), 400)
         return web.json_response(error.as_dict(), status=status, headers=CORS_HEADERS)
     inbox = app["hub"].subscribe(key)
+    STREAM_CONNECTIONS.inc()
     try:
         opening = await asyncio.to_thread(
             open_stream, app["engine"], *key, last_event_id(request.headers, request.query)
@@ -115,6 +118,7 @@ async def messages_stream(request: web.Request) -> web.StreamResponse:
     except (ConnectionResetError, ConnectionError):
         return response
     finally:
+        STREAM_CONNECTIONS.dec()
         app["hub"].unsubscribe(key, inbox)
 
 
@@ -143,6 +147,7 @@ async def _stop(app: web.Application) -> None:
 
 def create_stream_app(settings: Settings | None = None) -> web.Application:
     """The stream process's app (production: Redis and PostgreSQL must be configured)."""
+    configure_logging("stream")
     settings = settings or Settings.from_env()
     if settings.embedded:
         raise SystemExit("The stream process needs REDIS_URL; `herald serve` streams by itself.")

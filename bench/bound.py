@@ -43,7 +43,9 @@ def bound_rate(rates: dict[str, float]) -> float:
     return 1 / sum(1 / rates[part] for part in PARTS)
 
 
-def aws_sends(service: str, endpoint: str, threads: int, seconds: float) -> dict:
+def aws_sends(
+    service: str, endpoint: str, threads: int, seconds: float, start_at: float = 0.0
+) -> dict:
     """SES `SendEmail` or SNS `Publish` with Herald's client and request, from many threads."""
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
         os.environ[name] = "testing"
@@ -71,10 +73,14 @@ def aws_sends(service: str, endpoint: str, threads: int, seconds: float) -> dict
         provider = SnsSmsProvider(settings)
         request = provider.build(Sms("bound-1", telephone(1), "Build finished: ok", None))
         send = provider.client.publish
-    return timed_threads(threads, seconds, lambda: (lambda: send(**request), lambda: None))
+    return timed_threads(
+        threads, seconds, lambda: (lambda: send(**request), lambda: None), start_at
+    )
 
 
-def dramatiq_round_trips(redis_url: str, threads: int, seconds: float) -> dict:
+def dramatiq_round_trips(
+    redis_url: str, threads: int, seconds: float, start_at: float = 0.0
+) -> dict:
     """Enqueue a no-op job and wait for its result, on Herald's broker and result backend."""
     broker = build_broker(Settings(redis_url=redis_url))
     broker.declare_queue(NOOP_QUEUE)
@@ -89,12 +95,14 @@ def dramatiq_round_trips(redis_url: str, threads: int, seconds: float) -> dict:
         backend.get_result(message, block=True, timeout=30_000)
 
     try:
-        return timed_threads(threads, seconds, lambda: (round_trip, lambda: None))
+        return timed_threads(threads, seconds, lambda: (round_trip, lambda: None), start_at)
     finally:
         broker.close()
 
 
-def row_writes(database_url: str, project_id: str, threads: int, seconds: float) -> dict:
+def row_writes(
+    database_url: str, project_id: str, threads: int, seconds: float, start_at: float = 0.0
+) -> dict:
     """Insert a message row, then mark it sent: two transactions, as Herald's are."""
 
     def setup():
@@ -108,25 +116,25 @@ def row_writes(database_url: str, project_id: str, threads: int, seconds: float)
 
         return write, connection.close
 
-    return timed_threads(threads, seconds, setup)
+    return timed_threads(threads, seconds, setup, start_at)
 
 
-def timed_threads(threads: int, seconds: float, setup: Setup) -> dict:
-    """`threads` threads repeat their operation until the deadline: ops/s and median ms.
-    `setup` gives each thread (operation, cleanup); one untimed call first warms everything."""
+def timed_threads(threads: int, seconds: float, setup: Setup, start_at: float = 0.0) -> dict:
+    """`threads` threads repeat their operation from `start_at` (`time.time()`) to the deadline:
+    ops/s and median ms. `setup` gives each thread (operation, cleanup); one untimed call warms."""
     first, cleanup = setup()
     first()
     cleanup()
+    time.sleep(max(0.0, start_at - time.time()))
     lock = threading.Lock()
     latencies: list[float] = []
     errors: list[str] = []
-    started = time.perf_counter()
-    deadline = started + seconds
+    deadline = time.perf_counter() + seconds
 
     def run() -> None:
-        operation, done = setup()
-        mine = []
+        mine, done = [], None
         try:
+            operation, done = setup()  # a connection refused here is an error like any other
             while time.perf_counter() < deadline:
                 began = time.perf_counter()
                 operation()
@@ -134,7 +142,8 @@ def timed_threads(threads: int, seconds: float, setup: Setup) -> dict:
         except Exception as exc:  # noqa: BLE001 - reported with the figures
             errors.append(f"{type(exc).__name__}: {exc}"[:300])
         finally:
-            done()
+            if done is not None:
+                done()
             with lock:
                 latencies.extend(mine)
 
@@ -143,7 +152,7 @@ def timed_threads(threads: int, seconds: float, setup: Setup) -> dict:
         worker.start()
     for worker in workers:
         worker.join(seconds + 60)
-    elapsed = time.perf_counter() - started
+    elapsed = time.perf_counter() - deadline + seconds
     latencies.sort()
     return {
         "rate": len(latencies) / elapsed,

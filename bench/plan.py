@@ -7,6 +7,7 @@ from dataclasses import dataclass
 FIGURES = (
     "latency",
     "throughput",
+    "counts",
     "memory",
     "threads",
     "upsert",

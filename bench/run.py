@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import signal
 import time
+from pathlib import Path
 
-from bench import diagnosis, figures, report
+from bench import bound_figure, compare, counts, diagnosis, figures, report
+from bench.compare import RESULTS
 from bench.figures import Bench
 from bench.load import LoadProcess
 from bench.plan import FIGURES, FULL, QUICK
@@ -15,10 +18,18 @@ from bench.processes import REPO, Processes
 from bench.production import Production
 from bench.report import PROD
 
-RESULTS = REPO / "bench" / "results"
 MARKDOWN = REPO / "BENCHMARKS.md"
 # Figures of the production mode, in the order they run (each restores what it changed).
-PRODUCTION_ORDER = ("latency", "throughput", "profile", "upsert", "bound", "threads", "scaling")
+PRODUCTION_ORDER = (
+    "latency",
+    "throughput",
+    "counts",
+    "profile",
+    "upsert",
+    "bound",
+    "threads",
+    "scaling",
+)
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
@@ -35,6 +46,18 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--write", action="store_true", help="write BENCHMARKS.md even for a --quick or --only run"
     )
+    parser.add_argument(
+        "--compare",
+        metavar="REF",
+        help="print each figure against a reference run: a results JSON, a name saved with "
+        "--save, a run folder under bench/results, or a name under bench/reference",
+    )
+    parser.add_argument(
+        "--save",
+        metavar="NAME",
+        help="save this run's figures as bench/results/NAME.json (or as NAME, a path)",
+    )
+    parser.add_argument("--note", default="", help="a note stored with --save")
     args = parser.parse_args(argv)
     chosen = {name.strip() for name in args.only.split(",") if name.strip()} or set(FIGURES)
     unknown = chosen - set(FIGURES)
@@ -51,6 +74,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmarks; 0 when every figure was measured."""
     args = parse(argv)
+    reference = compare.resolve(args.compare) if args.compare else None
+    load_before = os.getloadavg()[0]
     folder = RESULTS / time.strftime("%Y%m%d-%H%M%S")
     folder.mkdir(parents=True, exist_ok=True)
     for sig in (signal.SIGTERM, signal.SIGHUP):
@@ -71,20 +96,32 @@ def main(argv: list[str] | None = None) -> int:
         load.close()
     if report.revision() != code:
         bench.sections.append(f"Warning: the code changed during the run (from {code}).")
+    finish(args, bench, code, load_before, reference)
+    print(f"\nDone in {time.monotonic() - started:.0f} s.")
+    return 0
+
+
+def finish(
+    args: argparse.Namespace, bench: Bench, code: str, load_before: float, reference: Path | None
+) -> None:
+    """Print the figures; write them to the run's folder, BENCHMARKS.md and a saved run as
+    asked; compare them with the reference run."""
     generated = report.document(bench.rows, report.command_line(), bench.sections, code)
-    (folder / "table.md").write_text(generated)
-    print()
-    print(report.table(bench.rows))
-    print()
-    print(report.verdict(bench.rows))
-    for section in bench.sections:
-        print()
-        print(section)
+    (bench.folder / "table.md").write_text(generated)
+    plan = "quick" if args.quick else "full"
+    run = compare.record(bench.rows, code, report.command_line(), plan, load_before)
+    run["note"] = "; ".join(note for note in (args.note, run["note"]) if note)
+    compare.save(run, str(bench.folder / "results.json"))
+    for text in (report.table(bench.rows), report.verdict(bench.rows), *bench.sections):
+        print(f"\n{text}")
     if args.write or (not args.quick and args.chosen == set(FIGURES)):
         report.write(MARKDOWN, generated)
         print(f"\nWrote {MARKDOWN.name}.")
-    print(f"\nDone in {time.monotonic() - started:.0f} s.")
-    return 0
+    if args.save:
+        print(f"\nSaved as {compare.save(run, args.save)}.")
+    if reference is not None:
+        stored = json.loads(reference.read_text())
+        print(f"\n{compare.comparison(bench.rows, plan, stored, str(reference))}")
 
 
 def production(bench: Bench, names: list[str]) -> None:
@@ -97,7 +134,8 @@ def production(bench: Bench, names: list[str]) -> None:
             "throughput": lambda: figures.throughput(bench, prod),
             "profile": lambda: diagnosis.profile(bench, prod),
             "upsert": lambda: figures.upsert(bench, prod),
-            "bound": lambda: diagnosis.bounds(bench, prod),
+            "counts": lambda: counts.counts(bench, prod),
+            "bound": lambda: bound_figure.bounds(bench, prod),
             "threads": lambda: figures.threads(bench, prod),
             "scaling": lambda: figures.scaling(bench, prod),
         }

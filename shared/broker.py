@@ -1,6 +1,7 @@
 """The Dramatiq broker and result backend of each mode, and the ingress side of a delivery job:
 enqueue by actor name (the ingress never imports the worker), wait under one deadline, and
-what operations ask of the broker (is it reachable, how deep is the queue, is a job waiting)."""
+whether the broker is reachable (its queues' depths, dead letters and waiting jobs are
+`shared/queues.py`'s)."""
 
 from __future__ import annotations
 
@@ -10,9 +11,9 @@ from collections import Counter
 from typing import Any
 
 import dramatiq
+import redis
 from dramatiq.brokers.redis import RedisBroker
 from dramatiq.brokers.stub import StubBroker
-from dramatiq.common import dq_name, xq_name
 from dramatiq.middleware import AgeLimit, Middleware, Retries, ShutdownNotifications, TimeLimit
 from dramatiq.results import Results, ResultTimeout
 from dramatiq.results.backend import Missing
@@ -27,6 +28,7 @@ RESULT_TTL_MS = 10 * 60 * 1000
 # Out of a million broker commands, how many also return the jobs of dead workers to the queue
 # (dramatiq's default is 1,000; idle workers poll every 20 ms, so this is about every 2 s).
 MAINTENANCE_CHANCE = 10_000
+REDIS_CONNECT_TIMEOUT = 2.0
 
 
 class LocalBackend(StubBackend):
@@ -121,18 +123,28 @@ def build_broker(settings: Settings) -> dramatiq.Broker:
         broker: dramatiq.Broker = StubBroker(middleware=[*middleware, WaitingJobs()])
         backend = LocalBackend()
     else:
-        namespace = settings.redis_namespace
+        namespace, client = settings.redis_namespace, redis_client(settings)
         broker = DeliveryBroker(
-            url=settings.redis_url,
+            client=client,
             middleware=middleware,
             namespace=namespace,
             heartbeat_timeout=int((settings.send_time_limit + 1) * 1000),
             maintenance_chance=MAINTENANCE_CHANCE,
         )
-        backend = RedisResults(url=settings.redis_url, namespace=f"{namespace}-results")
+        backend = RedisResults(client=client, namespace=f"{namespace}-results")
     broker.add_middleware(Results(backend=backend, result_ttl=RESULT_TTL_MS))
     broker.declare_queue(QUEUE)
     return broker
+
+
+def redis_client(settings: Settings) -> redis.Redis:
+    """A Redis client that fails fast when Redis is unreachable; its reads may wait out the
+    longest blocking wait for results (`HERALD_SEND_WAIT`)."""
+    return redis.Redis.from_url(
+        settings.redis_url,
+        socket_connect_timeout=REDIS_CONNECT_TIMEOUT,
+        socket_timeout=settings.send_wait + REDIS_CONNECT_TIMEOUT * 2,
+    )
 
 
 def result_backend(broker: dramatiq.Broker) -> LocalBackend | RedisResults:
@@ -163,21 +175,6 @@ def enqueue_delivery(
     return broker.enqueue(message)
 
 
-def jobs_waiting(broker: dramatiq.Broker, message_pks: list[int]) -> set[int]:
-    """Which of these messages have a delivery job in the broker, waiting or being processed
-    (a job taken by a worker that died counts: the broker gives it back to the queue)."""
-    if isinstance(broker, RedisBroker):
-        pipeline = broker.client.pipeline(transaction=False)
-        for pk in message_pks:
-            pipeline.hexists(f"{broker.namespace}:{QUEUE}.msgs", job_id(pk))
-        return {pk for pk, there in zip(message_pks, pipeline.execute(), strict=True) if there}
-    for middleware in broker.middleware:
-        if isinstance(middleware, WaitingJobs):
-            with middleware.lock:
-                return {pk for pk in message_pks if middleware.waiting.get(pk)}
-    return set()
-
-
 def wait_results(
     broker: dramatiq.Broker, jobs: dict[int, dramatiq.Message], wait: float
 ) -> dict[int, dict[str, Any]]:
@@ -203,18 +200,3 @@ def broker_reachable(broker: dramatiq.Broker) -> bool:
     except Exception:  # noqa: BLE001 - any failure to answer means unreachable
         return False
     return True
-
-
-def queue_depths(broker: dramatiq.Broker) -> dict[str, int] | None:
-    """The delivery queue's jobs by state in Redis; None for the in-process broker, whose
-    queue lives in the web process."""
-    if not isinstance(broker, RedisBroker):
-        return None
-    client, queue = broker.client, f"{broker.namespace}:{QUEUE}"
-    acks = client.scan_iter(f"{broker.namespace}:__acks__.*.{QUEUE}")  # one set per worker
-    return {
-        "ready": client.llen(queue),
-        "delayed": client.llen(dq_name(queue)),
-        "inProgress": sum(client.scard(key) for key in acks),
-        "deadLetters": client.zcard(xq_name(queue)),
-    }

@@ -28,6 +28,10 @@ class Settings:
     provider_timeout: float = 5.0
     provider_retry_budget: float = 3.0
     worker_threads: int = 32
+    web_threads: int = 32
+    db_connect_timeout: float = 5.0
+    db_statement_timeout: float = 30.0
+    project_sends: int = 24  # of the 32 web threads: 8 stay for the other projects
     sweep_interval: float = 30.0
     sweep_requeue_after: float = 120.0
     send_time_limit: float = 60.0
@@ -37,6 +41,12 @@ class Settings:
     rate_burst: int = 200
     front_rate_limit: float = 10.0
     front_rate_burst: int = 30
+    # Delivery feedback and the operator page (SPEC §5).
+    sns_certificate_hosts: tuple[str, ...] = ()  # empty: sns.<aws_region>.amazonaws.com
+    sns_allow_http: bool = False  # certificates and SubscribeURLs over plain HTTP (tests only)
+    sns_max_age: float = 3600.0
+    sns_topic_arns: tuple[str, ...] = ()  # empty: any topic
+    ops_token: str | None = None
     # The API's body limit is part of its contract (SPEC §3: 413 over 1 MiB), not a setting.
     max_body_bytes: ClassVar[int] = 1024 * 1024
 
@@ -44,6 +54,11 @@ class Settings:
     def embedded(self) -> bool:
         """True when no broker is configured: SQLite default, in-process broker and worker."""
         return self.redis_url is None
+
+    @property
+    def allowed_sns_hosts(self) -> tuple[str, ...]:
+        """Hosts SNS certificates and subscription URLs may come from."""
+        return self.sns_certificate_hosts or (f"sns.{self.aws_region}.amazonaws.com",)
 
     @property
     def is_sqlite(self) -> bool:
@@ -88,6 +103,8 @@ class Settings:
             front_rate_burst=int(_number(env, "HERALD_FRONT_RATE_BURST", cls.front_rate_burst)),
             send_time_limit=_number(env, "HERALD_SEND_TIME_LIMIT", cls.send_time_limit),
             stream_heartbeat=_number(env, "HERALD_STREAM_HEARTBEAT", cls.stream_heartbeat),
+            **_feedback_settings(env),
+            **_capacity_settings(env),
         )
 
 
@@ -111,3 +128,33 @@ def _number(env: dict[str, str], name: str, default: float) -> float:
     if value <= 0:
         raise ConfigError(f"{name} must be greater than zero, not {raw!r}.")
     return value
+
+
+def _capacity_settings(env: dict[str, str]) -> dict:
+    """The web threads, the database timeouts and a project's sends waiting at once."""
+    return {
+        "web_threads": int(_number(env, "HERALD_WEB_THREADS", Settings.web_threads)),
+        "db_connect_timeout": _number(
+            env, "HERALD_DB_CONNECT_TIMEOUT", Settings.db_connect_timeout
+        ),
+        "db_statement_timeout": _number(
+            env, "HERALD_DB_STATEMENT_TIMEOUT", Settings.db_statement_timeout
+        ),
+        "project_sends": int(_number(env, "HERALD_PROJECT_SENDS", Settings.project_sends)),
+    }
+
+
+def _feedback_settings(env: dict[str, str]) -> dict:
+    """The settings of delivery feedback (SNS) and of the operator page."""
+    return {
+        "sns_certificate_hosts": _names(env, "HERALD_SNS_CERT_HOSTS"),
+        "sns_allow_http": env.get("HERALD_SNS_ALLOW_HTTP", "").lower() in ("1", "true", "yes"),
+        "sns_max_age": _number(env, "HERALD_SNS_MAX_AGE", Settings.sns_max_age),
+        "sns_topic_arns": _names(env, "HERALD_SNS_TOPIC_ARNS"),
+        "ops_token": env.get("HERALD_OPS_TOKEN") or None,
+    }
+
+
+def _names(env: dict[str, str], name: str) -> tuple[str, ...]:
+    """A comma-separated list from the environment."""
+    return tuple(part.strip() for part in env.get(name, "").split(",") if part.strip())

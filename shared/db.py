@@ -23,16 +23,37 @@ class SchemaOutdated(Exception):
     """The database schema is older than this code: `herald db upgrade` must run first."""
 
 
-def make_engine(settings: Settings) -> Engine:
-    """An engine for the dialect: WAL and immediate write locks on SQLite, a pool on PostgreSQL."""
+# Connections beyond one a thread: the sweeper, and a request's budget look-up.
+POOL_OVERFLOW = 8
+POOL_WAIT = 10  # seconds a thread waits for a free connection before its request answers 503
+
+
+def pool_size(settings: Settings, threads: int | None = None) -> int:
+    """One connection a thread of the process: `threads` when given (the worker process),
+    else the web threads, plus the worker threads in the embedded mode's single process."""
+    if threads is not None:
+        return threads
+    return settings.web_threads + (settings.worker_threads if settings.embedded else 0)
+
+
+def make_engine(settings: Settings, threads: int | None = None) -> Engine:
+    """An engine for the dialect, its pool sized from the process's threads: WAL and immediate
+    write locks on SQLite; connect, statement and socket timeouts on PostgreSQL."""
+    size = pool_size(settings, threads)
+    # Statement parameters are personal data (addresses, names): never in a log or an error.
+    pool = {
+        "pool_size": size,
+        "max_overflow": POOL_OVERFLOW,
+        "pool_timeout": POOL_WAIT,
+        "hide_parameters": True,
+    }
     if settings.is_sqlite:
         path = settings.database_url.split("///", 1)[1] if "///" in settings.database_url else ""
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(
             settings.database_url,
-            pool_size=10,
-            max_overflow=60,
+            **pool,
             connect_args={"check_same_thread": False, "timeout": 30, "isolation_level": None},
         )
         event.listen(engine, "connect", _sqlite_pragmas)
@@ -40,7 +61,23 @@ def make_engine(settings: Settings) -> Engine:
         return engine
     # No pre-ping: it costs a round trip per checkout. A connection found dead is invalidated
     # by SQLAlchemy; that request answers 503 (a delivery is retried by the sweeper).
-    return create_engine(settings.database_url, pool_size=10, max_overflow=30)
+    return create_engine(settings.database_url, **pool, connect_args=_postgres_timeouts(settings))
+
+
+def _postgres_timeouts(settings: Settings) -> dict[str, object]:
+    """libpq options so that an unreachable or partitioned server fails a request fast (503)
+    instead of holding its thread: connect timeout, statement timeout, TCP keepalives and the
+    time unacknowledged data may wait."""
+    statement_ms = int(settings.db_statement_timeout * 1000)
+    return {
+        "connect_timeout": max(2, round(settings.db_connect_timeout)),
+        "options": f"-c statement_timeout={statement_ms}",
+        "keepalives": 1,
+        "keepalives_idle": 5,
+        "keepalives_interval": 2,
+        "keepalives_count": 3,
+        "tcp_user_timeout": statement_ms,
+    }
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

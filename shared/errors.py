@@ -26,6 +26,10 @@ class Unauthorized(HeraldError):
     """The request does not prove which project it acts for."""
 
 
+class Forbidden(HeraldError):
+    """The request says who sent it, but that could not be verified: nothing it says is done."""
+
+
 class RateLimited(HeraldError):
     """The caller spent its request budget; it may retry once the bucket has refilled."""
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -45,32 +45,27 @@ class Outcome:
     refresh_pk: int | None = None  # a stacked message whose widget must be re-rendered
 
 
-def parse_send_at(value: str, timezone: str | None) -> datetime:
-    """RFC 3339 with an offset is an instant; a local date-time is read in the user's zone."""
+def parse_send_at(value: str, timezone: str | None, now: datetime | None = None) -> datetime:
+    """The instant a sendAt names: RFC 3339 with an offset is an instant, a local date-time is
+    read in `timezone` (UTC when None). `sendAt/invalid` when it is no date-time, is out of
+    range once in UTC (years 1 to 9999, offsets under 24 h), or is more than 365 days after
+    `now` (when given)."""
     try:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=ZoneInfo(timezone or "UTC"))
+        instant = moment.astimezone(UTC)
+    except (ValueError, OverflowError):
         raise HeraldError(
             "sendAt/invalid",
-            f"sendAt {value!r} is not an RFC 3339 date-time "
+            f"sendAt {value!r} is not an RFC 3339 date-time in range "
             "such as '2026-12-01T09:00:00+01:00' or '2026-12-01T09:00:00'.",
         ) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=ZoneInfo(timezone or "UTC"))
-    try:
-        return moment.astimezone(ZoneInfo("UTC"))
-    except OverflowError:  # 9999-12-31T23:59:59-01:00 is past the last representable instant
-        raise HeraldError("sendAt/invalid", f"sendAt {value!r} is out of range.") from None
-
-
-def check_send_at(value: str) -> None:
-    """A sendAt Herald schedules: a date-time at most 365 days ahead. A local date-time is
-    read as UTC here; the user's zone moves it by 14 hours at most."""
-    if parse_send_at(value, None) > datetime.now(ZoneInfo("UTC")) + MAX_SEND_AHEAD:
+    if now is not None and instant - now > MAX_SEND_AHEAD:
         raise HeraldError(
-            "sendAt/invalid",
-            f"sendAt {value!r} is more than 365 days ahead; send it closer to the time.",
+            "sendAt/invalid", f"sendAt {value!r} is more than 365 days ahead; send it later."
         )
+    return instant
 
 
 def accept_batch(
@@ -104,8 +99,12 @@ def _accept(
         if m.notification_id not in found
     }
     known = [m for m in new if m.id not in refused]
+    times: dict[str, datetime | None] = {}
     if known:
         _fill_profiles(connection, project_id, known, now)
+        times = _send_times(connection, project_id, known, now, refused)
+        known = [m for m in known if m.id not in refused]
+    if known:
         claimed = _claim_ids(connection, project_id, known)
         for m in known:
             if m.id not in claimed:
@@ -113,8 +112,29 @@ def _accept(
                 refused[m.id] = HeraldError("id/exists", message)
     outcomes = {i: Outcome(i, error_result(i, error)) for i, error in refused.items()}
     placed = [m for m in known if m.id not in refused]
-    outcomes.update(_place(connection, project_id, placed, found, now))
+    outcomes.update(_place(connection, project_id, placed, found, times, now))
     return outcomes
+
+
+def _send_times(
+    connection: Connection,
+    project_id: str,
+    new: list[NewMessage],
+    now: datetime,
+    refused: dict[str, HeraldError],
+) -> dict[str, datetime | None]:
+    """Each item's sendAt as an instant, a local one read in its user's zone as just filled;
+    an item whose sendAt is out of range there is added to `refused`."""
+    timezones = _user_timezones(connection, project_id, new)
+    times: dict[str, datetime | None] = {}
+    for m in new:
+        try:
+            when = m.send_at and parse_send_at(m.send_at, timezones.get(m.user_id), now)
+        except HeraldError as exc:
+            refused[m.id] = exc
+            continue
+        times[m.id] = when or None
+    return times
 
 
 def _notifications(connection: Connection, project_id: str, new: list[NewMessage]) -> dict:
@@ -158,16 +178,20 @@ def _claim_ids(connection: Connection, project_id: str, new: list[NewMessage]) -
 
 
 def _place(
-    connection: Connection, project_id: str, new: list[NewMessage], found: dict, now: datetime
+    connection: Connection,
+    project_id: str,
+    new: list[NewMessage],
+    found: dict,
+    times: dict[str, datetime | None],
+    now: datetime,
 ) -> dict[str, Outcome]:
     """Stack each item onto its open stack or insert it as a new message (queued or
     scheduled); the queued ones get their pk, to be enqueued."""
-    timezones = _user_timezones(connection, project_id, new)
     outcomes: dict[str, Outcome] = {}
     rows = []
     for m in new:
         notification = found[m.notification_id]
-        row = _message_row(project_id, m, notification, now, timezones.get(m.user_id))
+        row = _message_row(project_id, m, notification, now, times.get(m.id))
         if m.increment_id:
             key = StackKey(project_id, m.user_id, m.notification_id, m.increment_id)
             stacked = stack_onto(connection, key, m.id, m.data, notification.stack_timeout, now)
@@ -222,10 +246,9 @@ def _is_local(value: str) -> bool:
 
 
 def _message_row(
-    project_id: str, m: NewMessage, notification, now: datetime, timezone: str | None
+    project_id: str, m: NewMessage, notification, now: datetime, scheduled_at: datetime | None
 ) -> dict[str, Any]:
     """The row of a new message: its enabled channels pending, scheduled when sendAt is ahead."""
-    scheduled_at = parse_send_at(m.send_at, timezone) if m.send_at else None
     scheduled = scheduled_at is not None and scheduled_at > now
     row = {
         "project_id": project_id,

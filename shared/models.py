@@ -88,6 +88,17 @@ api_keys = Table(
     Column("revoked_at", UTCDateTime),
 )
 
+# The e-mail senders a project may send from (SPEC §1): an address, or a domain allowing every
+# address at it; the domain in IDNA ASCII, all lower case (`shared.senders.sender_form`).
+allowed_senders = Table(
+    "allowed_senders",
+    metadata,
+    Column("project_id", String(40), ForeignKey("projects.id", ondelete="CASCADE"), nullable=False),
+    Column("sender", String(320), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    PrimaryKeyConstraint("project_id", "sender"),
+)
+
 users = Table(
     "users",
     metadata,
@@ -123,6 +134,8 @@ notifications = Table(
     Column("default_language", String(35), nullable=False),
     Column("stack_timeout", Integer, nullable=False),
     Column("templates", Json, nullable=False),
+    # {"start": "HH:MM", "end": "HH:MM", "timezone"?}: see shared.quiet_hours; NULL for none.
+    Column("quiet_hours", Json),
     # Bumped on every upsert. The compiled-template cache keys on the template text, not on this.
     Column("version", Integer, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
@@ -203,6 +216,20 @@ stacks = Table(
     Column("message_id", String(128), nullable=False),
     Column("expires_at", UTCDateTime, nullable=False),
     PrimaryKeyConstraint("project_id", "user_id", "notification_id", "increment_id"),
+)
+
+# Delivery feedback: SES events find their message by the e-mail's provider id.
+Index("ix_messages_email_provider_id", messages.c.email_provider_id)
+
+# Addresses a permanent bounce or a complaint stopped e-mail to, per project (stored lower-case).
+suppressions = Table(
+    "suppressions",
+    metadata,
+    Column("project_id", String(40), nullable=False),
+    Column("address", String(320), nullable=False),
+    Column("reason", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    PrimaryKeyConstraint("project_id", "address"),
 )
 
 # What changed in a user's feed, in order: the id is the stream's event id, and a reconnecting

@@ -10,6 +10,8 @@ from sqlalchemy import Connection, delete, select
 from shared.db import dialect_insert
 from shared.errors import HeraldError, not_found
 from shared.models import notifications, utcnow
+from shared.quiet_hours import QuietHours
+from shared.senders import check_template_senders
 from shared.templates import compile_templates
 from shared.validation import Email, Language, Name, check_language, item_error
 
@@ -62,6 +64,7 @@ class NotificationBody(BaseModel):
     defaultLanguage: Language = "en"
     stackTimeout: Annotated[int, Field(ge=0, le=31_536_000)] = DEFAULT_STACK_TIMEOUT
     templates: dict[str, LanguageTemplates] = {}
+    quietHours: QuietHours | None = None
 
 
 # What each enabled channel needs in the default language's templates.
@@ -98,6 +101,7 @@ def parse_notification(raw: Any) -> dict[str, Any]:
         "default_language": body.defaultLanguage,
         "stack_timeout": body.stackTimeout,
         "templates": templates,
+        "quiet_hours": body.quietHours.model_dump(exclude_none=True) if body.quietHours else None,
     }
 
 
@@ -147,7 +151,11 @@ def _check_required(body: NotificationBody, templates: dict[str, dict[str, Any]]
 
 
 def upsert_notification(connection: Connection, project_id: str, values: dict[str, Any]):
-    """Create or replace a notification; return its row."""
+    """Create or replace a notification whose senders are allowed; return its row."""
+    values = {
+        **values,
+        "templates": check_template_senders(connection, project_id, values["templates"]),
+    }
     now = utcnow()
     statement = dialect_insert(connection)(notifications).values(
         project_id=project_id, version=1, created_at=now, updated_at=now, **values
@@ -207,6 +215,7 @@ def notification_json(row) -> dict[str, Any]:
         "defaultLanguage": row.default_language,
         "stackTimeout": row.stack_timeout,
         "templates": row.templates,
+        "quietHours": row.quiet_hours,
         "createdAt": row.created_at.isoformat(),
         "updatedAt": row.updated_at.isoformat(),
     }

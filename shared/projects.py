@@ -53,6 +53,10 @@ def create_project(
             created_at=utcnow(),
         )
     )
+    if email_from:
+        from shared.senders import add_sender  # the default From is an allowed sender
+
+        add_sender(connection, project_id, email_from)
     return {
         "projectId": project_id,
         "apiKey": create_key(connection, project_id),

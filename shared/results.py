@@ -58,6 +58,8 @@ def channel_json(row, channel: str) -> dict[str, Any]:
         out["reason"] = detail
     if provider_id:
         out["providerMessageId"] = provider_id
+    if out["status"] == "scheduled":  # held by quiet hours until the message's scheduledAt
+        out["scheduledAt"] = row.scheduled_at.isoformat()
     return out
 
 

@@ -14,6 +14,7 @@ from shared.errors import HeraldError, Refused
 from shared.ingress import NewMessage, Outcome, accept_batch
 from shared.models import messages, utcnow
 from shared.results import error_result, message_result
+from shared.senders import check_override_senders
 
 log = logging.getLogger("herald.sending")
 
@@ -28,6 +29,7 @@ def send_batch(
     """Accept a batch and answer each message, in request order: one transaction for the batch,
     one job per new message, one deadline for all the results; a message whose job did not
     answer in time is answered from its row."""
+    items = check_override_senders(engine, project_id, items)
     accepted = accept_batch(engine, project_id, items, utcnow())
     jobs = _enqueue(broker, accepted)
     results = wait_results(broker, jobs, wait) if jobs else {}

@@ -11,10 +11,11 @@ from datetime import datetime, timedelta
 import dramatiq
 from sqlalchemy import Connection, Engine, func, select, update
 
-from shared.broker import enqueue_delivery, jobs_waiting
+from shared.broker import enqueue_delivery
 from shared.config import Settings
 from shared.db import autocommit
 from shared.models import messages, utcnow
+from shared.queues import jobs_waiting
 
 CHUNK = 500  # rows per statement: a long backlog is swept in bounded steps
 # The PostgreSQL advisory lock held by the one sweeper running across every machine.
@@ -22,18 +23,22 @@ SWEEPER_LOCK = 0x6865_7261_6C64  # "herald"
 _local = threading.Lock()  # SQLite: one process (the embedded mode), so a lock of its own
 
 
-def sweep(engine: Engine, broker: dramatiq.Broker, settings: Settings) -> dict[str, int]:
-    """One pass; returns how many messages it released and re-enqueued (`skipped` when another
-    sweeper holds the lock). One sweeper at a time; each row is still taken by a conditional
-    UPDATE ... RETURNING, so even two passes never enqueue the same message twice."""
+def sweep(
+    engine: Engine, broker: dramatiq.Broker, settings: Settings, now: datetime | None = None
+) -> dict[str, int]:
+    """One pass as of `now` (the clock's time by default); returns how many messages it
+    released and re-enqueued (`skipped` when another sweeper holds the lock).
+
+    One sweeper at a time; each row is still taken by a conditional UPDATE ... RETURNING, so
+    even two passes never enqueue the same message twice.
+    """
     with sweeper_lock(engine) as held:
         if not held:
             return {"released": 0, "requeued": 0, "skipped": 1}
-        now = utcnow()
+        now = now or utcnow()
         released = release_scheduled(engine, broker, now)
-        requeued = requeue_lost(
-            engine, broker, now - timedelta(seconds=settings.sweep_requeue_after)
-        )
+        stale = now - timedelta(seconds=settings.sweep_requeue_after)
+        requeued = requeue_lost(engine, broker, stale, now)
         return {"released": released, "requeued": requeued}
 
 
@@ -73,10 +78,10 @@ def release_scheduled(engine: Engine, broker: dramatiq.Broker, now: datetime) ->
             return released
 
 
-def requeue_lost(engine: Engine, broker: dramatiq.Broker, stale: datetime) -> int:
-    """Enqueue again the messages queued before `stale` whose job is no longer in the broker,
-    walking them by pk a chunk at a time (a job still waiting is left alone: a backlog never
-    grows by re-enqueueing it)."""
+def requeue_lost(engine: Engine, broker: dramatiq.Broker, stale: datetime, now: datetime) -> int:
+    """Enqueue again, as of `now`, the messages queued before `stale` whose job is no longer in
+    the broker, walking them by pk a chunk at a time (a job still waiting is left alone: a
+    backlog never grows by re-enqueueing it)."""
     requeued, after = 0, 0
     while True:
         old = (messages.c.status == "queued", messages.c.enqueued_at < stale)
@@ -84,7 +89,7 @@ def requeue_lost(engine: Engine, broker: dramatiq.Broker, stale: datetime) -> in
             chunk = _chunk(connection, (*old, messages.c.pk > after))
         lost = sorted(set(chunk) - jobs_waiting(broker, chunk))
         with autocommit(engine) as connection:
-            pks = _take(connection, lost, old, enqueued_at=utcnow())
+            pks = _take(connection, lost, old, enqueued_at=now)
         _enqueue(broker, pks)
         requeued += len(pks)
         if len(chunk) < CHUNK:

@@ -9,13 +9,14 @@ refuse them with `template/invalid` before anything is stored.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from jinja2 import Template, TemplateSyntaxError, nodes
 from jinja2.nodes import EvalContext, Impossible
 from jinja2.utils import _PassArg
 
-from shared.sandbox import BoundedSandbox, ValueTooLarge, bound_loops
+from shared.sandbox import BoundedSandbox, ValueTooLarge, check_deadline
 
 MAX_NESTING = 50  # brackets, and nodes of the parsed template, one inside another
 _OPENING = {"lparen", "lbracket", "lbrace"}
@@ -112,3 +113,17 @@ def _fold(environment: BoundedSandbox, context: EvalContext, node: nodes.Node) -
             raise Impossible()
         return function(*(_fold(environment, context, argument) for argument in node.args))
     return node.as_const(context)
+
+
+def iterate(iterable: Any) -> Iterator[Any]:
+    """A `for` loop's items, with a deadline check before each (see `bound_loops`)."""
+    for item in iterable:
+        check_deadline()
+        yield item
+
+
+def bound_loops(tree: nodes.Template) -> None:
+    """Make every `for` loop of a parsed template iterate through `iterate`."""
+    for loop in tree.find_all(nodes.For):
+        bounded = nodes.ImportedName(f"{__name__}.iterate", lineno=loop.lineno)
+        loop.iter = nodes.Call(bounded, [loop.iter], [], None, None, lineno=loop.lineno)

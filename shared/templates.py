@@ -3,6 +3,7 @@
 Every template is compiled once per distinct source text (an LRU cache), in a Jinja2
 sandbox: a template can't reach Python internals, files or the network. E-mail HTML and the
 widget's content autoescape; subjects and SMS are text; header values never carry a newline.
+An e-mail whose template has HTML and no text gets its text part made from the HTML.
 """
 
 from __future__ import annotations
@@ -13,7 +14,9 @@ from typing import Any
 
 from jinja2 import Template, TemplateSyntaxError
 
+from shared.email_text import text_from_html
 from shared.errors import HeraldError
+from shared.filters import FILTERS
 from shared.sandbox import (
     BoundedSandbox,
     RenderTimeExceeded,
@@ -42,10 +45,21 @@ HEADER_FIELDS = {
     ("email", "fromName"),
     ("email", "replyTo"),
 }
+
+
+def _blank_none(value: Any) -> Any:
+    """`{{ x }}` with x null prints nothing, as in Nunjucks, not "None"."""
+    return "" if value is None else value
+
+
 _ENVIRONMENTS = {
-    escaped: BoundedSandbox(autoescape=escaped, trim_blocks=False, keep_trailing_newline=True)
+    escaped: BoundedSandbox(
+        autoescape=escaped, trim_blocks=False, keep_trailing_newline=True, finalize=_blank_none
+    )
     for escaped in (True, False)
 }
+for _environment in _ENVIRONMENTS.values():
+    _environment.filters.update(FILTERS)
 # channel, field -> (the most a rendered field may hold, "bytes" of UTF-8 or "characters").
 FIELD_LIMITS: dict[tuple[str, str], tuple[int, str]] = {
     ("email", "html"): (512 * 1024, "bytes"),
@@ -57,7 +71,7 @@ FIELD_LIMITS: dict[tuple[str, str], tuple[int, str]] = {
     ("widget", "link"): (2048, "characters"),
 }
 DEFAULT_RENDER_TIME_LIMIT = 2.0
-_NEWLINES = re.compile(r"[\r\n\u2028\u2029]+")
+_NEWLINES = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]+")  # every control character
 
 
 class RenderFailed(HeraldError):
@@ -103,6 +117,23 @@ def pick_language(available: dict[str, Any], wanted: str | None, default: str) -
     return default
 
 
+def pick_channel_languages(
+    templates: dict[str, dict[str, Any]], wanted: str | None, default: str, channels: list[str]
+) -> tuple[str, dict[str, str]]:
+    """The message's language, and the language each channel's template is taken from: the
+    message's, unless its templates lack that channel (then the same fallback among those
+    that have it)."""
+    language = pick_language(templates, wanted, default)
+    by_channel = {}
+    for channel in channels:
+        if channel in templates.get(language, {}):
+            by_channel[channel] = language
+        else:
+            having = {name: t for name, t in templates.items() if channel in t}
+            by_channel[channel] = pick_language(having, wanted, default)
+    return language, by_channel
+
+
 def build_context(
     profile: dict[str, Any],
     user_data: dict[str, Any],
@@ -146,10 +177,44 @@ def render_channel(
             if (channel, field) in HEADER_FIELDS:
                 text = _NEWLINES.sub(" ", text).strip()
             rendered[field] = text
+        if channel == "email" and rendered.get("text") is None and rendered.get("html"):
+            rendered["text"] = _text_part(f"{language}.email.text", rendered["html"])
     return rendered
 
 
 render_time_limit = render_deadline  # the block that bounds all the fields of one message
+
+
+def render_message(
+    templates: dict[str, dict[str, Any]],
+    languages: dict[str, str],
+    context: dict[str, Any],
+    overrides: dict[str, dict[str, Any] | None],
+) -> dict[str, dict[str, str | None]]:
+    """Render each channel in its language, the message's overrides applied."""
+    rendered = {}
+    for channel, language in languages.items():
+        template = templates.get(language, {}).get(channel, {})
+        fields = {**template, **(overrides.get(channel) or {})}
+        rendered[channel] = render_channel(language, channel, fields, context)
+    return rendered
+
+
+def _text_part(label: str, html: str) -> str:
+    """The text part made from the rendered HTML, within the same size and time limits."""
+    try:
+        text = text_from_html(html)
+    except RenderTimeExceeded as exc:
+        raise RenderFailed(
+            f"Template {label} (made from the HTML) stopped: the message's rendering took "
+            f"longer than its time limit of {exc.limit:g} s."
+        ) from None
+    limit, _ = FIELD_LIMITS[("email", "text")]
+    if len(text.encode()) > limit:
+        raise RenderFailed(
+            f"Template {label} (made from the HTML) is past its size limit of {limit:,} bytes."
+        )
+    return text
 
 
 def _render_field(

@@ -135,7 +135,7 @@ def item_error(exc: ValidationError) -> HeraldError:
         return HeraldError(f"{field}/invalid", f"{path} is not a field Herald knows there.")
     if error["type"] == "extra_forbidden":
         return HeraldError(f"{field}/unknown", f"{field} is not a field Herald knows.")
-    if error["type"] == "missing":
+    if error["type"] == "missing" and len(error["loc"]) == 1:  # nested: `<field>/invalid`
         return HeraldError(f"{field}/required", f"{field} is required.")
     path = ".".join(str(part) for part in error["loc"])
     return HeraldError(f"{field}/invalid", f"{path}: {error['msg']}.".replace("..", "."))

@@ -3,6 +3,7 @@ Playwright, and a page of another origin that embeds the bell the way a customer
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 from pathlib import Path
@@ -35,14 +36,22 @@ SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 NOTIFICATION = comment_notification("<b>{{ author }}</b> commented: {{ text }}")
 
 
+@contextlib.contextmanager
+def served(app):
+    """The app served over HTTP on a free loopback port, for the block: its base URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+
+
 @pytest.fixture(scope="session")
 def herald_url(herald):
     """The session's Herald (each mode) served over HTTP on a free loopback port."""
-    server = make_server("127.0.0.1", 0, herald.app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
+    with served(herald.app) as url:
+        yield url
 
 
 class AppPages:

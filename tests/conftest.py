@@ -30,11 +30,14 @@ from api import create_app
 from api.requests import Services, services
 from shared.config import Settings
 from shared.db import make_engine, transaction, upgrade
-from shared.projects import create_project
+from shared.projects import authenticate, create_project
+from shared.senders import add_sender
 from tests.backends import IN_CI, REDIS_TEST, backends_down, fresh_database
 from worker.runtime import start_worker
 
 SENDER = "sender@herald.example.com"
+# The browser fixtures (one Chromium for the whole session, whichever modules use it).
+pytest_plugins = ["tests.browser"]
 
 logging.getLogger("werkzeug").setLevel(logging.WARNING)
 os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
@@ -143,18 +146,36 @@ def stop_herald(herald: Herald) -> None:
     herald.engine.dispose()
 
 
+@contextlib.contextmanager
+def running_herald(request, tmp_path_factory, **overrides):
+    """A Herald of the mode the fixture is parametrised with, these settings on top; stopped
+    at the end of the block."""
+    instance = build_herald(
+        request.param, tmp_path_factory.mktemp(request.param), request, **overrides
+    )
+    try:
+        yield instance
+    finally:
+        stop_herald(instance)
+
+
 @pytest.fixture(scope="session", params=["embedded", "production"])
 def herald(request, tmp_path_factory):
     """A running Herald, once per mode."""
-    instance = build_herald(request.param, tmp_path_factory.mktemp(request.param), request)
-    yield instance
-    stop_herald(instance)
+    with running_herald(request, tmp_path_factory) as instance:
+        yield instance
 
 
 def new_project(herald: Herald, name: str = "test") -> dict:
     """A new project sending from the verified test sender: {"projectId", "apiKey", ...}."""
     with transaction(herald.engine) as connection:
         return create_project(connection, f"{name}-{token()}", SENDER, "Herald Tests", "Herald")
+
+
+def allow_sender(herald: Herald, client: Client, sender: str) -> None:
+    """Let the client's project send from this address or domain (`herald senders add`)."""
+    with transaction(herald.engine) as connection:
+        add_sender(connection, authenticate(connection, client.key).id, sender)
 
 
 @pytest.fixture

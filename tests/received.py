@@ -10,40 +10,38 @@ import urllib.request
 
 
 def moto_sent(moto_url: str) -> tuple[list[dict], list[dict]]:
-    """What moto recorded: (e-mails, SMS)."""
+    """What moto recorded: (e-mails, each with its MIME as `raw_data`; SMS)."""
     with urllib.request.urlopen(f"{moto_url}/moto-api/data.json") as response:
         data = json.load(response)
-    return data.get("ses", {}).get("Message", []), data.get("sns", {}).get("SMS", [])
+    return data.get("ses", {}).get("RawMessage", []), data.get("sns", {}).get("SMS", [])
 
 
 def emails_sent(herald) -> list[dict]:
-    """Every e-mail the providers took: {to, from, subject, html, id} (and `raw` from files)."""
+    """Every e-mail the providers took: {to, from, subject, html, text, raw, id}, read from the
+    MIME that moto received (production) or that the outbox wrote (embedded)."""
     if herald.settings.email_provider == "ses":
         return [
-            {
-                "to": m["destinations"]["ToAddresses"][0],
-                "from": m["source"],
-                "subject": m["subject"],
-                "html": m["body"],
-                "id": m["id"],
-            }
+            {**_parts(m["raw_data"].encode()), "from": m["source"], "id": m["id"]}
             for m in moto_sent(herald.moto_url)[0]
         ]
-    out = []
-    for path in sorted((herald.outbox / "email").glob("*.eml")):
-        mail = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
-        html = mail.get_body(("html",))
-        out.append(
-            {
-                "to": mail["To"],
-                "from": mail["From"],
-                "subject": mail["Subject"],
-                "html": html.get_content() if html else None,
-                "id": path.stem,
-                "raw": path.read_bytes(),
-            }
-        )
-    return out
+    return [
+        {**_parts(path.read_bytes()), "id": path.stem}
+        for path in sorted((herald.outbox / "email").glob("*.eml"))
+    ]
+
+
+def _parts(raw: bytes) -> dict:
+    """The headers and the text and HTML parts of one MIME e-mail."""
+    mail = email.message_from_bytes(raw, policy=email.policy.default)
+    html, text = mail.get_body(("html",)), mail.get_body(("plain",))
+    return {
+        "to": mail["To"],
+        "from": mail["From"],
+        "subject": mail["Subject"],
+        "html": html.get_content() if html else None,
+        "text": text.get_content() if text else None,
+        "raw": raw,
+    }
 
 
 def sms_sent(herald) -> list[dict]:

@@ -1,13 +1,19 @@
 """Herald on real sockets for the stream tests: the Procfile's `web` (gunicorn) and `stream`
 (aiohttp) as separate processes over one PostgreSQL database and Redis namespace, started
-with the same process machinery as the fault tests and the benchmarks."""
+with the same process machinery as the fault tests and the benchmarks; and Herald on the
+stand-in SES and SNS server for the delivery tests."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
+
 from bench.processes import Processes, clean_env, free_port, procfile, wait_http
+from bench.standin import StandIn
+from tests.conftest import Herald, build_herald, stop_herald
 
 
 @dataclass
@@ -47,3 +53,20 @@ def production_processes(herald, heartbeat: float, log_dir: Path) -> tuple[Proce
             processes.stop_all()
             raise
     return processes, *urls
+
+
+def standin_herald(
+    request: pytest.FixtureRequest, tmp_path_factory, standin: StandIn, **overrides
+) -> Iterator[Herald]:
+    """For a fixture parametrised by mode: a Herald whose SES and SNS are the stand-in."""
+    herald = build_herald(
+        request.param,
+        tmp_path_factory.mktemp(f"standin-{request.param}"),
+        request,
+        email_provider="ses",
+        sms_provider="sns",
+        aws_endpoint_url=standin.url,
+        **overrides,
+    )
+    yield herald
+    stop_herald(herald)

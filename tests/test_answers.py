@@ -147,7 +147,7 @@ def ids(caller) -> dict[str, str]:
     caller.post(
         "/notifications.upsert", {"id": made["notification"], **body, "templates": {"en": english}}
     )
-    caller.post("/notifications.upsert", widget_notification(made["broken"], "{{ missing.attr }}"))
+    caller.post("/notifications.upsert", widget_notification(made["broken"], "{{ missing() }}"))
     user = {"id": made["user"], "email": "ann@example.com"}
     caller.post("/users.upsert", {"users": [{**user, "preferences": {made["notification"]: {}}}]})
     return made

@@ -136,3 +136,126 @@ def test_an_escaped_surrogate_pair_is_one_character(herald, project):
     body = b'{"users": [{"id": "emoji", "firstName": "Ann \\ud83d\\ude00"}]}'
     assert client.post("/users.upsert", data=body).status_code == 200
     assert client.get("/users.get", id="emoji").get_json()["user"]["firstName"] == "Ann \U0001f600"
+
+
+PIECES = [
+    "{{ ",
+    " }}",
+    "{% for i in range(9) %}",
+    "{% endfor %}",
+    "{% if x %}",
+    "{% endif %}",
+    "firstName",
+    "user.data",
+    "'a'",
+    "9" * 12,
+    " * ",
+    " ** ",
+    " ~ ",
+    "(",
+    ")",
+    "[",
+    "]",
+    "|upper",
+    "|center(99999)",
+    "|join",
+    ".__class__",
+    "x",
+    "\x00",
+    "\r\n",
+    "\ud800",
+    "é",
+    "lipsum(9)",
+    "range(10**6)",
+    "{#",
+    "#}",
+    "{{ increment }}",
+]
+templates = st.lists(st.sampled_from(PIECES), max_size=12).map("".join)
+TEMPLATE_FIELDS = [
+    ("email", "subject"),
+    ("email", "html"),
+    ("sms", "text"),
+    ("widget", "content"),
+    ("widget", "icon"),
+    ("email", "fromName"),
+]
+PROPERTY = settings(FUZZ, max_examples=60)
+
+
+def strict(response) -> object:
+    """The body as a strict client parses it: UTF-8 only, no NaN or Infinity, no lone surrogate."""
+
+    def refuse(name: str):
+        raise ValueError(f"{name} is not JSON")
+
+    parsed = json.loads(response.data.decode("utf-8"), parse_constant=refuse)
+    json.dumps(parsed, ensure_ascii=False).encode("utf-8")
+    return parsed
+
+
+def assert_reads_back(client: Client, user_id: str) -> None:
+    """What is stored reads back as valid JSON, whatever was sent."""
+    for response in (client.get("/users.get", id=user_id), client.get("/messages.list")):
+        assert response.status_code < 500, response.data
+        strict(response)
+
+
+@PROPERTY
+@given(where=st.sampled_from(TEMPLATE_FIELDS), source=templates, data=values)
+def test_generated_templates_never_get_a_500_and_stored_messages_read_back(
+    herald, project, where, source, data
+):
+    client = Client(herald.app, project["apiKey"])
+    channel, field = where
+    body = {
+        "id": "gen",
+        "name": "Generated",
+        "withWidget": True,
+        "templates": {"en": {"widget": {"content": "w"}, channel: {field: source}}},
+    }
+    response = client.post("/notifications.upsert", data=json.dumps(body))
+    assert response.status_code < 500, (source, response.data)
+    if response.status_code == 200:
+        item = {"notificationId": "gen", "userId": "gen-user", "data": {"x": data}}
+        sent = client.post("/messages.send", data=json.dumps({"messages": [item]}))
+        assert sent.status_code < 500, (source, sent.data)
+    override = {
+        "notificationId": "gen",
+        "userId": "gen-user",
+        "widgetSettingsOverride": {"content": source},
+    }
+    sent = client.post("/messages.send", data=json.dumps({"messages": [override]}))
+    assert sent.status_code < 500, (source, sent.data)
+    assert_reads_back(client, "gen-user")
+
+
+USER_FIELDS = [
+    "id",
+    "email",
+    "telephone",
+    "firstName",
+    "lastName",
+    "photoURL",
+    "language",
+    "timezone",
+    "country",
+]
+
+
+@PROPERTY
+@given(field=st.sampled_from(USER_FIELDS + ["data"]), raw=st.binary(max_size=24))
+def test_raw_bytes_in_any_field_never_get_a_500_and_read_back(herald, project, field, raw):
+    client = Client(herald.app, project["apiKey"])
+    value = b'{"k": "' + raw + b'"}' if field == "data" else b'"' + raw + b'"'
+    user = b'"id": "raw-user", ' if field != "id" else b""
+    body = b'{"users": [{' + user + b'"' + field.encode() + b'": ' + value + b"}]}"
+    response = client.post("/users.upsert", data=body)
+    assert response.status_code < 500, (body, response.data)
+    strict(response)
+    item = b'{"messages": [{"notificationId": "n", "userId": "raw-user", "data": ' + (
+        b'{"k": "' + raw + b'"}}]}'
+    )
+    sent = client.post("/messages.send", data=item)
+    assert sent.status_code < 500, (item, sent.data)
+    assert_reads_back(client, "raw-user")

@@ -93,9 +93,9 @@ def fresh_pg() -> str:
         yield url
 
 
-def herald(*args: str):
-    """Run `herald ARGS` in this process."""
-    return CliRunner().invoke(main, list(args))
+def herald(*args: str, stdin: str | None = None):
+    """Run `herald ARGS` in this process, with `stdin` as its standard input."""
+    return CliRunner().invoke(main, list(args), input=stdin)
 
 
 def create_project_cli(name: str = "Acme") -> dict:
@@ -156,14 +156,24 @@ def test_key_create_for_an_unknown_project_fails_clearly(sqlite_url):
 def test_key_revoke_refuses_that_key_and_keeps_the_others(sqlite_url, engine_of):
     created = create_project_cli()
     second = json.loads(herald("key", "create", created["projectId"]).stdout)["apiKey"]
-    result = herald("key", "revoke", created["apiKey"])
+    result = herald("key", "revoke", stdin=created["apiKey"] + "\n")
     assert result.exit_code == 0, result.output
     engine = engine_of(sqlite_url)
     assert_key_refused(engine, created["apiKey"])
     assert project_of(engine, second) == created["projectId"]
-    again = herald("key", "revoke", created["apiKey"])
+    again = herald("key", "revoke", stdin=created["apiKey"])
     assert again.exit_code != 0
     assert "No live API key matches" in again.output
+
+
+def test_key_revoke_takes_no_key_on_the_command_line(sqlite_url, engine_of):
+    created = create_project_cli()
+    on_the_line = herald("key", "revoke", created["apiKey"])
+    assert on_the_line.exit_code != 0
+    assert project_of(engine_of(sqlite_url), created["apiKey"]) == created["projectId"]
+    empty = herald("key", "revoke", stdin="")
+    assert empty.exit_code != 0
+    assert "standard input" in empty.output
 
 
 def test_notifications_import_upserts_every_notification_of_a_yaml_file(

@@ -3,6 +3,9 @@ retries within a budget, and at most one send per channel."""
 
 from __future__ import annotations
 
+import base64
+import email
+import email.policy
 import time
 from dataclasses import replace
 from datetime import timedelta
@@ -15,17 +18,17 @@ from shared.db import transaction
 from shared.models import messages, utcnow
 from tests.conftest import (
     Client,
-    build_herald,
+    allow_sender,
     new_project,
     phone,
     send,
-    stop_herald,
     swapped,
     token,
     until_final,
     upsert_notification,
 )
 from tests.processes import CountingStandIn
+from tests.servers import standin_herald
 from worker.delivery import Services, deliver_message
 from worker.providers import build_providers
 
@@ -56,19 +59,14 @@ def standin():
 @pytest.fixture(scope="module", params=["embedded", "production"])
 def slow_herald(request, standin, tmp_path_factory):
     """A Herald whose SES and SNS are the stand-in, with short provider timeouts."""
-    herald = build_herald(
-        request.param,
-        tmp_path_factory.mktemp(f"standin-{request.param}"),
+    yield from standin_herald(
         request,
-        email_provider="ses",
-        sms_provider="sns",
-        aws_endpoint_url=standin.url,
+        tmp_path_factory,
+        standin,
         send_wait=30.0,
         provider_timeout=1.0,
         provider_retry_budget=1.5,
     )
-    yield herald
-    stop_herald(herald)
 
 
 @pytest.fixture
@@ -269,7 +267,10 @@ def test_a_message_whose_job_was_lost_is_delivered_by_the_sweeper(
     assert received(standin, address, number) == (1, 1)
 
 
-def test_the_ses_request_carries_both_parts_from_name_and_reply_to(slow_client, standin):
+def test_the_ses_request_carries_both_parts_from_name_and_reply_to(
+    slow_herald, slow_client, standin
+):
+    allow_sender(slow_herald, slow_client, "billing@example.com")
     slow_client.post(
         "/notifications.upsert",
         {
@@ -296,8 +297,10 @@ def test_the_ses_request_carries_both_parts_from_name_and_reply_to(slow_client, 
     assert result["channels"]["email"]["status"] == "sent"
     [sent] = [m for m in standin.emails if m["Destination"]["ToAddresses"] == [address]]
     assert sent["FromEmailAddress"] == "Billing Team <billing@example.com>"
-    assert sent["ReplyToAddresses"] == ["help@example.com"]
-    simple = sent["Content"]["Simple"]
-    assert simple["Subject"]["Data"] == "S 7"
-    assert simple["Body"]["Html"]["Data"] == "<p>H 7</p>"
-    assert simple["Body"]["Text"]["Data"] == "T 7"
+    mail = email.message_from_bytes(
+        base64.b64decode(sent["Content"]["Raw"]["Data"]), policy=email.policy.default
+    )
+    assert mail["Reply-To"] == "help@example.com"
+    assert mail["Subject"] == "S 7"
+    assert mail.get_body(("html",)).get_content() == "<p>H 7</p>\n"
+    assert mail.get_body(("plain",)).get_content() == "T 7\n"

@@ -235,6 +235,26 @@ def test_a_body_that_is_not_json_is_refused(front):
     assert response.get_json()["error"] == "body/invalidJson"
 
 
+# A setProfile body with `BAD` standing for the bytes under test: how each row encodes it.
+BAD_ENCODINGS = {
+    "invalid UTF-8": lambda text: text.encode().replace(b"BAD", b"\xff\xfe"),
+    "UTF-8 surrogate": lambda text: text.encode().replace(b"BAD", b"\xed\xa0\x80"),
+    "UTF-16": lambda text: text.replace("BAD", "x").encode("utf-16"),
+}
+
+
+@pytest.mark.parametrize("encoding", BAD_ENCODINGS)
+def test_a_body_that_is_not_utf8_is_refused_and_changes_nothing(client, front, user_id, encoding):
+    body = {**front.auth, "user": {"timezone": "Europe/Paris", "note": "BAD"}}
+    raw = BAD_ENCODINGS[encoding](json.dumps(body))
+
+    response = front.flask.post("/front/users.setProfile", data=raw, content_type="text/plain")
+
+    assert response.status_code == 400, response.get_json()
+    assert response.get_json()["error"] == "body/invalidJson"
+    assert client.get("/users.get", id=user_id).get_json()["user"]["timezone"] != "Europe/Paris"
+
+
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(max_size=20),
     lambda inner: (

@@ -8,7 +8,15 @@ import time
 
 import pytest
 
-from tests.conftest import notification, phone, send, token, until_final, upsert_notification
+from tests.conftest import (
+    allow_sender,
+    notification,
+    phone,
+    send,
+    token,
+    until_final,
+    upsert_notification,
+)
 from tests.received import emails_sent, sms_sent
 
 
@@ -75,6 +83,7 @@ def test_unverified_sender_gives_email_error_and_sms_still_goes(herald, client):
         pytest.skip("sender verification is SES's: the embedded outbox accepts any sender")
     english = notification()["templates"]["en"]
     unverified = {**english["email"], "from": "nobody@unverified.example.org"}
+    allow_sender(herald, client, "unverified.example.org")  # allowed here, unknown to SES
     upsert_notification(client, notification(templates={"en": {**english, "email": unverified}}))
     number = phone()
     [result] = send(
@@ -189,7 +198,8 @@ def test_send_at_in_the_future_is_scheduled_then_released_by_the_sweeper(herald,
     )
     assert result["status"] == "scheduled"
     time.sleep(1.2)
-    assert sweep(herald.engine, herald.broker, herald.settings)["released"] >= 1
+    # This pass releases it, unless the embedded process's own periodic sweeper did first.
+    sweep(herald.engine, herald.broker, herald.settings)
     message = until_final(client, result["id"])
     assert message["status"] == "sent"
     assert message["channels"]["widget"]["status"] == "sent"

@@ -60,7 +60,7 @@ def test_missing_email_and_telephone_are_skipped_with_reasons(herald, client):
 
 
 def test_template_failing_with_this_data_answers_render_failed(herald, client):
-    email = {"subject": "Order {{ order.number }}", "text": "Total {{ order.total }}"}
+    email = {"subject": "Order {{ order.number }}", "text": "Total {{ order.total(2) }}"}
     upsert_notification(
         client, notification(withSMS=False, withWidget=False, templates={"en": {"email": email}})
     )

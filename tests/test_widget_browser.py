@@ -1,7 +1,6 @@
 """The bell (`/widget.js`) in Debian's headless Chromium, embedded in a page of another origin:
 badge, live updates, read state, settings, safety of message HTML, keyboard; and the demo."""
 
-# ruff: noqa: F811  (the fixtures imported from tests.browser are test parameters here)
 from __future__ import annotations
 
 import time
@@ -9,14 +8,7 @@ import time
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser import (  # noqa: F401  (fixtures)
-    SCREENSHOTS,
-    app_pages,
-    chromium,
-    customer,
-    herald_url,
-    page,
-)
+from tests.browser import SCREENSHOTS
 from tests.conftest import answer
 
 XSS = (

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
-from prometheus_client import Counter
 from sqlalchemy import Engine, bindparam, update
 
 from shared.db import autocommit
+from shared.metrics import CRASHED_MESSAGES, MESSAGES
 from shared.models import messages, utcnow
 from shared.results import RESULT_COLUMNS, message_result
 from worker.channels import CRASHED, Channel, crashed_values
 
-CRASHED_MESSAGES = Counter(
-    "herald_messages_crashed_total", "Messages failed with delivery/crashed."
-)
+log = logging.getLogger("herald.delivery")
 MAX_ATTEMPTS = 3  # deliveries of a message that may die before it fails with delivery/crashed
 # A delivery of a queued message counts itself before it reads the message: a render or a send
 # that kills its worker (or runs past the time limit) is counted too.
@@ -55,4 +54,6 @@ def crash_message(engine: Engine, message_pk: int) -> dict[str, Any] | None:
     if row is None:
         return None
     CRASHED_MESSAGES.inc()
+    MESSAGES.labels("failed").inc()
+    log.warning("message failed: %s", CRASHED, extra={"status": "failed", "error": CRASHED})
     return message_result(row)

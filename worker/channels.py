@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import Column, Row, case
 
-from shared.messages import FINAL
+from shared.messages import CRASHED, FINAL
 from shared.models import CHANNELS, messages
 
 
@@ -68,7 +68,6 @@ class ChannelState:
 SENDING = ChannelState("sending")
 PENDING = ChannelState("pending")  # nothing went: the next delivery sends it
 IN_CALL = "unknown: the delivery stopped during the provider call; not sent again"
-CRASHED = "delivery/crashed"
 
 
 def crashed_values(channel: Channel) -> dict[Column, Any]:

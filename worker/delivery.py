@@ -2,108 +2,36 @@
 
 from __future__ import annotations
 
+import logging
 from concurrent.futures import ThreadPoolExecutor, wait
+from contextvars import copy_context
 from dataclasses import dataclass, field
-from datetime import timedelta
 from typing import Any
 
 from dramatiq.middleware.time_limit import TimeLimitExceeded
-from prometheus_client import Counter, Histogram
-from sqlalchemy import Engine, Row, String, Update, bindparam, case, select, update
+from sqlalchemy import Engine, Row, bindparam, update
 from sqlalchemy.exc import InterfaceError, OperationalError
 from tenacity import Retrying, retry_if_exception_type, stop_after_delay, wait_exponential_jitter
 
 from shared.config import Settings
 from shared.db import autocommit
-from shared.events import widget_written
 from shared.messages import FINAL
-from shared.models import messages, notifications, projects, users, utcnow
-from shared.results import LOAD_COLUMNS, RESULT_COLUMNS, message_result
-from shared.templates import render_time_limit
-from shared.users import PROFILE_FIELDS
+from shared.metrics import MESSAGES, OUTCOMES, PROVIDER_SENDS, SEND_SECONDS
+from shared.models import messages, utcnow
+from shared.results import RESULT_COLUMNS, message_result
 from worker.attempts import MAX_ATTEMPTS, crash_message, start_delivery
 from worker.channels import IN_CALL, PENDING, Channel, ChannelState
-from worker.plan import Plan, plan_delivery
+from worker.claim import Claimed, claim_channels
 from worker.providers import Email, Provider, ProviderError, Sms, send_with_retries
 
-OUTCOMES = Counter(
-    "herald_channel_outcomes_total", "Final channel outcomes.", ["channel", "status"]
-)
-SEND_SECONDS = Histogram("herald_provider_send_seconds", "Provider call time.", ["channel"])
+log = logging.getLogger("herald.delivery")
 
-_USER = [users.c[column].label(f"user_{column}") for column in PROFILE_FIELDS.values()]
-_USER += [users.c.data.label("user_data"), users.c.preferences.label("user_preferences")]
-_NOTIFICATION = [
-    notifications.c[column].label(f"n_{column}")
-    for column in (
-        "name",
-        "templates",
-        "default_language",
-        "allow_mute_widget",
-        "allow_mute_email",
-        "allow_mute_sms",
-    )
-]
-_NOTIFICATION.append(notifications.c.id.label("n_id"))
-_PROJECT = [projects.c.email_from, projects.c.email_from_name, projects.c.sms_sender_id]
-# Built once: the row of a message with what delivery needs of its user, notification and
-# project; the check-and-set that claims channels only if the row is as it was read; and the
-# update that writes the outcome. Each runs as one autocommitted statement.
-_LOAD = (
-    select(*(messages.c[name] for name in LOAD_COLUMNS), *_USER, *_NOTIFICATION, *_PROJECT)
-    .select_from(
-        messages.join(projects, projects.c.id == messages.c.project_id)
-        .outerjoin(
-            users,
-            (users.c.project_id == messages.c.project_id) & (users.c.id == messages.c.user_id),
-        )
-        .outerjoin(
-            notifications,
-            (notifications.c.project_id == messages.c.project_id)
-            & (notifications.c.id == messages.c.notification_id),
-        )
-    )
-    .where(messages.c.pk == bindparam("message_pk"))
-)
-_CLAIM = (
-    update(messages)
-    .where(
-        messages.c.pk == bindparam("message_pk"),
-        messages.c.status == bindparam("seen_status"),
-        *(
-            channel.status.is_not_distinct_from(bindparam(f"seen_{channel}", type_=String))
-            for channel in Channel
-        ),
-    )
-    .returning(*RESULT_COLUMNS)
-)
-# The widget's rendering is written only if no increment came in since the row was read; if one
-# did, the refresh job that increment enqueued renders it again with the newer data. Stacking
-# never blocks a claim, and stale content never overwrites newer content.
-WIDGET_FIELDS = ("widget_content", "widget_icon", "widget_link")
-_CLAIM_WITH_WIDGET = _CLAIM.values(
-    {
-        messages.c[name]: case(
-            (messages.c.increment == bindparam("seen_increment"), bindparam(f"new_{name}")),
-            else_=messages.c[name],
-        )
-        for name in WIDGET_FIELDS
-    }
-)
+# The update that writes the outcome, as one autocommitted statement.
 _SAVE = update(messages).where(messages.c.pk == bindparam("message_pk")).returning(*RESULT_COLUMNS)
-CLAIM_ATTEMPTS = 5
 # Every database error that a new connection may not meet: an outcome write is tried again for
 # up to this long (a provider id is worth keeping across a database blip).
 RETRIED_WRITES = (OperationalError, InterfaceError)
 WRITE_BUDGET = 15.0
-GONE = {
-    "id": None,
-    "ok": False,
-    "status": "failed",
-    "channels": {},
-    "error": "message/notFound",
-    "message": "The message no longer exists.",
-}
 
 
 @dataclass
@@ -149,11 +77,11 @@ def deliver_message(
 
 def _deliver(services: Services, message_pk: int, refresh_widget: bool) -> dict[str, Any]:
     """Claim, send and record: one delivery of a message."""
-    claimed = _claim_channels(services, message_pk, refresh_widget)
+    claimed = claim_channels(services.settings, services.engine, message_pk, refresh_widget)
     if not isinstance(claimed, Claimed):
         return claimed
     if not claimed.plan.sends:
-        _count(claimed.plan.channels)
+        _count(claimed.plan.channels, claimed.row.status)
         return message_result(claimed.row)
     outcomes: dict[Channel, ChannelState] = {}
     try:
@@ -161,7 +89,7 @@ def _deliver(services: Services, message_pk: int, refresh_widget: bool) -> dict[
     finally:  # interrupted too (the time limit): what went is kept, what didn't is pending
         outcomes = {channel: outcomes.get(channel, PENDING) for channel in claimed.plan.sends}
         saved = _save(services, claimed, outcomes)
-    _count(outcomes)
+    _count(claimed.plan.channels | outcomes, saved.status)
     return message_result(saved)
 
 
@@ -187,55 +115,6 @@ def _save(services: Services, claimed: Claimed, outcomes: dict[Channel, ChannelS
     raise AssertionError("unreachable: tenacity either returns or raises")
 
 
-@dataclass(frozen=True)
-class Claimed:
-    """A plan whose claim applied, and the message's row as the claim left it."""
-
-    plan: Plan
-    row: Row
-
-
-def _claim_channels(
-    services: Services, message_pk: int, refresh_widget: bool
-) -> Claimed | dict[str, Any]:
-    """Read the message, plan it and claim its channels; or its answer if there's nothing to
-    claim (gone, not due, already final, or changed under us on every attempt)."""
-    for _ in range(CLAIM_ATTEMPTS):
-        now = utcnow()
-        with autocommit(services.engine) as connection:
-            row = connection.execute(_LOAD, {"message_pk": message_pk}).first()
-            if row is None:
-                return dict(GONE)
-            if row.status == "scheduled" and row.scheduled_at > now:
-                return message_result(row)
-            if row.status in ("sent", "failed") and not (refresh_widget and row.widget_status):
-                return message_result(row)
-            stale_before = now - timedelta(seconds=services.settings.send_time_limit)
-            with render_time_limit(services.settings.render_time_limit):  # all its templates
-                plan = plan_delivery(row, now, stale_before, refresh_widget)
-            if row.status in ("sent", "failed"):  # a widget refresh never changes it
-                for name in ("status", "error", "error_message"):
-                    plan.changes.pop(name, None)
-            claimed = connection.execute(*_claim(row, plan)).first()
-        if claimed is not None:
-            if plan.widget is not None:  # the widget was rendered: the feed's event
-                widget_written(services.settings, services.engine, row)
-            return Claimed(plan, claimed)
-    return message_result(row)  # the row kept changing: whoever changed it delivers it
-
-
-def _claim(row: Row, plan: Plan) -> tuple[Update, dict[str, Any]]:
-    """The check-and-set of a plan: it applies only if the message's status and channel
-    statuses are as they were read."""
-    params = {"message_pk": row.pk, "seen_status": row.status, "seen_increment": row.increment}
-    params.update({f"seen_{channel}": row._mapping[channel.status] for channel in Channel})
-    params.update(plan.values())
-    if plan.widget is None:
-        return _CLAIM, params
-    params.update({f"new_{name}": value for name, value in plan.widget.values().items()})
-    return _CLAIM_WITH_WIDGET, params
-
-
 def _send_all(
     services: Services, sends: dict[Channel, Email | Sms], outcomes: dict[Channel, ChannelState]
 ) -> None:
@@ -243,7 +122,7 @@ def _send_all(
     the same time, and an interrupted one still waits for the other's outcome."""
     first, *others = sends.items()
     futures = [
-        services.pool.submit(_send, services, channel, content, outcomes)
+        services.pool.submit(copy_context().run, _send, services, channel, content, outcomes)
         for channel, content in others
     ]
     try:
@@ -267,22 +146,34 @@ def _send(
         request = provider.build(content)
     except Exception as exc:  # noqa: BLE001 - the provider's library refused it: nothing went
         outcomes[channel] = ChannelState("failed", f"build/failed: {type(exc).__name__}: {exc}")
+        log.warning("%s build failed: %s", channel, type(exc).__name__, extra={"channel": channel})
         return
     outcomes[channel] = ChannelState("unknown", IN_CALL)
-    budget = services.settings.provider_retry_budget
+    settings = services.settings
+    name = settings.email_provider if channel == Channel.EMAIL else settings.sms_provider
     try:
-        with SEND_SECONDS.labels(channel).time():
-            provider_id = send_with_retries(provider, request, budget)
+        with SEND_SECONDS.labels(channel, name).time():
+            provider_id = send_with_retries(provider, request, settings.provider_retry_budget)
     except ProviderError as exc:
-        outcomes[channel] = ChannelState("unknown" if exc.unknown else "failed", str(exc))
+        state, code = ChannelState("unknown" if exc.unknown else "failed", str(exc)), exc.code
     except Exception as exc:  # noqa: BLE001 - it broke during the call: it may have gone
-        outcomes[channel] = ChannelState("unknown", f"unknown: {type(exc).__name__}: {exc}")
+        code = type(exc).__name__
+        state = ChannelState("unknown", f"unknown: {code}: {exc}")
     else:
-        outcomes[channel] = ChannelState("sent", provider_id=provider_id)
+        state, code = ChannelState("sent", provider_id=provider_id), None
+    outcomes[channel] = state
+    if code is not None:
+        log.warning("%s send %s: %s", channel, state.status, code, extra={"channel": channel})
+    PROVIDER_SENDS.labels(channel, name, state.status).inc()
 
 
-def _count(states: dict[Channel, ChannelState]) -> None:
-    """Count the final outcomes among these channel states."""
+def _count(states: dict[Channel, ChannelState], status: str) -> None:
+    """Count and log the final outcomes among these channel states, and the message's status
+    if it is final."""
     for channel, state in states.items():
         if state.status in FINAL:
             OUTCOMES.labels(channel, state.status).inc()
+    if status in ("sent", "failed"):
+        MESSAGES.labels(status).inc()
+    channels = {str(channel): state.status for channel, state in states.items() if state.status}
+    log.info("message %s", status, extra={"status": status, "channels": channels})

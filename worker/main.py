@@ -7,12 +7,15 @@ import dramatiq
 from shared.broker import build_broker
 from shared.config import Settings
 from shared.db import check_schema, make_engine
+from shared.logs import JobLogs, configure_logging
 from worker.runtime import SweeperMiddleware, register_actors
 
+configure_logging("worker")
 settings = Settings.from_env()
-engine = make_engine(settings)
+engine = make_engine(settings, threads=settings.worker_threads)
 check_schema(engine)  # refuse to start on an old schema, saying to run `herald db upgrade`
 broker = build_broker(settings)
 broker.add_middleware(SweeperMiddleware(settings, engine))
+broker.add_middleware(JobLogs())
 dramatiq.set_broker(broker)
 deliver_message = register_actors(broker, settings, engine)

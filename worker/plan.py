@@ -8,13 +8,24 @@ from typing import Any
 
 from sqlalchemy import Row
 
-from shared.templates import RenderFailed, build_context, pick_language, render_channel
+from shared.metrics import RENDER_SECONDS
+from shared.quiet_hours import quiet_until
+from shared.suppressions import SUPPRESSED
+from shared.templates import (
+    RenderFailed,
+    build_context,
+    pick_channel_languages,
+    render_message,
+)
 from shared.users import PROFILE_FIELDS
 from worker.channels import SENDING, Channel, ChannelState
 from worker.providers import Email, Sms
 
 STALE_SENDING = "unknown: the worker stopped during the provider call; not sent again"
 NO_FROM = "emailFrom/missing: neither the template nor the project sets From"
+# An e-mail or SMS waiting for the end of the notification's quiet hours (the message's
+# `scheduled_at`); the sweeper's release of the message decides it again.
+HELD = ChannelState("scheduled", "quietHours")
 # Per channel: the notification's flag allowing the mute, and the user's preference setting it.
 MUTES = {
     Channel.EMAIL: ("n_allow_mute_email", "muteEmail"),
@@ -77,7 +88,8 @@ class Languages:
 
 def plan_delivery(row: Row, now: datetime, stale_before: datetime, refresh_widget: bool) -> Plan:
     """Decide every channel of a message from the row as read: `decide_channels`, then
-    `pick_languages`, `render_channels`, `build_email`/`build_sms` and `final_status`."""
+    `pick_languages`, `render_channels`, `build_email`/`build_sms`, `hold_for_quiet_hours`
+    and `final_status`."""
     if row.n_id is None:
         message = f"The notification {row.notification_id!r} was deleted."
         return failed_plan(row, Plan({"updated_at": now}), "notification/notFound", message)
@@ -87,10 +99,12 @@ def plan_delivery(row: Row, now: datetime, stale_before: datetime, refresh_widge
         languages = pick_languages(row, decision.to_render)
         plan.changes["language"] = languages.message
         try:
-            rendered = render_channels(row, languages)
+            with RENDER_SECONDS.time():
+                rendered = render_channels(row, languages)
         except RenderFailed as exc:
             return failed_plan(row, plan, exc.code, exc.message, decision.to_render)
         _add_rendered(row, plan, rendered)
+    hold_for_quiet_hours(row, plan, now)
     if plan.sends:
         plan.channels.update(dict.fromkeys(plan.sends, SENDING))
         plan.changes["sending_since"] = now
@@ -101,17 +115,21 @@ def plan_delivery(row: Row, now: datetime, stale_before: datetime, refresh_widge
 
 
 def decide_channels(row: Row, stale_before: datetime, refresh_widget: bool) -> Decision:
-    """Mutes, skips for a missing address, and a `sending` whose worker died (`unknown`)."""
+    """Mutes, skips for a missing or suppressed address, and a `sending` whose worker died
+    (`unknown`)."""
     preferences = (row.user_preferences or {}).get(row.notification_id, {})
     decision = Decision({}, [], in_flight=False)
     for channel in Channel:
         status = row._mapping[channel.status]
-        if status == "pending":
+        released = status == HELD.status and row.status != "scheduled"
+        if status == "pending" or released:
             allowed, muted = MUTES[channel]
             if row._mapping[allowed] and preferences.get(muted):
                 decision.channels[channel] = ChannelState("muted", "user/muted")
             elif channel in ADDRESSES and not row._mapping[ADDRESSES[channel]]:
                 decision.channels[channel] = ChannelState("skipped", MISSING[channel])
+            elif channel is Channel.EMAIL and row.email_suppressed:
+                decision.channels[channel] = ChannelState("skipped", SUPPRESSED)
             else:
                 decision.to_render.append(channel)
         elif status == "sending":
@@ -124,19 +142,27 @@ def decide_channels(row: Row, stale_before: datetime, refresh_widget: bool) -> D
     return decision
 
 
+def hold_for_quiet_hours(row: Row, plan: Plan, now: datetime) -> None:
+    """E-mail and SMS due inside the notification's quiet hours wait for the window's end: the
+    message becomes `scheduled` for then, while the widget goes at once (SPEC §3). They are
+    rendered first all the same, so a template that can't render fails the message now."""
+    due = max(row.scheduled_at or now, now)  # a released message is due at its scheduled time
+    until = quiet_until(row.n_quiet_hours, row.user_timezone, due) if plan.sends else None
+    if until is None:
+        return
+    for channel in list(plan.sends):
+        del plan.sends[channel]
+        plan.channels[channel] = HELD
+    plan.changes.update(status="scheduled", scheduled_at=until)
+
+
 def pick_languages(row: Row, channels: list[Channel]) -> Languages:
     """The message's language, and the language each channel's template is taken from."""
     templates = row.n_templates or {}
-    wanted, default = row.user_language, row.n_default_language
-    language = pick_language(templates, wanted, default)
-    by_channel = {}
-    for channel in channels:
-        if channel in templates.get(language, {}):
-            by_channel[channel] = language
-        else:
-            having = {name: t for name, t in templates.items() if channel in t}
-            by_channel[channel] = pick_language(having, wanted, default)
-    return Languages(language, by_channel)
+    language, by_channel = pick_channel_languages(
+        templates, row.user_language, row.n_default_language, list(channels)
+    )
+    return Languages(language, {Channel(name): value for name, value in by_channel.items()})
 
 
 def render_channels(row: Row, languages: Languages) -> dict[Channel, dict[str, str | None]]:
@@ -149,12 +175,8 @@ def render_channels(row: Row, languages: Languages) -> dict[Channel, dict[str, s
         profile, row.user_data or {}, row.data or {}, row.increment, row.id, notification
     )
     overrides = {Channel.WIDGET: row.widget_override, Channel.EMAIL: row.email_override}
-    rendered = {}
-    for channel, language in languages.channels.items():
-        template = templates.get(language, {}).get(channel, {})
-        fields = {**template, **(overrides.get(channel) or {})}
-        rendered[channel] = render_channel(language, channel, fields, context)
-    return rendered
+    rendered = render_message(templates, dict(languages.channels), context, overrides)
+    return {Channel(name): fields for name, fields in rendered.items()}
 
 
 def build_email(row: Row, fields: dict[str, str | None]) -> Email | None:
@@ -192,7 +214,7 @@ def failed_plan(
 ) -> Plan:
     """The message can't be delivered: it and its undecided channels fail with this code."""
     for channel in Channel if channels is None else channels:
-        if row._mapping[channel.status] == "pending":
+        if row._mapping[channel.status] in ("pending", HELD.status):
             plan.channels[channel] = ChannelState("failed", code)
     plan.changes.update(status="failed", error=code, error_message=message)
     plan.sends.clear()

@@ -10,6 +10,7 @@ from dramatiq.middleware import Middleware
 
 from shared.broker import DELIVER, QUEUE
 from shared.config import Settings
+from shared.logs import JobLogs
 from shared.sweeper import sweep
 from worker.delivery import Services, deliver_message
 from worker.providers import build_providers
@@ -66,6 +67,7 @@ def start_worker(
     """An in-process worker pool (the embedded mode, and the tests)."""
     register_actors(broker, settings, engine)
     broker.add_middleware(SweeperMiddleware(settings, engine))
+    broker.add_middleware(JobLogs())
     worker = dramatiq.Worker(
         broker, worker_threads=threads or settings.worker_threads, worker_timeout=20
     )

@@ -12,5 +12,7 @@ with engine.connect() as connection:
         render_as_batch=engine.dialect.name == "sqlite",
     )
     with context.begin_transaction():
+        if engine.dialect.name == "postgresql":  # a migration may outlast a request's timeout
+            connection.exec_driver_sql("SET LOCAL statement_timeout = 0")
         context.run_migrations()
     connection.commit()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import re
 import threading
 
 import boto3
@@ -33,7 +35,27 @@ TRANSIENT_CODES = {
     "ServiceUnavailableException",
     "SlowDown",
 }
+# Codes about Herald's own AWS identity: their messages name the account, user and resources
+# (ARNs), which are the operator's business, not a project's.
+ACCOUNT_CODES = {
+    "AccessDenied",
+    "AccessDeniedException",
+    "AuthorizationError",
+    "AuthorizationErrorException",
+    "InvalidClientTokenId",
+    "UnrecognizedClientException",
+    "SignatureDoesNotMatch",
+    "ExpiredToken",
+    "ExpiredTokenException",
+    "MissingAuthenticationToken",
+    "IncompleteSignature",
+    "NotAuthorized",
+}
+ACCOUNT_MESSAGE = "Herald's AWS account may not send this; its operator's log has the details."
+# An ARN or a 12-digit account id, in any other message.
+_ACCOUNT_DETAIL = re.compile(r"arn:aws[a-z-]*:[^\s\"',;]*|(?<!\d)\d{12}(?!\d)")
 _lock = threading.Lock()
+log = logging.getLogger("herald.providers")
 
 
 def make_client(service: str, settings: Settings):
@@ -61,7 +83,7 @@ def provider_error(exc: BotoCoreError | ClientError) -> ProviderError:
         error = exc.response.get("Error", {})
         code = error.get("Code") or "ClientError"
         status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
-        message = error.get("Message") or str(exc)
+        message = public_message(code, error.get("Message") or str(exc))
         if code in TRANSIENT_CODES or status in (429, 503):
             return ProviderError(code, message, transient=True)
         if status >= 500:  # a gateway or a server failing after it took the request
@@ -74,6 +96,18 @@ def provider_error(exc: BotoCoreError | ClientError) -> ProviderError:
     if isinstance(exc, HTTPClientError):  # the connection broke during the exchange
         return ProviderError("ConnectionClosed", str(exc), unknown=True)
     return ProviderError(type(exc).__name__, str(exc))
+
+
+def public_message(code: str, message: str) -> str:
+    """The provider's message as a project may see it: a generic sentence for errors about
+    Herald's AWS identity, account ids and ARNs masked in the others; the full one is logged."""
+    if code in ACCOUNT_CODES:
+        log.error("provider refused Herald's AWS identity: %s: %s", code, message)
+        return ACCOUNT_MESSAGE
+    masked = _ACCOUNT_DETAIL.sub("[redacted]", message)
+    if masked != message:
+        log.error("provider error naming the AWS account: %s: %s", code, message)
+    return masked
 
 
 def call(method, **kwargs) -> dict:

@@ -6,6 +6,8 @@ from __future__ import annotations
 import random
 import time
 from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import formataddr, formatdate
 
 from tenacity import Retrying, retry_if_exception, stop_after_delay, wait_exponential_jitter
 
@@ -22,6 +24,21 @@ class Email:
     subject: str
     html: str | None
     text: str | None
+
+    def mime(self) -> EmailMessage:
+        """The e-mail as MIME: the text part, and the HTML as its alternative."""
+        mail = EmailMessage()
+        mail["From"] = formataddr((self.from_name or "", self.from_address))
+        mail["To"] = self.to
+        if self.reply_to:
+            mail["Reply-To"] = self.reply_to
+        mail["Subject"] = self.subject
+        mail["Date"] = formatdate(localtime=False)
+        mail["X-Herald-Message-Id"] = self.message_id
+        mail.set_content(self.text or "")
+        if self.html is not None:
+            mail.add_alternative(self.html, subtype="html")
+        return mail
 
 
 @dataclass(frozen=True)

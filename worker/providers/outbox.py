@@ -6,8 +6,7 @@ import json
 import os
 import threading
 import uuid
-from email.message import EmailMessage
-from email.utils import formataddr, formatdate, make_msgid
+from email.utils import make_msgid
 from pathlib import Path
 
 from worker.providers.base import Email, Provider, ProviderError, Sms
@@ -22,18 +21,8 @@ class OutboxEmailProvider(Provider):
 
     def build(self, content: Email) -> tuple[str, bytes]:
         provider_id = str(uuid.uuid4())
-        mail = EmailMessage()
-        mail["From"] = formataddr((content.from_name or "", content.from_address))
-        mail["To"] = content.to
-        if content.reply_to:
-            mail["Reply-To"] = content.reply_to
-        mail["Subject"] = content.subject
-        mail["Date"] = formatdate(localtime=False)
+        mail = content.mime()
         mail["Message-ID"] = make_msgid(idstring=provider_id)
-        mail["X-Herald-Message-Id"] = content.message_id
-        mail.set_content(content.text or "")
-        if content.html is not None:
-            mail.add_alternative(content.html, subtype="html")
         return provider_id, bytes(mail)
 
     def post(self, request: tuple[str, bytes]) -> str:

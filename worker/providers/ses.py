@@ -1,4 +1,4 @@
-"""E-mail through Amazon SES v2 `SendEmail` (simple content: HTML and text parts)."""
+"""E-mail through Amazon SES v2 `SendEmail` (raw content: the MIME of the text and HTML parts)."""
 
 from __future__ import annotations
 
@@ -16,21 +16,11 @@ class SesEmailProvider(Provider):
         self.client = make_client("sesv2", settings)
 
     def build(self, content: Email) -> dict:
-        body = {}
-        if content.html is not None:
-            body["Html"] = {"Data": content.html, "Charset": "UTF-8"}
-        if content.text is not None:
-            body["Text"] = {"Data": content.text, "Charset": "UTF-8"}
-        request = {
+        return {
             "FromEmailAddress": formataddr((content.from_name or "", content.from_address)),
             "Destination": {"ToAddresses": [content.to]},
-            "Content": {
-                "Simple": {"Subject": {"Data": content.subject, "Charset": "UTF-8"}, "Body": body}
-            },
+            "Content": {"Raw": {"Data": bytes(content.mime())}},
         }
-        if content.reply_to:
-            request["ReplyToAddresses"] = [content.reply_to]
-        return request
 
     def post(self, request: dict) -> dict:
         return call(self.client.send_email, **request)

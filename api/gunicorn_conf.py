@@ -1,0 +1,39 @@
+"""gunicorn settings of the web process (`gunicorn -c python:api.gunicorn_conf`): graceful
+shutdown, JSON logs, and the metrics of exited workers."""
+
+from __future__ import annotations
+
+from shared.logs import configure_logging
+
+# On SIGTERM a worker stops accepting and finishes its requests; `messages.send` holds one for
+# at most HERALD_SEND_WAIT (5 s by default), well within this. Give the container's stop grace
+# period more than this.
+graceful_timeout = 30
+# The app logs one JSON line per request (api/tracing.py), with its id; no access log.
+accesslog = None
+logconfig_dict = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"json": {"()": "shared.logs.HeraldFormatter"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json",
+            "stream": "ext://sys.stderr",
+        }
+    },
+    "root": {"level": "INFO", "handlers": ["console"]},
+    "loggers": {
+        "gunicorn.error": {"level": "INFO", "handlers": [], "propagate": True},
+        "gunicorn.access": {"level": "INFO", "handlers": [], "propagate": True},
+    },
+}
+
+configure_logging("web")  # the role and ids on the arbiter's lines too
+
+
+def child_exit(server, worker) -> None:
+    """A worker exited: its live gauges leave the sums of `/metrics`."""
+    from shared.metrics import process_exited  # not before: the arbiter writes no samples
+
+    process_exited(worker.pid)

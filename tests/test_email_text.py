@@ -1,0 +1,86 @@
+"""Every e-mail has a text part: an HTML-only template's is made from its HTML, readable, with
+each link's address after its text; a template's own text is left as it is."""
+
+from __future__ import annotations
+
+import pytest
+
+from shared.templates import RenderFailed, render_channel, render_time_limit
+from tests.conftest import answer, send, token, upsert_notification
+from tests.received import emails_sent
+
+HTML = (
+    "<html><head><style>p { color: red }</style></head><body>"
+    "<h1>Order {{ order }}</h1>"
+    '<p>Hello {{ firstName }}, <a href="https://shop.example/orders/{{ order }}?a=1&amp;b=2">'
+    "see your <b>order</b></a>.</p>"
+    "<ul><li>Socks</li><li>Hat</li></ul>"
+    '<p><a href="mailto:help@shop.example">Write to us</a> or '
+    '<a href="https://shop.example/unsubscribe">https://shop.example/unsubscribe</a></p>'
+    "<script>track()</script></body></html>"
+)
+
+
+def html_only(client, notification_id: str, **email) -> None:
+    """An e-mail-only notification whose template has HTML and no text."""
+    template = {"subject": "Order {{ order }}", "html": HTML, **email}
+    upsert_notification(
+        client,
+        {
+            "id": notification_id,
+            "name": "Order",
+            "withEmail": True,
+            "templates": {"en": {"email": template}},
+        },
+    )
+
+
+def test_an_html_only_email_arrives_with_a_text_part_keeping_the_links(herald, client):
+    # Given an HTML-only template
+    html_only(client, "order")
+    address = f"text-{token()}@example.com"
+
+    # When it is sent
+    item = {"notificationId": "order", "userId": f"u-{token()}", "userEmail": address}
+    [result] = send(client, {**item, "userFirstName": "Ann", "data": {"order": "A-17"}})
+
+    # Then the provider got both parts, the text made from the HTML with the link addresses
+    assert result["channels"]["email"]["status"] == "sent", result
+    [mail] = [m for m in emails_sent(herald) if m["to"] == address]
+    assert "<b>order</b>" in mail["html"]
+    text = mail["text"]
+    assert "Order A-17" in text
+    assert "Hello Ann, see your order (https://shop.example/orders/A-17?a=1&b=2)." in text
+    assert "Write to us (help@shop.example)" in text
+    assert text.count("https://shop.example/unsubscribe") == 1
+    assert "* Socks" in text and "* Hat" in text
+    assert "<" not in text and "color: red" not in text and "track()" not in text
+
+
+def test_a_template_with_its_own_text_keeps_it(herald, client):
+    html_only(client, "order", text="Order {{ order }}: plain.")
+    address = f"text-{token()}@example.com"
+    item = {"notificationId": "order", "userId": f"u-{token()}", "userEmail": address}
+
+    send(client, {**item, "data": {"order": "B-2"}})
+
+    [mail] = [m for m in emails_sent(herald) if m["to"] == address]
+    assert mail["text"].strip() == "Order B-2: plain."
+
+
+def test_preview_shows_the_text_part_a_send_would_make(client):
+    html_only(client, "order")
+    preview = answer(
+        client.post("/templates.preview", {"notificationId": "order", "data": {"order": "C-3"}})
+    )
+    assert preview["email"]["html"].startswith("<html>")
+    assert "see your order (https://shop.example/orders/C-3?a=1&b=2)" in preview["email"]["text"]
+
+
+def test_making_the_text_part_stops_at_the_render_time_limit():
+    # One paragraph of many links: the layout of a long line costs more than its length
+    html = "<p>" + '<a href="https://example.com/x">link</a> word ' * 8_000 + "</p>"
+    with pytest.raises(RenderFailed) as failure, render_time_limit(0.3):
+        render_channel("en", "email", {"html": "{{ body | safe }}"}, {"body": html})
+    assert "en.email.text (made from the HTML)" in failure.value.message
+    assert "time limit of 0.3 s" in failure.value.message

@@ -1,0 +1,59 @@
+"""docker-compose.yml runs the Procfile's lines with their settings, each service has a
+healthcheck, and the grace periods outlast the processes' own."""
+
+from __future__ import annotations
+
+import re
+import shlex
+from pathlib import Path
+
+import yaml
+
+from api import gunicorn_conf
+from bench.processes import procfile
+
+REPO = Path(__file__).resolve().parent.parent
+COMPOSE = yaml.safe_load((REPO / "docker-compose.yml").read_text())
+SERVICES = COMPOSE["services"]
+
+
+def with_defaults(command: str) -> list[str]:
+    """A Procfile line as run with none of its variables set: each `${NAME:-default}` is its
+    default."""
+    return shlex.split(re.sub(r"\$\{\w+:-([^}]*)\}", r"\1", command))
+
+
+def seconds(duration: str) -> int:
+    """A compose duration such as `40s`."""
+    return int(duration.rstrip("s"))
+
+
+def test_compose_runs_the_procfile_lines():
+    assert SERVICES["web"]["command"] == with_defaults(procfile("web"))
+    assert SERVICES["worker"]["command"] == with_defaults(procfile("worker"))
+    worker = SERVICES["worker"]["command"]
+    for setting in ("dramatiq_worker_timeout=20", "dramatiq_queue_prefetch=16"):
+        assert setting in worker
+
+
+def test_every_long_running_service_has_a_healthcheck():
+    for name, service in SERVICES.items():
+        if name != "migrate":  # a one-off job: the others wait for it to complete
+            assert service["healthcheck"]["test"][0] == "CMD", name
+
+
+def test_web_and_worker_share_the_metrics_folder_and_have_the_ops_token():
+    for name in ("web", "worker"):
+        service = SERVICES[name]
+        folder = next(arg for arg in service["command"] if arg.startswith("PROMETHEUS_MULTIPROC"))
+        assert f"metrics:{folder.split('=', 1)[1]}" in service["volumes"]
+        assert "HERALD_OPS_TOKEN" in service["environment"]
+    assert "metrics" in COMPOSE["volumes"]
+
+
+def test_grace_periods_outlast_the_processes_own():
+    assert seconds(SERVICES["web"]["stop_grace_period"]) > gunicorn_conf.graceful_timeout
+    worker = SERVICES["worker"]["command"]
+    shutdown_ms = int(worker[worker.index("--worker-shutdown-timeout") + 1])
+    # dramatiq waits up to the timeout for its jobs, then as long again for its consumers
+    assert seconds(SERVICES["worker"]["stop_grace_period"]) > 2 * shutdown_ms / 1000
