@@ -8,12 +8,10 @@ from pathlib import Path
 
 import click
 import yaml
-from sqlalchemy import func, select
 
 from shared.config import ConfigError, Settings
 from shared.db import SchemaOutdated, ensure_schema, make_engine, transaction, upgrade
 from shared.errors import HeraldError
-from shared.models import messages
 
 
 def _settings() -> Settings:
@@ -178,24 +176,15 @@ def notifications_import(file: Path, project_id: str) -> None:
 @main.group(invoke_without_command=True)
 @click.pass_context
 def queues(context: click.Context) -> None:
-    """Per queue: ready, delayed, in progress, dead letters; and messages waiting in the DB."""
+    """Per queue: ready, delayed, in progress, dead letters; and in the database, messages
+    waiting and messages failed with `delivery/crashed`."""
     from shared.broker import QUEUE, build_broker
-    from shared.queues import queue_depths
+    from shared.queues import messages_waiting, queue_depths
 
     if context.invoked_subcommand is not None:
         return
     settings = _settings()
-    with _engine(settings).connect() as connection:
-        waiting = dict(
-            connection.execute(
-                select(messages.c.status, func.count())
-                .where(messages.c.status.in_(("queued", "scheduled")))
-                .group_by(messages.c.status)
-            ).all()
-        )
-    report: dict = {
-        "database": {"queued": waiting.get("queued", 0), "scheduled": waiting.get("scheduled", 0)}
-    }
+    report: dict = {"database": messages_waiting(_engine(settings))}
     if settings.embedded:
         report["broker"] = "in-process (embedded mode): its queue lives in the web process"
     else:

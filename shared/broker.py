@@ -1,18 +1,20 @@
 """The Dramatiq broker and result backend of each mode, and the ingress side of a delivery job:
 enqueue by actor name (the ingress never imports the worker), wait under one deadline, and
-whether the broker is reachable (its queues' depths and dead letters are `shared/queues.py`'s)."""
+whether the broker is reachable (its queues' depths, dead letters and waiting jobs are
+`shared/queues.py`'s)."""
 
 from __future__ import annotations
 
 import threading
 import time
+from collections import Counter
 from typing import Any
 
 import dramatiq
 import redis
 from dramatiq.brokers.redis import RedisBroker
 from dramatiq.brokers.stub import StubBroker
-from dramatiq.middleware import AgeLimit, Retries, ShutdownNotifications, TimeLimit
+from dramatiq.middleware import AgeLimit, Middleware, Retries, ShutdownNotifications, TimeLimit
 from dramatiq.results import Results, ResultTimeout
 from dramatiq.results.backend import Missing
 from dramatiq.results.backends.redis import RedisBackend
@@ -23,6 +25,9 @@ from shared.config import Settings
 QUEUE = "herald"
 DELIVER = "deliver_message"
 RESULT_TTL_MS = 10 * 60 * 1000
+# Out of a million broker commands, how many also return the jobs of dead workers to the queue
+# (dramatiq's default is 1,000; idle workers poll every 20 ms, so this is about every 2 s).
+MAINTENANCE_CHANCE = 10_000
 REDIS_CONNECT_TIMEOUT = 2.0
 
 
@@ -70,15 +75,62 @@ class RedisResults(RedisBackend):
         return self.get_result(message)
 
 
+class DeliveryBroker(RedisBroker):
+    """The Redis broker, where a delivery job's id in Redis is its message's (`job_id`): the
+    sweeper asks whether that id is still in the queue's messages (waiting, or taken by a
+    worker that hasn't acknowledged it) before enqueueing the message again."""
+
+    def enqueue(self, message: dramatiq.Message, *, delay: int | None = None) -> dramatiq.Message:
+        job = message.options.get("job")
+        if job is None or delay is not None:
+            return super().enqueue(message, delay=delay)
+        message = message.copy(options={"redis_message_id": job})
+        self.emit_before("enqueue", message, delay)
+        self.do_enqueue(message.queue_name, job, message.encode())
+        self.emit_after("enqueue", message, delay)
+        return message
+
+
+class WaitingJobs(Middleware):
+    """The in-process broker's delivery jobs enqueued and not yet processed, by message pk."""
+
+    def __init__(self) -> None:
+        self.waiting: Counter[int] = Counter()
+        self.lock = threading.Lock()
+
+    def after_enqueue(self, broker, message, delay) -> None:
+        if message.options.get("job"):
+            with self.lock:
+                self.waiting[message.args[0]] += 1
+
+    def after_process_message(self, broker, message, *, result=None, exception=None) -> None:
+        if message.options.get("job"):
+            with self.lock:
+                self.waiting[message.args[0]] -= 1
+                if self.waiting[message.args[0]] <= 0:
+                    del self.waiting[message.args[0]]
+
+    after_skip_message = after_process_message
+
+
 def build_broker(settings: Settings) -> dramatiq.Broker:
-    """Redis broker and results in production; the stub broker and local results embedded."""
+    """Redis broker and results in production; the stub broker and local results embedded.
+
+    A worker that stops answering Redis for longer than a job may run (the send time limit) is
+    dead: its unacknowledged jobs go back to the queue."""
     middleware = [AgeLimit(), TimeLimit(), ShutdownNotifications(), Retries(max_retries=0)]
     if settings.embedded:
-        broker: dramatiq.Broker = StubBroker(middleware=middleware)
+        broker: dramatiq.Broker = StubBroker(middleware=[*middleware, WaitingJobs()])
         backend = LocalBackend()
     else:
         namespace, client = settings.redis_namespace, redis_client(settings)
-        broker = RedisBroker(client=client, middleware=middleware, namespace=namespace)
+        broker = DeliveryBroker(
+            client=client,
+            middleware=middleware,
+            namespace=namespace,
+            heartbeat_timeout=int((settings.send_time_limit + 1) * 1000),
+            maintenance_chance=MAINTENANCE_CHANCE,
+        )
         backend = RedisResults(client=client, namespace=f"{namespace}-results")
     broker.add_middleware(Results(backend=backend, result_ttl=RESULT_TTL_MS))
     broker.declare_queue(QUEUE)
@@ -103,16 +155,22 @@ def result_backend(broker: dramatiq.Broker) -> LocalBackend | RedisResults:
     raise RuntimeError("The broker has no Results middleware.")
 
 
+def job_id(message_pk: int) -> str:
+    """The id in the broker of a message's delivery job: one per message, so that the sweeper
+    can tell a job still waiting from one lost."""
+    return f"deliver-{message_pk}"
+
+
 def enqueue_delivery(
     broker: dramatiq.Broker, message_pk: int, refresh_widget: bool = False
 ) -> dramatiq.Message:
-    """Enqueue one `deliver_message` job."""
+    """Enqueue one `deliver_message` job (a widget refresh is a job of its own, not tracked)."""
     message = dramatiq.Message(
         queue_name=QUEUE,
         actor_name=DELIVER,
         args=(message_pk,),
-        kwargs={"refresh_widget": refresh_widget} if refresh_widget else {},
-        options={},
+        kwargs={"refresh_widget": True} if refresh_widget else {},
+        options={} if refresh_widget else {"job": job_id(message_pk)},
     )
     return broker.enqueue(message)
 

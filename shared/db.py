@@ -81,10 +81,12 @@ def _postgres_timeouts(settings: Settings) -> dict[str, object]:
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
-    """WAL lets readers run beside the single writer; the busy timeout waits for that writer."""
+    """WAL lets readers run beside the single writer; the busy timeout waits for that writer.
+    FULL syncs every commit: with NORMAL an OS crash could lose a committed `sending` claim, and
+    that channel would be sent again (the cost is in the README's Reliability section)."""
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA synchronous=FULL")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()

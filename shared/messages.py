@@ -18,6 +18,7 @@ MAX_BATCH = 50
 FINAL = {"sent", "failed", "skipped", "muted", "unknown"}  # a channel's final statuses
 FINAL |= {"delivered", "bounced", "complained", "rejected"}  # e-mail, after SES feedback
 MESSAGE_STATUSES = ("queued", "scheduled", "sent", "failed")
+CRASHED = "delivery/crashed"  # the error of a message whose delivery kept dying
 MAX_PAGE = 100
 
 

@@ -43,6 +43,9 @@ LATENCY = Histogram("herald_http_request_seconds", "HTTP request time.", ["endpo
 MESSAGES = Counter(
     "herald_messages_total", "Messages that reached a final status in a worker.", ["status"]
 )
+CRASHED_MESSAGES = Counter(
+    "herald_messages_crashed_total", "Messages failed with delivery/crashed."
+)
 OUTCOMES = Counter(
     "herald_channel_outcomes_total", "Final channel outcomes.", ["channel", "status"]
 )

@@ -186,6 +186,8 @@ messages = Table(
     Column("feed_at", UTCDateTime, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+    # Deliveries started while the message was queued; the fourth finds three that died.
+    Column("attempts", Integer, nullable=False, default=0, server_default="0"),
     UniqueConstraint("project_id", "id"),
     Index("ix_messages_user_feed", "project_id", "user_id", "feed_at"),
     Index("ix_messages_project_pk", "project_id", "pk"),

@@ -1,5 +1,6 @@
-"""The delivery queue as an operator sees it: depths, dead letters, and requeueing them (the
-one module that reads dramatiq's keys in Redis).
+"""The delivery queue as an operator sees it: depths, dead letters, requeueing them, which
+messages still have a job, and the messages waiting or crashed in the database (the one module
+that reads dramatiq's keys in Redis).
 
 Dramatiq dead-letters a job whose actor failed past its retries (Herald allows none, so a job
 that raised or hit the time limit): Redis keeps it in the sorted set `<queue>.XQ` with its
@@ -18,10 +19,11 @@ from typing import Any
 import dramatiq
 from dramatiq.brokers.redis import RedisBroker
 from dramatiq.common import dq_name, xq_name
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 
-from shared.broker import QUEUE
+from shared.broker import QUEUE, WaitingJobs, job_id
 from shared.db import autocommit
+from shared.messages import CRASHED
 from shared.models import messages
 
 
@@ -62,6 +64,42 @@ def queue_depths(broker: dramatiq.Broker) -> dict[str, int]:
     }
 
 
+def jobs_waiting(broker: dramatiq.Broker, message_pks: list[int]) -> set[int]:
+    """Which of these messages have a delivery job in the broker, waiting or being processed
+    (a job taken by a worker that died counts: the broker gives it back to the queue)."""
+    if isinstance(broker, RedisBroker):
+        pipeline = broker.client.pipeline(transaction=False)
+        for pk in message_pks:
+            pipeline.hexists(f"{_redis_queue(broker)}.msgs", job_id(pk))
+        return {pk for pk, there in zip(message_pks, pipeline.execute(), strict=True) if there}
+    for middleware in broker.middleware:
+        if isinstance(middleware, WaitingJobs):
+            with middleware.lock:
+                return {pk for pk in message_pks if middleware.waiting.get(pk)}
+    return set()
+
+
+def messages_waiting(engine: Engine) -> dict[str, int]:
+    """Messages waiting in the database (queued, scheduled), and those failed with
+    `delivery/crashed`."""
+    with autocommit(engine) as connection:
+        waiting = dict(
+            connection.execute(
+                select(messages.c.status, func.count())
+                .where(messages.c.status.in_(("queued", "scheduled")))
+                .group_by(messages.c.status)
+            ).all()
+        )
+        crashed = connection.execute(
+            select(func.count()).where(messages.c.status == "failed", messages.c.error == CRASHED)
+        ).scalar_one()
+    return {
+        "queued": waiting.get("queued", 0),
+        "scheduled": waiting.get("scheduled", 0),
+        "crashed": crashed,
+    }
+
+
 def dead_letters(broker: dramatiq.Broker) -> list[DeadLetter]:
     """The dead-lettered delivery jobs, oldest first."""
     if not isinstance(broker, RedisBroker):
@@ -73,13 +111,13 @@ def dead_letters(broker: dramatiq.Broker) -> list[DeadLetter]:
     entries = broker.client.zrange(key, 0, -1, withscores=True)
     if not entries:
         return []
-    data = broker.client.hmget(f"{key}.msgs", [job_id for job_id, _ in entries])
+    data = broker.client.hmget(f"{key}.msgs", [letter_id for letter_id, _ in entries])
     found = []
-    for (job_id, score), raw in zip(entries, data, strict=True):
+    for (letter_id, score), raw in zip(entries, data, strict=True):
         if raw is not None:
             job = dramatiq.Message.decode(raw)
             stamp = datetime.fromtimestamp(score / 1000, UTC)
-            found.append(DeadLetter(job_id.decode(), _pk(job), stamp, job))
+            found.append(DeadLetter(letter_id.decode(), _pk(job), stamp, job))
     return found
 
 

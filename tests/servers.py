@@ -1,51 +1,19 @@
-"""Herald on real sockets for the stream tests: gunicorn's `web` and the `stream` process
-(aiohttp) as separate processes over one PostgreSQL database and Redis namespace; and Herald
-on the stand-in SES and SNS server for the delivery tests."""
+"""Herald on real sockets for the stream tests: the Procfile's `web` (gunicorn) and `stream`
+(aiohttp) as separate processes over one PostgreSQL database and Redis namespace, started
+with the same process machinery as the fault tests and the benchmarks; and Herald on the
+stand-in SES and SNS server for the delivery tests."""
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from pathlib import Path
 
 import pytest
 
+from bench.processes import Processes, clean_env, free_port, procfile, wait_http
 from bench.standin import StandIn
 from tests.conftest import Herald, build_herald, stop_herald
-
-
-def free_port() -> int:
-    """A loopback port nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_process(args: list[str], env: dict[str, str], url: str) -> subprocess.Popen:
-    """Start a server process and wait until its /healthz answers."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", *args],
-        env={**os.environ, **env},
-        stdout=subprocess.DEVNULL,
-        stderr=None if os.environ.get("HERALD_TEST_SERVER_LOGS") else subprocess.PIPE,
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(f"{url}/healthz", timeout=1).close()
-            return process
-        except OSError:
-            if process.poll() is not None:
-                raise RuntimeError(process.stderr.read().decode()) from None
-            time.sleep(0.1)
-    process.kill()
-    raise RuntimeError(f"{args[-1]} did not start")
 
 
 @dataclass
@@ -57,28 +25,34 @@ class Live:
     stream: str
 
 
-def production_processes(herald, heartbeat: float) -> tuple[list[subprocess.Popen], str, str]:
+def production_processes(herald, heartbeat: float, log_dir: Path) -> tuple[Processes, str, str]:
+    """Start `web` and `stream` from the Procfile on free ports; the processes (to stop them
+    all at the end) and the two base URLs, once each one's /healthz answers."""
     settings = herald.settings
-    env = {
-        "DATABASE_URL": settings.database_url,
-        "REDIS_URL": settings.redis_url,
-        "HERALD_REDIS_NAMESPACE": settings.redis_namespace,
-        "AWS_ENDPOINT_URL": settings.aws_endpoint_url,
-        "HERALD_STREAM_HEARTBEAT": str(heartbeat),
-    }
-    web, stream = (f"http://127.0.0.1:{free_port()}" for _ in range(2))
-    bind = lambda url: ["--bind", urlsplit(url).netloc]  # noqa: E731
-    processes = [
-        start_process(
-            ["-k", "gthread", "--threads", "8", *bind(web), "api:create_app()"], env, web
-        ),
-        start_process(
-            ["-k", "aiohttp.GunicornWebWorker", *bind(stream), "api.stream:create_stream_app()"],
-            env,
-            stream,
-        ),
-    ]
-    return processes, web, stream
+    env = clean_env(
+        DATABASE_URL=settings.database_url,
+        REDIS_URL=settings.redis_url,
+        HERALD_REDIS_NAMESPACE=settings.redis_namespace,
+        AWS_ENDPOINT_URL=settings.aws_endpoint_url,
+        AWS_ACCESS_KEY_ID="testing",
+        AWS_SECRET_ACCESS_KEY="testing",
+        AWS_REGION="us-east-1",
+        HERALD_STREAM_HEARTBEAT=str(heartbeat),
+        WEB_CONCURRENCY="1",
+        HERALD_WEB_THREADS="8",
+    )
+    processes = Processes(log_dir)
+    urls = []
+    for name in ("web", "stream"):
+        port = free_port()
+        process = processes.start(name, procfile(name), {**env, "PORT": str(port)})
+        urls.append(f"http://127.0.0.1:{port}")
+        try:
+            wait_http(f"{urls[-1]}/healthz", process, timeout=30)
+        except RuntimeError:
+            processes.stop_all()
+            raise
+    return processes, *urls
 
 
 def standin_herald(

@@ -268,7 +268,7 @@ def test_queues_in_the_embedded_mode_counts_the_database_and_names_the_in_proces
     result = herald("queues")
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
-    assert report["database"] == {"queued": 0, "scheduled": 0}
+    assert report["database"] == {"queued": 0, "scheduled": 0, "crashed": 0}
     assert report["broker"].startswith("in-process")
 
 
@@ -289,4 +289,4 @@ def test_queues_counts_the_jobs_waiting_in_redis(sqlite_url, monkeypatch):
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     assert report["herald"] == {"ready": 2, "delayed": 0, "inProgress": 0, "deadLetters": 0}
-    assert report["database"] == {"queued": 0, "scheduled": 0}
+    assert report["database"] == {"queued": 0, "scheduled": 0, "crashed": 0}

@@ -34,11 +34,10 @@ def live(request, tmp_path_factory):
         yield Live(herald, url, url)
         server.shutdown()
     else:
-        processes, web, stream = production_processes(herald, HEARTBEAT)
+        log_dir = tmp_path_factory.mktemp("processes")
+        processes, web, stream = production_processes(herald, HEARTBEAT, log_dir)
         yield Live(herald, web, stream)
-        for process in processes:
-            process.terminate()
-            process.wait(10)
+        processes.stop_all()
     stop_herald(herald)
 
 

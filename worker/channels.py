@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Column, Row
+from sqlalchemy import Column, Row, case
 
-from shared.messages import FINAL
+from shared.messages import CRASHED, FINAL
 from shared.models import CHANNELS, messages
 
 
@@ -66,3 +66,19 @@ class ChannelState:
 
 
 SENDING = ChannelState("sending")
+PENDING = ChannelState("pending")  # nothing went: the next delivery sends it
+IN_CALL = "unknown: the delivery stopped during the provider call; not sent again"
+
+
+def crashed_values(channel: Channel) -> dict[Column, Any]:
+    """A crashed message's changes to `channel`: pending fails, an in-flight send is unknown,
+    a final status stays (as SQL, each read from the row as it was)."""
+    status = channel.status
+    return {
+        status: case(
+            (status == "pending", "failed"), (status == "sending", "unknown"), else_=status
+        ),
+        channel.detail: case(
+            (status == "pending", CRASHED), (status == "sending", IN_CALL), else_=channel.detail
+        ),
+    }

@@ -11,15 +11,17 @@ from botocore.config import Config
 from botocore.exceptions import (
     BotoCoreError,
     ClientError,
-    ConnectTimeoutError,
-    EndpointConnectionError,
+    HTTPClientError,
     ReadTimeoutError,
+)
+from botocore.exceptions import (
+    ConnectionError as NoConnection,
 )
 
 from shared.config import Settings
 from worker.providers.base import ProviderError
 
-# Codes a later attempt may get through; the others are final.
+# Codes of requests the provider did not process, which a later attempt may get through.
 TRANSIENT_CODES = {
     "Throttling",
     "ThrottlingException",
@@ -74,20 +76,25 @@ def make_client(service: str, settings: Settings):
 
 
 def provider_error(exc: BotoCoreError | ClientError) -> ProviderError:
-    """Map a botocore exception to a ProviderError."""
+    """Map a botocore exception to a ProviderError by what it says of the request: refused
+    (failed), not processed or never sent (transient: a retry may get through), or answered
+    by no one after it was sent (unknown: it may have gone)."""
     if isinstance(exc, ClientError):
         error = exc.response.get("Error", {})
         code = error.get("Code") or "ClientError"
         status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
-        return ProviderError(
-            code,
-            public_message(code, error.get("Message") or str(exc)),
-            transient=code in TRANSIENT_CODES or status >= 500,
-        )
-    if isinstance(exc, ConnectTimeoutError | EndpointConnectionError):
+        message = public_message(code, error.get("Message") or str(exc))
+        if code in TRANSIENT_CODES or status in (429, 503):
+            return ProviderError(code, message, transient=True)
+        if status >= 500:  # a gateway or a server failing after it took the request
+            return ProviderError(code, message, unknown=True)
+        return ProviderError(code, message)
+    if isinstance(exc, NoConnection):  # no connection, so nothing was sent
         return ProviderError("ConnectionFailed", str(exc), transient=True)
     if isinstance(exc, ReadTimeoutError):
         return ProviderError("Timeout", f"no answer within the read timeout: {exc}", unknown=True)
+    if isinstance(exc, HTTPClientError):  # the connection broke during the exchange
+        return ProviderError("ConnectionClosed", str(exc), unknown=True)
     return ProviderError(type(exc).__name__, str(exc))
 
 

@@ -77,7 +77,11 @@ class Provider:
 
     def send(self, content: Email | Sms) -> str:
         """Deliver `content`; return the provider's message id or raise ProviderError."""
-        return self.parse(self.post(self.build(content)))
+        return self.deliver(self.build(content))
+
+    def deliver(self, request) -> str:
+        """Post a built request and parse the answer: the provider's message id."""
+        return self.parse(self.post(request))
 
     def build(self, content):
         """The provider's request for this content."""
@@ -92,11 +96,12 @@ class Provider:
         raise NotImplementedError
 
 
-def send_with_retries(provider: Provider, content: Email | Sms, budget: float) -> str:
-    """`provider.send`, retrying transient errors with jittered backoff for at most `budget` s."""
+def send_with_retries(provider: Provider, request, budget: float) -> str:
+    """`provider.deliver` of a built request, retrying transient errors with jittered backoff
+    for at most `budget` s."""
     started = time.monotonic()
     try:
-        return provider.send(content)  # the usual case pays for no retry machinery
+        return provider.deliver(request)  # the usual case pays for no retry machinery
     except ProviderError as exc:
         if not exc.transient or budget <= 0.1:
             raise
@@ -108,4 +113,4 @@ def send_with_retries(provider: Provider, content: Email | Sms, budget: float) -
         sleep=time.sleep,
         reraise=True,
     )
-    return retrying(provider.send, content)
+    return retrying(provider.deliver, request)

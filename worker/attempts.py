@@ -1,0 +1,59 @@
+"""Deliveries counted per message, and failing one whose delivery keeps dying."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from sqlalchemy import Engine, bindparam, update
+
+from shared.db import autocommit
+from shared.metrics import CRASHED_MESSAGES, MESSAGES
+from shared.models import messages, utcnow
+from shared.results import RESULT_COLUMNS, message_result
+from worker.channels import CRASHED, Channel, crashed_values
+
+log = logging.getLogger("herald.delivery")
+MAX_ATTEMPTS = 3  # deliveries of a message that may die before it fails with delivery/crashed
+# A delivery of a queued message counts itself before it reads the message: a render or a send
+# that kills its worker (or runs past the time limit) is counted too.
+_START = (
+    update(messages)
+    .where(messages.c.pk == bindparam("message_pk"), messages.c.status == "queued")
+    .values(attempts=messages.c.attempts + 1)
+    .returning(messages.c.attempts)
+)
+_CRASH = (
+    update(messages)
+    .where(messages.c.pk == bindparam("message_pk"), messages.c.status == "queued")
+    .values({name: value for channel in Channel for name, value in crashed_values(channel).items()})
+    .values(
+        status="failed",
+        error=CRASHED,
+        error_message=(
+            f"Its delivery stopped {MAX_ATTEMPTS} times (the worker was killed or ran past the "
+            "time limit); it is not tried again."
+        ),
+        updated_at=bindparam("now"),
+    )
+    .returning(*RESULT_COLUMNS)
+)
+
+
+def start_delivery(engine: Engine, message_pk: int) -> int:
+    """Count a delivery of a queued message: its number (0 if the message isn't queued)."""
+    with autocommit(engine) as connection:
+        return connection.execute(_START, {"message_pk": message_pk}).scalar() or 0
+
+
+def crash_message(engine: Engine, message_pk: int) -> dict[str, Any] | None:
+    """Fail a queued message with `delivery/crashed`; None if it isn't queued any more."""
+    values = {"message_pk": message_pk, "now": utcnow()}
+    with autocommit(engine) as connection:
+        row = connection.execute(_CRASH, values).first()
+    if row is None:
+        return None
+    CRASHED_MESSAGES.inc()
+    MESSAGES.labels("failed").inc()
+    log.warning("message failed: %s", CRASHED, extra={"status": "failed", "error": CRASHED})
+    return message_result(row)
