@@ -7,12 +7,12 @@ import hmac
 from importlib import resources
 
 from flask import Blueprint, Response, abort, redirect, request
-from prometheus_client import REGISTRY
 
 from api.requests import services
 from shared.activity import LatencyWindow, oldest_waiting, per_minute
 from shared.db import autocommit
 from shared.errors import HeraldError, Unauthorized
+from shared.metrics import host_registry
 from shared.models import utcnow
 from shared.queues import dead_letters, describe, queue_depths, requeue, select_letters
 
@@ -20,8 +20,9 @@ bp = Blueprint("operator", __name__)
 
 COOKIE = "herald_ops"
 SESSION_DAYS = 7
-# Provider latency over the last hour, differenced against this process's oldest snapshot.
-LATENCY = LatencyWindow(REGISTRY)
+# Provider latency over the last hour, from the sends of every process of the host (the worker
+# processes send), differenced against the oldest snapshot this process took.
+LATENCY = LatencyWindow(host_registry())
 
 
 def _token() -> str:

@@ -1,8 +1,9 @@
 """What Herald did in the last hour, minute by minute, as the operator page draws it.
 
 Counts come from the messages table (so every web and worker process is in them); provider
-latency comes from the `herald_provider_send_seconds` histogram of a Prometheus registry,
-differenced against the oldest snapshot of the last hour this process took of it.
+latency comes from the `herald_provider_send_seconds` histogram of a Prometheus registry (in
+multiprocess mode, every process's samples summed), differenced against the oldest snapshot
+of the last hour this process took of it.
 """
 
 from __future__ import annotations
@@ -125,10 +126,12 @@ class LatencyWindow:
                 continue
             for sample in metric.samples:
                 entry = found.setdefault(sample.labels.get("channel", "?"), {"b": {}, "sum": 0.0})
+                # a channel's providers add up
                 if sample.name.endswith("_bucket"):
-                    entry["b"][float(sample.labels["le"])] = sample.value
+                    le = float(sample.labels["le"])
+                    entry["b"][le] = entry["b"].get(le, 0.0) + sample.value
                 elif sample.name.endswith("_sum"):
-                    entry["sum"] = sample.value
+                    entry["sum"] += sample.value
         return {
             channel: (sorted(e["b"]), [e["b"][k] for k in sorted(e["b"])], e["sum"])
             for channel, e in found.items()

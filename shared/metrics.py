@@ -88,14 +88,20 @@ class QueueDepth(Collector):
         yield family
 
 
+def host_registry() -> CollectorRegistry:
+    """The samples of every Herald process of this host: summed from the sample files in
+    multiprocess mode (each collect reads them anew), this process's registry otherwise."""
+    if not MULTIPROC_DIR:
+        return REGISTRY
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry, MULTIPROC_DIR)
+    return registry
+
+
 def exposition(broker: dramatiq.Broker) -> bytes:
     """The text of `/metrics`: every process's samples (summed in multiprocess mode, this
     process's otherwise) and the queue depths."""
-    if MULTIPROC_DIR:
-        registry = CollectorRegistry()
-        multiprocess.MultiProcessCollector(registry, MULTIPROC_DIR)
-    else:
-        registry = REGISTRY
+    registry = host_registry()
     queue = CollectorRegistry()
     queue.register(QueueDepth(broker))
     return generate_latest(registry) + generate_latest(queue)

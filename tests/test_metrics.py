@@ -1,11 +1,13 @@
 """`/metrics`: what a send counts, in both modes, and a batch counted right across two web and
-two worker processes (gunicorn and dramatiq as the Procfile runs them)."""
+two worker processes (gunicorn and dramatiq as the Procfile runs them), on `/metrics` and on
+the operator page's provider latency."""
 
 from __future__ import annotations
 
 import concurrent.futures
 import json
 import re
+import urllib.request
 import uuid
 from collections import Counter
 from pathlib import Path
@@ -19,6 +21,7 @@ from tests.conftest import answer, notification, phone, send, token, upsert_noti
 from tests.deployment import batch, deploy, prepare, running
 
 SEND = "backend.messages_send"
+OPS_TOKEN = "ops-metrics-token"
 REPO = Path(__file__).resolve().parent.parent
 
 
@@ -112,6 +115,15 @@ def processes_counting(metrics_dir: Path, name: str, label: str) -> int:
     return len(counting)
 
 
+def ops_data(deployment) -> dict:
+    """The operator page's figures, signed in with its token."""
+    request = urllib.request.Request(
+        f"{deployment.base}/ops/data", headers={"Authorization": f"Bearer {OPS_TOKEN}"}
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.load(response)
+
+
 def counts_the_batch(found: dict, requests: int, messages: int) -> None:
     """The samples count these requests to messages.send and these messages, all sent."""
     assert value(found, "herald_http_requests_total", endpoint=SEND, status="200") == requests
@@ -128,7 +140,8 @@ def counts_the_batch(found: dict, requests: int, messages: int) -> None:
 
 def test_a_batch_is_counted_across_two_web_and_two_worker_processes(tmp_path, pg_database):
     # Given the Procfile's web (gunicorn, 2 workers) and worker (dramatiq, 2 processes)
-    with running(deploy(tmp_path, pg_database, latency=0.05)) as deployment:
+    deployed = deploy(tmp_path, pg_database, latency=0.05, HERALD_OPS_TOKEN=OPS_TOKEN)
+    with running(deployed) as deployment:
         deployment.start_web()
         deployment.start_worker()
         prepare(deployment, 40)
@@ -146,6 +159,11 @@ def test_a_batch_is_counted_across_two_web_and_two_worker_processes(tmp_path, pg
         # Then every scrape, whichever web process answers it, counts the whole batch
         for _ in range(4):
             counts_the_batch(samples(deployment.metrics()), requests=20, messages=40)
+        # And the operator page, answered by a web process, shows the worker processes' calls
+        latency = ops_data(deployment)["latency"]
+        for channel in ("email", "sms"):
+            assert latency[channel]["calls"] == 40, latency
+            assert latency[channel]["mean"] >= 0.05 and latency[channel]["p50"] >= 0.05, latency
         # And the counts came from both web processes and both worker processes
         metrics_dir = deployment.metrics_dir
         assert processes_counting(metrics_dir, "herald_http_requests_total", SEND) == 2

@@ -31,6 +31,7 @@ def seconds(duration: str) -> int:
 def test_compose_runs_the_procfile_lines():
     assert SERVICES["web"]["command"] == with_defaults(procfile("web"))
     assert SERVICES["worker"]["command"] == with_defaults(procfile("worker"))
+    assert SERVICES["stream"]["command"] == with_defaults(procfile("stream"))
     worker = SERVICES["worker"]["command"]
     for setting in ("dramatiq_worker_timeout=20", "dramatiq_queue_prefetch=16"):
         assert setting in worker
@@ -42,8 +43,8 @@ def test_every_long_running_service_has_a_healthcheck():
             assert service["healthcheck"]["test"][0] == "CMD", name
 
 
-def test_web_and_worker_share_the_metrics_folder_and_have_the_ops_token():
-    for name in ("web", "worker"):
+def test_every_process_shares_the_metrics_folder_and_has_the_ops_token():
+    for name in ("web", "stream", "worker"):
         service = SERVICES[name]
         folder = next(arg for arg in service["command"] if arg.startswith("PROMETHEUS_MULTIPROC"))
         assert f"metrics:{folder.split('=', 1)[1]}" in service["volumes"]
@@ -51,8 +52,19 @@ def test_web_and_worker_share_the_metrics_folder_and_have_the_ops_token():
     assert "metrics" in COMPOSE["volumes"]
 
 
+def test_the_stream_is_checked_and_published_on_its_own_port():
+    stream = SERVICES["stream"]
+    bind = stream["command"][stream["command"].index("--bind") + 1]
+    port = bind.rsplit(":", 1)[1]
+    assert f"http://127.0.0.1:{port}/healthz" in stream["healthcheck"]["test"][-1]
+    assert f"{port}:{port}" in stream["ports"]
+
+
 def test_grace_periods_outlast_the_processes_own():
     assert seconds(SERVICES["web"]["stop_grace_period"]) > gunicorn_conf.graceful_timeout
+    stream = SERVICES["stream"]["command"]
+    graceful = int(stream[stream.index("--graceful-timeout") + 1])
+    assert seconds(SERVICES["stream"]["stop_grace_period"]) > graceful
     worker = SERVICES["worker"]["command"]
     shutdown_ms = int(worker[worker.index("--worker-shutdown-timeout") + 1])
     # dramatiq waits up to the timeout for its jobs, then as long again for its consumers

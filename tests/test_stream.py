@@ -12,6 +12,7 @@ import urllib.request
 from urllib.parse import urlencode, urlsplit
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 from werkzeug.serving import make_server
 
 from shared.feed import user_hmac
@@ -35,7 +36,10 @@ def live(request, tmp_path_factory):
         server.shutdown()
     else:
         log_dir = tmp_path_factory.mktemp("processes")
-        processes, web, stream = production_processes(herald, HEARTBEAT, log_dir)
+        # web and stream share a metrics folder, so the web's /metrics counts the streams
+        with pytest.MonkeyPatch.context() as env:
+            env.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path_factory.mktemp("metrics")))
+            processes, web, stream = production_processes(herald, HEARTBEAT, log_dir)
         yield Live(herald, web, stream)
         processes.stop_all()
     stop_herald(herald)
@@ -90,6 +94,9 @@ class Page:
                 return frame["id"], frame["data"]
 
     def close(self) -> None:
+        """Hang up (the response holds the socket too: closing the connection alone leaves it
+        open)."""
+        self.response.close()
         self.connection.close()
 
     def post(self, path: str, body: dict) -> dict:
@@ -229,6 +236,41 @@ def test_the_stream_answers_a_cors_preflight(live):
     assert response.status == 200
     assert response.headers["Access-Control-Allow-Origin"] == "*"
     assert "last-event-id" in response.headers["Access-Control-Allow-Headers"].lower()
+
+
+def open_streams(live: Live) -> float:
+    """The `herald_stream_connections` gauge of the web process's /metrics."""
+    with urllib.request.urlopen(f"{live.web}/metrics", timeout=5) as response:
+        text = response.read().decode()
+    for family in text_string_to_metric_families(text):
+        if family.name == "herald_stream_connections":
+            return sum(sample.value for sample in family.samples)
+    raise AssertionError("/metrics has no herald_stream_connections")
+
+
+def settled_streams(live: Live, expected: float | None = None, timeout: float = 10) -> float:
+    """The gauge once it has held one value (`expected`, when given) for three heartbeats, so
+    the streams of earlier tests have been noticed closed."""
+    deadline, held, since = time.monotonic() + timeout, None, 0.0
+    while time.monotonic() < deadline:
+        value = open_streams(live)
+        if value != held or (expected is not None and value != expected):
+            held, since = value, time.monotonic()
+        elif time.monotonic() - since >= HEARTBEAT * 3:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"the stream gauge did not settle at {expected}: {held}")
+
+
+@pytest.mark.parametrize("server", ["stream", "web"])
+def test_an_open_stream_is_counted_until_it_closes(live, project, server):
+    before = settled_streams(live)
+    page = Page(Live(live.herald, live.web, getattr(live, server)), project, f"u-{token()}")
+    page.open()
+    assert page.next_data()[1]["type"] == "stream.open"
+    assert settled_streams(live, before + 1) == before + 1
+    page.close()
+    assert settled_streams(live, before) == before
 
 
 def test_the_web_process_serves_a_stream_too(live, project):

@@ -582,8 +582,10 @@
     this.bell.setAttribute("aria-expanded", "true");
     this.place();
     this.renderTimes();
+    // The newest message first, whole: the list keeps its scroll while closed.
+    this.inbox.scrollTop = 0;
     var selected = this.tabs.filter(function (t) { return t.getAttribute("aria-selected") === "true"; })[0];
-    (selected || this.tabs[0]).focus();
+    (selected || this.tabs[0]).focus({ preventScroll: true });
     var self = this;
     this.clock = setInterval(function () { self.renderTimes(); }, 30000);
     if (this.messages.length < this.total && this.inbox.scrollHeight <= this.inbox.clientHeight) {
@@ -858,7 +860,7 @@
         if (entry) {
           var focused = this.element.shadowRoot.activeElement === entry.node;
           this.list.replaceChild(node, entry.node);
-          if (focused) node.focus();
+          if (focused) node.focus({ preventScroll: true });
           if (cursor === entry.node) cursor = node;
         }
         entry = nodes[message.id] = { node: node, key: key };
