@@ -57,6 +57,8 @@ def _valid(channel: str, field: str, text: Any) -> bool:
 
 
 def _fixed(channel: str, field: str, text: Any) -> Any:
+    if field == "from" and text is not None:
+        return ADDRESS  # a From must be one of the project's allowed senders: its own
     if text is None or _valid(channel, field, text):
         return text
     return ADDRESS if field in ADDRESSES else "text"
@@ -121,9 +123,22 @@ def valid_profile(body: dict[str, Any]) -> None:
         user["language"] = "en"
 
 
+def valid_preview(body: dict[str, Any]) -> None:
+    """A generated `templates.preview` body with one notification and a language that exists."""
+    if "notification" in body and "notificationId" in body:
+        del body["notification"]
+    if "notification" not in body and "notificationId" not in body:
+        body["notificationId"] = "order-shipped"
+    if isinstance(body.get("notification"), dict):
+        valid_notification(body["notification"])
+    if body.get("language") is not None and _language(body["language"]) is None:
+        body["language"] = "en"
+
+
 MAKE_VALID = {
     "/notifications.upsert": valid_notification,
     "/front/users.setProfile": valid_profile,
+    "/templates.preview": valid_preview,
 }
 
 
