@@ -7,6 +7,7 @@ one. The backend API has a bucket per project, the frontend API one per user of 
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
 import time
@@ -16,7 +17,7 @@ import redis
 from sqlalchemy import Connection, select, update
 
 from shared.config import Settings
-from shared.errors import HeraldError, NotFound, RateLimited, Unavailable
+from shared.errors import HeraldError, NotFound, RateLimited
 from shared.models import projects
 
 # KEYS[1] the bucket; ARGV rate, burst. Returns {allowed, tokens left as a string}: Lua numbers
@@ -38,6 +39,8 @@ redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', tostring(now))
 redis.call('PEXPIRE', KEYS[1], math.ceil(burst / rate * 1000) + 1000)
 return {allowed, tostring(tokens)}
 """
+
+log = logging.getLogger("herald.ratelimit")
 
 
 @dataclass(frozen=True)
@@ -119,10 +122,11 @@ class RedisBuckets(Buckets):
             allowed, tokens = self._script(
                 keys=[self._prefix + key], args=[budget.rate, budget.burst]
             )
-        except redis.RedisError:
-            raise Unavailable(
-                "service/unavailable", "Redis is unreachable; nothing was accepted."
-            ) from None
+        except redis.RedisError as error:
+            # Fail open: the database can still take the batch, and its messages wait `queued`
+            # for the sweeper; refusing would turn a broker outage into lost sends.
+            log.warning("rate limit not enforced, Redis unreachable: %s", type(error).__name__)
+            return decide(budget, True, float(budget.burst))
         return decide(budget, bool(allowed), float(tokens))
 
 
