@@ -22,7 +22,7 @@ from sqlalchemy import Connection, Engine, Row, insert, select
 from shared.config import Settings
 from shared.db import transaction
 from shared.feed import feed_message, front_message, unread_count
-from shared.models import feed_events, messages, utcnow
+from shared.models import feed_events, utcnow
 
 log = logging.getLogger("herald.events")
 REPLAY_LIMIT = 500
@@ -192,18 +192,10 @@ def emit(
 
 def widget_written(settings: Settings, engine: Engine, row: Row) -> None:
     """After a delivery claim that rendered the widget: announce the message, `message.new` if
-    the row as read had the widget pending, else `message.incremented` (a refresh)."""
+    the row as read had the widget pending, else `message.incremented` (a refresh). The row
+    read for the claim already names the message and its owner: no second read."""
     kind = "message.new" if row.widget_status == "pending" else "message.incremented"
-    with transaction(engine) as connection:
-        owner = connection.execute(
-            select(messages.c.project_id, messages.c.user_id, messages.c.id).where(
-                messages.c.pk == row.pk
-            )
-        ).first()
-        if owner is None:
-            return
-        event = record(connection, owner.project_id, owner.user_id, kind, owner.id)
-    publish(settings, event)
+    emit(settings, engine, row.project_id, row.user_id, kind, row.id)
 
 
 def catch_up(
