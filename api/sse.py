@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import redis
 
 from shared.db import autocommit
-from shared.events import LOCAL_HUB, FeedEvent, catch_up, feed_channel
+from shared.events import LOCAL_HUB, FeedEvent, catch_up, complete, feed_channel
 from shared.metrics import STREAM_CONNECTIONS
 
 if TYPE_CHECKING:
@@ -60,6 +60,14 @@ class Opening:
         """True for a live event the opening did not already send (every event published
         after the subscription, the replayed ones excepted)."""
         return event.id > self.after and event.id not in self.replayed
+
+
+def completed(engine, event: FeedEvent) -> FeedEvent:
+    """The event with its data (a delivery's notice gets it here, from the message as now)."""
+    if event.data is not None:
+        return event
+    with autocommit(engine) as connection:
+        return complete(connection, event)
 
 
 def open_stream(engine, project_id: str, user_id: str, after: int | None) -> Opening:
@@ -118,7 +126,7 @@ def threaded_stream(
             if event is None:
                 yield HEARTBEAT
             elif opening.fresh(event):
-                yield frame(event.id, event.data)
+                yield frame(event.id, completed(svc.engine, event).data)
     finally:
         STREAM_CONNECTIONS.dec()
         close()

@@ -16,7 +16,15 @@ import redis.asyncio as aioredis
 from aiohttp import web
 
 from api.errors import STATUSES
-from api.sse import CORS_HEADERS, HEARTBEAT, STREAM_HEADERS, frame, last_event_id, open_stream
+from api.sse import (
+    CORS_HEADERS,
+    HEARTBEAT,
+    STREAM_HEADERS,
+    completed,
+    frame,
+    last_event_id,
+    open_stream,
+)
 from shared.config import Settings
 from shared.db import autocommit, check_schema, make_engine
 from shared.errors import HeraldError
@@ -114,6 +122,8 @@ async def messages_stream(request: web.Request) -> web.StreamResponse:
                 await response.write(HEARTBEAT.encode())
                 continue
             if opening.fresh(event):
+                if event.data is None:  # a delivery's notice: its data from the message now
+                    event = await asyncio.to_thread(completed, app["engine"], event)
                 await response.write(frame(event.id, event.data).encode())
     except (ConnectionResetError, ConnectionError):
         return response

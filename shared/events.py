@@ -5,6 +5,11 @@ An event's id is the `feed_events` row id, so it grows per user; its data is bui
 message as it is when the event is sent or replayed (a snapshot, so applying one twice is
 harmless): `message.new` and `message.incremented` carry the message, `message.read` its id
 and `readAt`, `messages.readAll` the `readAt`; every event carries the user's `unread` count.
+
+A delivery announces its widget message with a notice (the event without its data): the
+worker stores one row and publishes, and the process holding an open stream of that user
+builds the data when it sends it. A deployment where nobody has the bell open pays no read
+for it.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from functools import cache
 from typing import Any, NamedTuple
 
 import redis
-from sqlalchemy import Connection, Engine, Row, insert, select
+from sqlalchemy import Connection, Engine, Row, bindparam, insert, select
 
 from shared.config import Settings
 from shared.db import transaction
@@ -30,12 +35,15 @@ MESSAGE_KINDS = ("message.new", "message.incremented")
 
 
 class FeedEvent(NamedTuple):
-    """One event of a user's stream: its id, whose it is, and its data."""
+    """One event of a user's stream: its id, whose it is, what happened, and its data (None in
+    a notice: `complete` builds it)."""
 
     id: int
     project_id: str
     user_id: str
-    data: dict[str, Any]
+    kind: str
+    message_id: str | None
+    data: dict[str, Any] | None
 
     def encode(self) -> str:
         """The form it travels in over pub/sub."""
@@ -52,6 +60,24 @@ def feed_channel(settings: Settings) -> str:
     return f"{settings.redis_namespace}:feed"
 
 
+# Built once: the row of an event.
+_INSERT = (
+    insert(feed_events)
+    .values({name: bindparam(name) for name in ("project_id", "user_id", "kind", "message_id")})
+    .values(created_at=bindparam("created_at"))
+    .returning(*feed_events.c)
+)
+
+
+def _insert(
+    connection: Connection, project_id: str, user_id: str, kind: str, message_id: str | None
+) -> Row:
+    """Store an event's row in the caller's transaction."""
+    values = {"project_id": project_id, "user_id": user_id, "kind": kind}
+    values |= {"message_id": message_id, "created_at": utcnow()}
+    return connection.execute(_INSERT, values).one()
+
+
 def record(
     connection: Connection,
     project_id: str,
@@ -60,31 +86,30 @@ def record(
     message_id: str | None = None,
 ) -> FeedEvent:
     """Store an event in the caller's transaction and build its data; publish it after commit."""
-    row = connection.execute(
-        insert(feed_events)
-        .values(
-            project_id=project_id,
-            user_id=user_id,
-            kind=kind,
-            message_id=message_id,
-            created_at=utcnow(),
-        )
-        .returning(*feed_events.c)
-    ).one()
+    row = _insert(connection, project_id, user_id, kind, message_id)
     unread = unread_count(connection, project_id, user_id)
-    return FeedEvent(row.id, project_id, user_id, _data(connection, row, unread))
+    return FeedEvent(row.id, project_id, user_id, kind, message_id, _data(connection, row, unread))
 
 
-def _data(connection: Connection, row, unread: int) -> dict[str, Any]:
-    """The data of a stored event, from the message as it is now."""
-    data: dict[str, Any] = {"type": row.kind, "unread": unread}
-    if row.kind == "messages.readAll":
-        data["readAt"] = row.created_at.isoformat()
+def complete(connection: Connection, event: FeedEvent) -> FeedEvent:
+    """The event with its data, built from the message as it is now (as it is when given)."""
+    if event.data is not None:
+        return event
+    unread = unread_count(connection, event.project_id, event.user_id)
+    return event._replace(data=_data(connection, event, unread))
+
+
+def _data(connection: Connection, event, unread: int) -> dict[str, Any]:
+    """The data of a stored event (a `feed_events` row, or a notice of a message kind), from the
+    message as it is now."""
+    data: dict[str, Any] = {"type": event.kind, "unread": unread}
+    if event.kind == "messages.readAll":
+        data["readAt"] = event.created_at.isoformat()
         return data
-    message = feed_message(connection, row.project_id, row.user_id, row.message_id)
+    message = feed_message(connection, event.project_id, event.user_id, event.message_id)
     if message is None:  # deleted since
-        return {"type": "message.removed", "messageId": row.message_id, "unread": unread}
-    if row.kind in MESSAGE_KINDS:
+        return {"type": "message.removed", "messageId": event.message_id, "unread": unread}
+    if event.kind in MESSAGE_KINDS:
         data["message"] = front_message(message)
     else:
         data.update(messageId=message.id, readAt=front_message(message)["readAt"])
@@ -107,7 +132,9 @@ def replay(connection: Connection, project_id: str, user_id: str, after: int) ->
         return []
     unread = unread_count(connection, project_id, user_id)
     return [
-        FeedEvent(row.id, project_id, user_id, _data(connection, row, unread))
+        FeedEvent(
+            row.id, project_id, user_id, row.kind, row.message_id, _data(connection, row, unread)
+        )
         for row in reversed(rows)
     ]
 
@@ -190,12 +217,14 @@ def emit(
     return event
 
 
-def widget_written(settings: Settings, engine: Engine, row: Row) -> None:
-    """After a delivery claim that rendered the widget: announce the message, `message.new` if
-    the row as read had the widget pending, else `message.incremented` (a refresh). The row
-    read for the claim already names the message and its owner: no second read."""
+def widget_written(settings: Settings, connection: Connection, row: Row) -> None:
+    """After a delivery claim that rendered the widget, on the claim's connection: announce the
+    message, `message.new` if the row as read had the widget pending, else
+    `message.incremented` (a refresh). The row read for the claim already names the message and
+    its owner, and the stream that sends the notice builds its data: one insert, one publish."""
     kind = "message.new" if row.widget_status == "pending" else "message.incremented"
-    emit(settings, engine, row.project_id, row.user_id, kind, row.id)
+    event = _insert(connection, row.project_id, row.user_id, kind, row.id)
+    publish(settings, FeedEvent(event.id, row.project_id, row.user_id, kind, row.id, None))
 
 
 def catch_up(

@@ -132,10 +132,10 @@ def claim_channels(
                 for name in ("status", "error", "error_message"):
                     plan.changes.pop(name, None)
             claimed = connection.execute(*_claim(row, plan)).first()
-        if claimed is not None:
-            if plan.widget is not None:  # the widget was rendered: the feed's event
-                widget_written(settings, engine, row)
-            return Claimed(plan, claimed)
+            if claimed is not None:
+                if plan.widget is not None:  # the widget was rendered: the feed's event
+                    widget_written(settings, connection, row)
+                return Claimed(plan, claimed)
     return message_result(row)  # the row kept changing: whoever changed it delivers it
 
 
