@@ -5,9 +5,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from sqlalchemy import Engine, bindparam, update
+from sqlalchemy import Connection, bindparam, update
 
-from shared.db import autocommit
 from shared.metrics import CRASHED_MESSAGES, MESSAGES
 from shared.models import messages, utcnow
 from shared.results import RESULT_COLUMNS, message_result
@@ -40,17 +39,17 @@ _CRASH = (
 )
 
 
-def start_delivery(engine: Engine, message_pk: int) -> int:
-    """Count a delivery of a queued message: its number (0 if the message isn't queued)."""
-    with autocommit(engine) as connection:
-        return connection.execute(_START, {"message_pk": message_pk}).scalar() or 0
+def start_delivery(connection: Connection, message_pk: int) -> int:
+    """Count a delivery of a queued message (an autocommitted statement): its number (0 if the
+    message isn't queued)."""
+    return connection.execute(_START, {"message_pk": message_pk}).scalar() or 0
 
 
-def crash_message(engine: Engine, message_pk: int) -> dict[str, Any] | None:
-    """Fail a queued message with `delivery/crashed`; None if it isn't queued any more."""
+def crash_message(connection: Connection, message_pk: int) -> dict[str, Any] | None:
+    """Fail a queued message with `delivery/crashed` (an autocommitted statement); None if it
+    isn't queued any more."""
     values = {"message_pk": message_pk, "now": utcnow()}
-    with autocommit(engine) as connection:
-        row = connection.execute(_CRASH, values).first()
+    row = connection.execute(_CRASH, values).first()
     if row is None:
         return None
     CRASHED_MESSAGES.inc()

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, Row, String, Update, bindparam, case, select, update
+from sqlalchemy import Connection, Row, String, Update, bindparam, case, select, update
 
 from shared import logs
 from shared.config import Settings
-from shared.db import autocommit
 from shared.events import widget_written
 from shared.models import messages, notifications, projects, users, utcnow
 from shared.results import LOAD_COLUMNS, RESULT_COLUMNS, message_result
@@ -107,36 +106,41 @@ class Claimed:
 
 
 def claim_channels(
-    settings: Settings, engine: Engine, message_pk: int, refresh_widget: bool
+    settings: Settings, connection: Connection, message_pk: int, refresh_widget: bool
 ) -> Claimed | dict[str, Any]:
-    """Read the message, plan it and claim its channels; or its answer if there's nothing to
-    claim (gone, not due, already final, or changed under us on every attempt)."""
+    """Read the message, plan it and claim its channels, each an autocommitted statement on
+    this connection; or the message's answer if there's nothing to claim (gone, not due,
+    already final, or changed under us on every attempt)."""
     for _ in range(CLAIM_ATTEMPTS):
         now = utcnow()
-        with autocommit(engine) as connection:
-            row = connection.execute(_LOAD, {"message_pk": message_pk}).first()
-            if row is None:
-                return dict(GONE)
-            logs.annotate(project_id=row.project_id, message_id=row.id)
-            shown = (
-                refresh_widget and row.widget_status == "sent"
-            )  # e-mail, SMS held by quiet hours
-            if row.status == "scheduled" and row.scheduled_at > now and not shown:
-                return message_result(row)
-            if row.status in ("sent", "failed") and not (refresh_widget and row.widget_status):
-                return message_result(row)
-            stale_before = now - timedelta(seconds=settings.send_time_limit)
-            with render_time_limit(settings.render_time_limit):  # all its templates
-                plan = plan_delivery(row, now, stale_before, refresh_widget)
-            if row.status in ("sent", "failed"):  # a widget refresh never changes it
-                for name in ("status", "error", "error_message"):
-                    plan.changes.pop(name, None)
-            claimed = connection.execute(*_claim(row, plan)).first()
-            if claimed is not None:
-                if plan.widget is not None:  # the widget was rendered: the feed's event
-                    widget_written(settings, connection, row)
-                return Claimed(plan, claimed)
+        row = connection.execute(_LOAD, {"message_pk": message_pk}).first()
+        if row is None:
+            return dict(GONE)
+        logs.annotate(project_id=row.project_id, message_id=row.id)
+        if not _due(row, now, refresh_widget):
+            return message_result(row)
+        stale_before = now - timedelta(seconds=settings.send_time_limit)
+        with render_time_limit(settings.render_time_limit):  # all its templates
+            plan = plan_delivery(row, now, stale_before, refresh_widget)
+        if row.status in ("sent", "failed"):  # a widget refresh never changes it
+            for name in ("status", "error", "error_message"):
+                plan.changes.pop(name, None)
+        claimed = connection.execute(*_claim(row, plan)).first()
+        if claimed is not None:
+            if plan.widget is not None:  # the widget was rendered: the feed's event
+                widget_written(settings, connection, row)
+            return Claimed(plan, claimed)
     return message_result(row)  # the row kept changing: whoever changed it delivers it
+
+
+def _due(row: Row, now: datetime, refresh_widget: bool) -> bool:
+    """Whether this delivery has anything to do: not for a message scheduled later (unless a
+    refresh of a widget already shown while quiet hours hold its e-mail and SMS), nor for a
+    final one (unless a refresh of its widget)."""
+    shown = refresh_widget and row.widget_status == "sent"
+    if row.status == "scheduled" and row.scheduled_at > now and not shown:
+        return False
+    return row.status not in ("sent", "failed") or bool(refresh_widget and row.widget_status)
 
 
 def _claim(row: Row, plan: Plan) -> tuple[Update, dict[str, Any]]:

@@ -60,24 +60,25 @@ def deliver_message(
     instead of sending again. A message whose delivery died `MAX_ATTEMPTS` times (killed, or
     past the time limit) fails with `delivery/crashed`.
     """
-    attempt = 0 if refresh_widget else start_delivery(services.engine, message_pk)
-    if attempt > MAX_ATTEMPTS:
-        return crash_message(services.engine, message_pk) or _deliver(
-            services, message_pk, refresh_widget
-        )
+    attempt = 0
     try:
-        return _deliver(services, message_pk, refresh_widget)
+        with autocommit(services.engine) as connection:  # one connection: count, read, claim
+            attempt = 0 if refresh_widget else start_delivery(connection, message_pk)
+            crashed = attempt > MAX_ATTEMPTS and crash_message(connection, message_pk)
+            if crashed:
+                return crashed
+            claimed = claim_channels(services.settings, connection, message_pk, refresh_widget)
+        return _send_and_save(services, claimed)
     except TimeLimitExceeded:
         if attempt < MAX_ATTEMPTS:
             raise
-        return crash_message(services.engine, message_pk) or _deliver(
-            services, message_pk, refresh_widget
-        )
+        with autocommit(services.engine) as connection:
+            crashed = crash_message(connection, message_pk)
+        return crashed or deliver_message(services, message_pk, refresh_widget)
 
 
-def _deliver(services: Services, message_pk: int, refresh_widget: bool) -> dict[str, Any]:
-    """Claim, send and record: one delivery of a message."""
-    claimed = claim_channels(services.settings, services.engine, message_pk, refresh_widget)
+def _send_and_save(services: Services, claimed: Claimed | dict[str, Any]) -> dict[str, Any]:
+    """Send what was claimed and record the outcomes: the message's result."""
     if not isinstance(claimed, Claimed):
         return claimed
     if not claimed.plan.sends:
