@@ -217,12 +217,17 @@ def emit(
     return event
 
 
+def widget_kind(row: Row) -> str:
+    """The event of a delivery that rendered the widget: `message.new` if the row as read had
+    the widget pending, else `message.incremented` (a refresh)."""
+    return "message.new" if row.widget_status == "pending" else "message.incremented"
+
+
 def widget_written(settings: Settings, connection: Connection, row: Row) -> None:
     """After a delivery claim that rendered the widget, on the claim's connection: announce the
-    message, `message.new` if the row as read had the widget pending, else
-    `message.incremented` (a refresh). The row read for the claim already names the message and
-    its owner, and the stream that sends the notice builds its data: one insert, one publish."""
-    kind = "message.new" if row.widget_status == "pending" else "message.incremented"
+    message (`widget_kind`). The row read for the claim already names the message and its
+    owner, and the stream that sends the notice builds its data: one insert, one publish."""
+    kind = widget_kind(row)
     event = _insert(connection, row.project_id, row.user_id, kind, row.id)
     publish(settings, FeedEvent(event.id, row.project_id, row.user_id, kind, row.id, None))
 

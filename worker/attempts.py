@@ -16,11 +16,11 @@ log = logging.getLogger("herald.delivery")
 MAX_ATTEMPTS = 3  # deliveries of a message that may die before it fails with delivery/crashed
 # A delivery of a queued message counts itself before it reads the message: a render or a send
 # that kills its worker (or runs past the time limit) is counted too.
-_START = (
+START = (
     update(messages)
     .where(messages.c.pk == bindparam("message_pk"), messages.c.status == "queued")
     .values(attempts=messages.c.attempts + 1)
-    .returning(messages.c.attempts)
+    .returning(messages.c.attempts, messages.c.pk)
 )
 _CRASH = (
     update(messages)
@@ -42,7 +42,7 @@ _CRASH = (
 def start_delivery(connection: Connection, message_pk: int) -> int:
     """Count a delivery of a queued message (an autocommitted statement): its number (0 if the
     message isn't queued)."""
-    return connection.execute(_START, {"message_pk": message_pk}).scalar() or 0
+    return connection.execute(START, {"message_pk": message_pk}).scalar() or 0
 
 
 def crash_message(connection: Connection, message_pk: int) -> dict[str, Any] | None:

@@ -19,9 +19,9 @@ from shared.messages import FINAL
 from shared.metrics import MESSAGES, OUTCOMES, PROVIDER_SENDS, SEND_SECONDS
 from shared.models import messages, utcnow
 from shared.results import RESULT_COLUMNS, message_result
-from worker.attempts import MAX_ATTEMPTS, crash_message, start_delivery
+from worker.attempts import MAX_ATTEMPTS, crash_message
 from worker.channels import IN_CALL, PENDING, Channel, ChannelState
-from worker.claim import Claimed, claim_channels
+from worker.claim import Claimed, claim_channels, read_message
 from worker.providers import Email, Provider, ProviderError, Sms, send_with_retries
 
 log = logging.getLogger("herald.delivery")
@@ -63,11 +63,12 @@ def deliver_message(
     attempt = 0
     try:
         with autocommit(services.engine) as connection:  # one connection: count, read, claim
-            attempt = 0 if refresh_widget else start_delivery(connection, message_pk)
+            row, attempt = read_message(connection, message_pk, count=not refresh_widget)
             crashed = attempt > MAX_ATTEMPTS and crash_message(connection, message_pk)
             if crashed:
                 return crashed
-            claimed = claim_channels(services.settings, connection, message_pk, refresh_widget)
+            settings = services.settings
+            claimed = claim_channels(settings, connection, message_pk, refresh_widget, row)
         return _send_and_save(services, claimed)
     except TimeLimitExceeded:
         if attempt < MAX_ATTEMPTS:

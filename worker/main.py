@@ -8,7 +8,7 @@ from shared.broker import build_broker
 from shared.config import Settings
 from shared.db import check_schema, make_engine
 from shared.logs import JobLogs, configure_logging
-from worker.runtime import SweeperMiddleware, register_actors
+from worker.runtime import QuietWorkerThreads, SweeperMiddleware, register_actors
 
 configure_logging("worker")
 settings = Settings.from_env()
@@ -17,5 +17,6 @@ check_schema(engine)  # refuse to start on an old schema, saying to run `herald 
 broker = build_broker(settings)
 broker.add_middleware(SweeperMiddleware(settings, engine))
 broker.add_middleware(JobLogs())
+broker.add_middleware(QuietWorkerThreads())
 dramatiq.set_broker(broker)
 deliver_message = register_actors(broker, settings, engine)

@@ -37,6 +37,20 @@ def register_actors(broker: dramatiq.Broker, settings: Settings, engine) -> dram
     )
 
 
+class QuietWorkerThreads(Middleware):
+    """dramatiq gives its worker threads the consumer's idle poll (`dramatiq_worker_timeout`,
+    20 ms in the Procfile, which is how soon an idle worker sees a new job) as the time they
+    wait for work before looking again: 32 threads a process woke 1,600 times a second to find
+    nothing, each waking taking the GIL from the threads that had work. A thread is woken by the
+    job it is given whatever the wait, so they wait up to `IDLE_WAIT` s; stopping the worker
+    takes at most that long more."""
+
+    IDLE_WAIT = 1.0
+
+    def after_worker_thread_boot(self, broker, thread) -> None:
+        thread.timeout = max(thread.timeout, self.IDLE_WAIT)
+
+
 class SweeperMiddleware(Middleware):
     """Runs the sweeper every `HERALD_SWEEP_INTERVAL` seconds in each worker process."""
 
@@ -68,6 +82,7 @@ def start_worker(
     register_actors(broker, settings, engine)
     broker.add_middleware(SweeperMiddleware(settings, engine))
     broker.add_middleware(JobLogs())
+    broker.add_middleware(QuietWorkerThreads())
     worker = dramatiq.Worker(
         broker, worker_threads=threads or settings.worker_threads, worker_timeout=20
     )

@@ -1,0 +1,89 @@
+"""The statements of a delivery, built once: reading a message with what its delivery needs,
+and the check-and-set that claims its channels. Each runs as one autocommitted statement.
+
+PostgreSQL counts a delivery and reads its message in one statement, with a data-modifying
+WITH; SQLite has no such WITH, and runs the two statements on the same connection.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import String, bindparam, case, func, select, update
+
+from shared.models import messages, notifications, projects, users
+from shared.results import LOAD_COLUMNS, RESULT_COLUMNS
+from shared.suppressions import email_suppressed
+from shared.users import PROFILE_FIELDS
+from worker.attempts import START
+from worker.channels import Channel
+
+_USER = [users.c[column].label(f"user_{column}") for column in PROFILE_FIELDS.values()]
+_USER += [users.c.data.label("user_data"), users.c.preferences.label("user_preferences")]
+_NOTIFICATION = [
+    notifications.c[column].label(f"n_{column}")
+    for column in (
+        "name",
+        "templates",
+        "default_language",
+        "allow_mute_widget",
+        "allow_mute_email",
+        "allow_mute_sms",
+        "quiet_hours",
+    )
+]
+_NOTIFICATION.append(notifications.c.id.label("n_id"))
+_PROJECT = [projects.c.email_from, projects.c.email_from_name, projects.c.sms_sender_id]
+_PROJECT.append(projects.c.id.label("project_id"))  # for the log lines of the delivery
+# The row of a message with what delivery needs of its user, notification and project, and
+# the check-and-set that claims channels only if the row is as it was read.
+LOAD = (
+    select(
+        *(messages.c[name] for name in LOAD_COLUMNS),
+        *_USER,
+        *_NOTIFICATION,
+        *_PROJECT,
+        email_suppressed(),
+    )
+    .select_from(
+        messages.join(projects, projects.c.id == messages.c.project_id)
+        .outerjoin(
+            users,
+            (users.c.project_id == messages.c.project_id) & (users.c.id == messages.c.user_id),
+        )
+        .outerjoin(
+            notifications,
+            (notifications.c.project_id == messages.c.project_id)
+            & (notifications.c.id == messages.c.notification_id),
+        )
+    )
+    .where(messages.c.pk == bindparam("message_pk"))
+)
+CLAIM = (
+    update(messages)
+    .where(
+        messages.c.pk == bindparam("message_pk"),
+        messages.c.status == bindparam("seen_status"),
+        *(
+            channel.status.is_not_distinct_from(bindparam(f"seen_{channel}", type_=String))
+            for channel in Channel
+        ),
+    )
+    .returning(*RESULT_COLUMNS)
+)
+# The widget's rendering is written only if no increment came in since the row was read; if one
+# did, the refresh job that increment enqueued renders it again with the newer data. Stacking
+# never blocks a claim, and stale content never overwrites newer content.
+WIDGET_FIELDS = ("widget_content", "widget_icon", "widget_link")
+CLAIM_WITH_WIDGET = CLAIM.values(
+    {
+        messages.c[name]: case(
+            (messages.c.increment == bindparam("seen_increment"), bindparam(f"new_{name}")),
+            else_=messages.c[name],
+        )
+        for name in WIDGET_FIELDS
+    }
+)
+# PostgreSQL: count the delivery of a queued message (see worker/attempts.py) in the read.
+_STARTED = START.cte("started")
+LOAD_COUNTING = LOAD.add_columns(func.coalesce(_STARTED.c.attempts, 0).label("attempt")).outerjoin(
+    _STARTED, _STARTED.c.pk == messages.c.pk
+)
