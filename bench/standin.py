@@ -20,6 +20,7 @@ SNS_OK = (
     "<MessageId>{id}</MessageId></PublishResult><ResponseMetadata><RequestId>{id}"
     "</RequestId></ResponseMetadata></PublishResponse>"
 )
+HANG_UP = 0
 SNS_ERROR = (
     '<ErrorResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><Error>'
     "<Type>Sender</Type><Code>{code}</Code><Message>{message}</Message></Error>"
@@ -28,7 +29,8 @@ SNS_ERROR = (
 
 
 class Fault:
-    """An answer to give instead of success: an HTTP status with a provider error code."""
+    """An answer to give instead of success: an HTTP status with a provider error code, or
+    `HANG_UP` (0): the connection closed once the request was read, with no answer."""
 
     def __init__(self, status: int, code: str, message: str = "injected fault") -> None:
         self.status, self.code, self.message = status, code, message
@@ -44,16 +46,23 @@ class _Server(ThreadingHTTPServer):
 
 class StandIn:
     """The server: `url`, `latency` (seconds), `faults` (per service, answered in order),
-    and what it received (`emails`, `sms`)."""
+    and what it received (`emails`, `sms`). With `idle_timeout`, it closes a kept-alive
+    connection that brought no request for that many seconds, as AWS's front ends do."""
 
-    def __init__(self, latency: float = 0.0, record: bool = True, port: int = 0) -> None:
+    def __init__(
+        self,
+        latency: float = 0.0,
+        record: bool = True,
+        port: int = 0,
+        idle_timeout: float | None = None,
+    ) -> None:
         self.latency = latency
         self.record = record
         self.faults: dict[str, deque[Fault]] = {"ses": deque(), "sns": deque()}
         self.emails: list[dict] = []
         self.sms: list[dict] = []
         self.lock = threading.Lock()
-        handler = type("Handler", (_Handler,), {"standin": self})
+        handler = type("Handler", (_Handler,), {"standin": self, "timeout": idle_timeout})
         self.server = _Server(("127.0.0.1", port), handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -95,6 +104,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _ses(self, request: dict) -> None:
         fault = self.standin.next_fault("ses")
+        if self._hung_up(fault):
+            return
         if fault:
             self._answer(
                 fault.status,
@@ -112,6 +123,8 @@ class _Handler(BaseHTTPRequestHandler):
     def _sns(self, form: dict) -> None:
         message_id = str(uuid.uuid4())
         fault = self.standin.next_fault("sns")
+        if self._hung_up(fault):
+            return
         if fault:
             self._answer(
                 fault.status,
@@ -123,6 +136,13 @@ class _Handler(BaseHTTPRequestHandler):
             with self.standin.lock:
                 self.standin.sms.append({"MessageId": message_id, **form})
         self._answer(200, SNS_OK.format(id=message_id), "text/xml")
+
+    def _hung_up(self, fault: Fault | None) -> bool:
+        """True when the fault is to close the connection without an answer (closed here)."""
+        if fault is None or fault.status != HANG_UP:
+            return False
+        self.close_connection = True
+        return True
 
     def _answer(
         self, status: int, body: str, content_type: str, headers: dict[str, str] | None = None

@@ -25,6 +25,7 @@ class Settings:
     send_wait: float = 5.0
     aws_region: str = "us-east-1"
     aws_endpoint_url: str | None = None
+    aws_calls: str = "signed"  # SendEmail and Publish: "signed" requests or the "boto3" client's
     provider_timeout: float = 5.0
     provider_retry_budget: float = 3.0
     worker_threads: int = 32
@@ -73,9 +74,11 @@ class Settings:
         default_email, default_sms = ("outbox", "outbox") if redis_url is None else ("ses", "sns")
         email_provider = env.get("HERALD_EMAIL_PROVIDER") or default_email
         sms_provider = env.get("HERALD_SMS_PROVIDER") or default_sms
+        aws_calls = env.get("HERALD_AWS_CALLS") or cls.aws_calls
         for name, value, allowed in (
             ("HERALD_EMAIL_PROVIDER", email_provider, ("ses", "outbox")),
             ("HERALD_SMS_PROVIDER", sms_provider, ("sns", "outbox")),
+            ("HERALD_AWS_CALLS", aws_calls, ("signed", "boto3")),
         ):
             if value not in allowed:
                 raise ConfigError(f"{name} must be one of {', '.join(allowed)}, not {value!r}.")
@@ -89,6 +92,7 @@ class Settings:
             send_wait=_number(env, "HERALD_SEND_WAIT", cls.send_wait),
             aws_region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or cls.aws_region,
             aws_endpoint_url=env.get("AWS_ENDPOINT_URL") or None,
+            aws_calls=aws_calls,
             provider_timeout=_number(env, "HERALD_PROVIDER_TIMEOUT", cls.provider_timeout),
             provider_retry_budget=_number(
                 env, "HERALD_PROVIDER_RETRY_BUDGET", cls.provider_retry_budget

@@ -27,3 +27,10 @@ def test_the_body_limit_is_the_api_contract_and_not_a_setting():
     assert Settings().max_body_bytes == 1024 * 1024
     with pytest.raises(TypeError):
         Settings(max_body_bytes=10)  # type: ignore[call-arg]
+
+
+def test_aws_calls_are_signed_unless_boto3_is_asked_for():
+    assert Settings.from_env({}).aws_calls == "signed"
+    assert Settings.from_env({"HERALD_AWS_CALLS": "boto3"}).aws_calls == "boto3"
+    with pytest.raises(ConfigError, match="HERALD_AWS_CALLS"):
+        Settings.from_env({"HERALD_AWS_CALLS": "curl"})

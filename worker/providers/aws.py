@@ -58,7 +58,7 @@ _lock = threading.Lock()
 log = logging.getLogger("herald.providers")
 
 
-def make_client(service: str, settings: Settings):
+def make_client(service: str, settings: Settings, session: boto3.session.Session | None = None):
     """A thread-safe boto3 client with explicit timeouts and no retries of botocore's own."""
     config = Config(
         region_name=settings.aws_region,
@@ -70,7 +70,7 @@ def make_client(service: str, settings: Settings):
         parameter_validation=False,  # the providers build every request themselves
     )
     with _lock:  # creating clients is not thread-safe; using them is
-        return boto3.session.Session().client(
+        return (session or boto3.session.Session()).client(
             service, endpoint_url=settings.aws_endpoint_url, config=config
         )
 

@@ -5,15 +5,16 @@ from __future__ import annotations
 from email.utils import formataddr
 
 from shared.config import Settings
-from worker.providers.aws import call, make_client
+from worker.providers.aws import call
 from worker.providers.base import Email, Provider
+from worker.providers.signed import open_service, send_email
 
 
 class SesEmailProvider(Provider):
-    """Sends e-mail with SES v2."""
+    """Sends e-mail with SES v2: signed requests of Herald's own, or the boto3 client's."""
 
     def __init__(self, settings: Settings) -> None:
-        self.client = make_client("sesv2", settings)
+        self.client, self.endpoint = open_service("sesv2", settings)
 
     def build(self, content: Email) -> dict:
         return {
@@ -23,6 +24,8 @@ class SesEmailProvider(Provider):
         }
 
     def post(self, request: dict) -> dict:
+        if self.endpoint is not None:
+            return send_email(self.endpoint, request)
         return call(self.client.send_email, **request)
 
     def parse(self, response: dict) -> str:
