@@ -84,3 +84,41 @@ def test_making_the_text_part_stops_at_the_render_time_limit():
         render_channel("en", "email", {"html": "{{ body | safe }}"}, {"body": html})
     assert "en.email.text (made from the HTML)" in failure.value.message
     assert "time limit of 0.05 s" in failure.value.message
+
+
+@pytest.mark.parametrize(
+    ("subject", "from_name"),
+    [
+        ("Order 7 is on its way", None),
+        ("A subject longer than one header line, " * 4 + "folded", "Shop"),
+        ("Bestellung für Zoë 🧦", "Lädchen"),
+    ],
+)
+def test_the_mime_reads_back_to_the_same_headers_and_parts(subject, from_name):
+    from email import message_from_bytes
+    from email.header import decode_header, make_header
+
+    from worker.providers.base import Email
+
+    body = "Hello\n--==herald.0== is not a boundary\n"
+    mail = Email(
+        "m-1",
+        "zoe@example.com",
+        "shop@example.com",
+        from_name,
+        None,
+        subject,
+        f"<p>{body}</p>",
+        body,
+    )
+    raw = bytes(mail.mime())
+    assert all(len(line) <= 998 for line in raw.split(b"\n"))
+    parsed = message_from_bytes(raw)
+    unfolded = str(make_header(decode_header(parsed["Subject"])))
+    assert " ".join(unfolded.split()) == subject
+    assert parsed["X-Herald-Message-Id"] == "m-1"
+    sender = str(make_header(decode_header(parsed["From"])))
+    assert sender.endswith("shop@example.com>" if from_name else "shop@example.com")
+    parts = [part for part in parsed.walk() if not part.is_multipart()]
+    assert [part.get_content_type() for part in parts] == ["text/plain", "text/html"]
+    assert parts[0].get_payload(decode=True).decode() == body
