@@ -46,7 +46,8 @@ def bound_rate(rates: dict[str, float]) -> float:
 def aws_sends(
     service: str, endpoint: str, threads: int, seconds: float, start_at: float = 0.0
 ) -> dict:
-    """SES `SendEmail` or SNS `Publish` with Herald's client and request, from many threads."""
+    """SES `SendEmail` or SNS `Publish` as Herald's provider posts it (signed requests by
+    default, `HERALD_AWS_CALLS`), with its request, from many threads."""
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
         os.environ[name] = "testing"
     settings = Settings(aws_endpoint_url=endpoint, worker_threads=threads)
@@ -66,15 +67,13 @@ def aws_sends(
                 "Hello Ada",
             )
         )
-        send = provider.client.send_email
     else:
         from worker.providers.sns import SnsSmsProvider
 
         provider = SnsSmsProvider(settings)
         request = provider.build(Sms("bound-1", telephone(1), "Build finished: ok", None))
-        send = provider.client.publish
     return timed_threads(
-        threads, seconds, lambda: (lambda: send(**request), lambda: None), start_at
+        threads, seconds, lambda: (lambda: provider.post(request), lambda: None), start_at
     )
 
 

@@ -18,8 +18,8 @@ if TYPE_CHECKING:  # the figures call these; only the type is needed here
     from bench.figures import Bench
 
 NAMES = {
-    "ses": "one SES SendEmail (boto3)",
-    "sns": "one SNS Publish (boto3)",
+    "ses": "one SES SendEmail (signed, as Herald sends it)",
+    "sns": "one SNS Publish (signed, as Herald sends it)",
     "dramatiq": "one enqueue → no-op actor → result",
     "rows": "one row insert + update",
 }

@@ -35,9 +35,12 @@ class Channel(StrEnum):
         return messages.c[f"{self}_provider_id"]
 
     def state(self, row: Row) -> ChannelState:
-        """This channel's state in a row of the messages table."""
+        """This channel's state in a row of the messages table (or of a statement returning its
+        columns by name)."""
         mapping = row._mapping
-        return ChannelState(mapping[self.status], mapping[self.detail], mapping[self.provider_id])
+        return ChannelState(
+            mapping[f"{self}_status"], mapping[f"{self}_detail"], mapping[f"{self}_provider_id"]
+        )
 
 
 assert tuple(Channel) == CHANNELS, "Channel lists the channels of shared.models, in its order"

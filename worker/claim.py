@@ -10,14 +10,20 @@ from sqlalchemy import Connection, Row, Update
 
 from shared import logs
 from shared.config import Settings
-from shared.events import widget_written
+from shared.events import FeedEvent, publish, widget_kind, widget_written
 from shared.models import utcnow
 from shared.results import message_result
 from shared.templates import render_time_limit
 from worker.attempts import start_delivery
 from worker.channels import Channel
 from worker.plan import Plan, plan_delivery
-from worker.statements import CLAIM, CLAIM_WITH_WIDGET, LOAD, LOAD_COUNTING
+from worker.statements import (
+    CLAIM,
+    CLAIM_WITH_WIDGET,
+    LOAD,
+    LOAD_COUNTING,
+    claim_announcing,
+)
 
 CLAIM_ATTEMPTS = 5
 GONE = {
@@ -82,10 +88,30 @@ def claim_channels(
 
 def _apply(settings: Settings, connection: Connection, row: Row, plan: Plan) -> Row | None:
     """Run the plan's claim; if it applied and rendered the widget, store and publish the
-    feed's event on the same connection."""
+    feed's event (in the claim's statement on PostgreSQL, else on the same connection)."""
+    if plan.widget is not None and connection.dialect.name == "postgresql":
+        return _claim_announcing(settings, connection, row, plan)
     claimed = connection.execute(*_claim(row, plan)).first()
     if claimed is not None and plan.widget is not None:
         widget_written(settings, connection, row)
+    return claimed
+
+
+def _claim_announcing(
+    settings: Settings, connection: Connection, row: Row, plan: Plan
+) -> Row | None:
+    """PostgreSQL: claim with the widget and store its event in one statement; publish it."""
+    _, params = _claim(row, plan)
+    changes = plan.values()
+    for name in changes:
+        params[f"set_{name}"] = params.pop(name)
+    kind = widget_kind(row)
+    params |= {"event_project": row.project_id, "event_user": row.user_id, "event_kind": kind}
+    statement = claim_announcing(frozenset(changes))
+    claimed = connection.execute(statement, params | {"event_at": utcnow()}).first()
+    if claimed is not None:
+        notice = FeedEvent(claimed.event_id, row.project_id, row.user_id, kind, row.id, None)
+        publish(settings, notice)
     return claimed
 
 

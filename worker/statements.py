@@ -1,15 +1,18 @@
 """The statements of a delivery, built once: reading a message with what its delivery needs,
 and the check-and-set that claims its channels. Each runs as one autocommitted statement.
 
-PostgreSQL counts a delivery and reads its message in one statement, with a data-modifying
-WITH; SQLite has no such WITH, and runs the two statements on the same connection.
+PostgreSQL runs two pairs of steps as one statement each, with a data-modifying WITH: counting
+a delivery with reading its message, and claiming a rendered widget with storing its feed
+event. SQLite has no such WITH; there each pair is two statements on the same connection.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import String, bindparam, case, func, select, update
+from functools import cache
 
-from shared.models import messages, notifications, projects, users
+from sqlalchemy import Select, String, bindparam, case, func, insert, select, true, update
+
+from shared.models import feed_events, messages, notifications, projects, users
 from shared.results import LOAD_COLUMNS, RESULT_COLUMNS
 from shared.suppressions import email_suppressed
 from shared.users import PROFILE_FIELDS
@@ -87,3 +90,31 @@ _STARTED = START.cte("started")
 LOAD_COUNTING = LOAD.add_columns(func.coalesce(_STARTED.c.attempts, 0).label("attempt")).outerjoin(
     _STARTED, _STARTED.c.pk == messages.c.pk
 )
+
+
+@cache
+def claim_announcing(columns: frozenset[str]) -> Select:
+    """PostgreSQL: the claim with a rendered widget that sets these `columns` (each from the
+    parameter `set_<column>`), storing the widget's feed event if it applied; the claimed row
+    with the event's id as `event_id`. One statement per set of columns a plan changes."""
+    claimed = CLAIM_WITH_WIDGET.values(
+        {name: bindparam(f"set_{name}") for name in sorted(columns)}
+    ).cte("claimed")
+    event = (
+        insert(feed_events)
+        .from_select(
+            ["project_id", "user_id", "kind", "message_id", "created_at"],
+            select(
+                bindparam("event_project", type_=String),
+                bindparam("event_user", type_=String),
+                bindparam("event_kind", type_=String),
+                claimed.c.id,
+                bindparam("event_at", type_=feed_events.c.created_at.type),
+            ),
+        )
+        .returning(feed_events.c.id)
+        .cte("event")
+    )
+    return select(claimed, event.c.id.label("event_id")).select_from(
+        claimed.outerjoin(event, true())
+    )
