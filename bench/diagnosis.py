@@ -3,6 +3,7 @@ and memory."""
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING
 
 from bench import load, profiling
@@ -104,3 +105,18 @@ def memory_rows(bench: Bench, rss: RssSampler) -> None:
                 f"{shape}; shared pages counted once; the target is per process",
             )
         )
+
+
+IDLE_SECONDS = 10.0
+
+
+def idle(bench: Bench, prod: Production) -> None:
+    """CPU of the web and worker process trees while nothing is sent: what an idle deployment
+    costs (the worker's idle polls of Redis and its threads' waits)."""
+    time.sleep(2.0)  # whatever ran before has settled
+    with CpuMeter({"web": prod.web.pid, "worker": prod.worker.pid}) as cpu:
+        time.sleep(IDLE_SECONDS)
+    for role, name in (("web", "web (gunicorn)"), ("worker", "worker (dramatiq)")):
+        busy = 1000 * cpu.seconds[role] / cpu.elapsed
+        note = f"ms of CPU each second over {IDLE_SECONDS:g} s with no load, every process"
+        bench.rows.append(Row(f"CPU while idle, {name}", PROD, busy, busy, "ms/s", note=note))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 FIGURES = (
+    "idle",
     "latency",
     "throughput",
     "counts",

@@ -21,6 +21,7 @@ from bench.report import PROD
 MARKDOWN = REPO / "BENCHMARKS.md"
 # Figures of the production mode, in the order they run (each restores what it changed).
 PRODUCTION_ORDER = (
+    "idle",
     "latency",
     "throughput",
     "counts",
@@ -130,6 +131,7 @@ def production(bench: Bench, names: list[str]) -> None:
     try:
         _step("production set-up", lambda: prod.setup())
         steps = {
+            "idle": lambda: diagnosis.idle(bench, prod),
             "latency": lambda: figures.latency(bench, prod, PROD, (0.0, 0.05, 0.1)),
             "throughput": lambda: figures.throughput(bench, prod),
             "profile": lambda: diagnosis.profile(bench, prod),
