@@ -17,6 +17,12 @@ from shared.stacking import StackKey, stack_onto
 from shared.users import fill_profiles
 
 MAX_SEND_AHEAD = timedelta(days=365)
+# What accepting a message needs of its notification: not its templates (a JSON document that
+# would be decoded for every batch), which only the worker reads.
+_NOTIFICATION_COLUMNS = [
+    notifications.c[name]
+    for name in ("id", "stack_timeout", *(f"with_{channel}" for channel in CHANNELS))
+]
 
 
 @dataclass(frozen=True)
@@ -143,7 +149,7 @@ def _notifications(connection: Connection, project_id: str, new: list[NewMessage
     return {
         row.id: row
         for row in connection.execute(
-            select(notifications).where(
+            select(*_NOTIFICATION_COLUMNS).where(
                 notifications.c.project_id == project_id, notifications.c.id.in_(wanted)
             )
         )

@@ -8,7 +8,7 @@ from typing import Any
 import dramatiq
 from sqlalchemy import Engine, select
 
-from shared.broker import enqueue_delivery, wait_results
+from shared.broker import enqueue_deliveries, wait_results
 from shared.db import autocommit
 from shared.errors import HeraldError, Refused
 from shared.ingress import NewMessage, Outcome, accept_batch
@@ -55,18 +55,18 @@ def _answer(entry: Outcome, result: dict[str, Any] | None) -> dict[str, Any]:
 
 
 def _enqueue(broker: dramatiq.Broker, accepted: list[Outcome]) -> dict[int, dramatiq.Message]:
-    """One job per new message (and a widget refresh per stacked one). A failed enqueue leaves
-    the message `queued` in the database, where the sweeper finds it."""
-    jobs: dict[int, dramatiq.Message] = {}
-    for entry in accepted:
-        try:
-            if entry.pk is not None:
-                jobs[entry.pk] = enqueue_delivery(broker, entry.pk)
-            elif entry.refresh_pk is not None:
-                enqueue_delivery(broker, entry.refresh_pk, refresh_widget=True)
-        except Exception:  # noqa: BLE001 - the broker is down: the sweeper re-enqueues
-            log.exception("enqueue failed; the sweeper will re-enqueue message %s", entry.pk)
-    return jobs
+    """One job per new message (and a widget refresh per stacked one), all in one round trip.
+    A failed enqueue leaves the messages `queued` in the database, where the sweeper finds
+    them."""
+    pks = [entry.pk for entry in accepted if entry.pk is not None]
+    refreshes = [entry.refresh_pk for entry in accepted if entry.refresh_pk is not None]
+    if not pks and not refreshes:
+        return {}
+    try:
+        return enqueue_deliveries(broker, pks, refreshes)
+    except Exception:  # noqa: BLE001 - the broker is down: the sweeper re-enqueues
+        log.exception("enqueue failed; the sweeper will re-enqueue messages %s", pks)
+        return {}
 
 
 def _from_rows(engine: Engine, pks: list[int]) -> dict[int, dict[str, Any]]:
