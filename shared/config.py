@@ -71,28 +71,14 @@ class Settings:
         """Build the settings from an environment mapping (os.environ by default)."""
         env = dict(os.environ if env is None else env)
         redis_url = env.get("REDIS_URL") or None
-        default_email, default_sms = ("outbox", "outbox") if redis_url is None else ("ses", "sns")
-        email_provider = env.get("HERALD_EMAIL_PROVIDER") or default_email
-        sms_provider = env.get("HERALD_SMS_PROVIDER") or default_sms
-        aws_calls = env.get("HERALD_AWS_CALLS") or cls.aws_calls
-        for name, value, allowed in (
-            ("HERALD_EMAIL_PROVIDER", email_provider, ("ses", "outbox")),
-            ("HERALD_SMS_PROVIDER", sms_provider, ("sns", "outbox")),
-            ("HERALD_AWS_CALLS", aws_calls, ("signed", "boto3")),
-        ):
-            if value not in allowed:
-                raise ConfigError(f"{name} must be one of {', '.join(allowed)}, not {value!r}.")
         return cls(
             database_url=_database_url(env.get("DATABASE_URL") or cls.database_url),
             redis_url=redis_url,
             redis_namespace=env.get("HERALD_REDIS_NAMESPACE") or cls.redis_namespace,
-            email_provider=email_provider,
-            sms_provider=sms_provider,
             outbox_dir=Path(env.get("HERALD_OUTBOX_DIR") or cls.outbox_dir),
             send_wait=_number(env, "HERALD_SEND_WAIT", cls.send_wait),
             aws_region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or cls.aws_region,
             aws_endpoint_url=env.get("AWS_ENDPOINT_URL") or None,
-            aws_calls=aws_calls,
             provider_timeout=_number(env, "HERALD_PROVIDER_TIMEOUT", cls.provider_timeout),
             provider_retry_budget=_number(
                 env, "HERALD_PROVIDER_RETRY_BUDGET", cls.provider_retry_budget
@@ -107,9 +93,29 @@ class Settings:
             front_rate_burst=int(_number(env, "HERALD_FRONT_RATE_BURST", cls.front_rate_burst)),
             send_time_limit=_number(env, "HERALD_SEND_TIME_LIMIT", cls.send_time_limit),
             stream_heartbeat=_number(env, "HERALD_STREAM_HEARTBEAT", cls.stream_heartbeat),
+            **_provider_settings(env, redis_url is None),
             **_feedback_settings(env),
             **_capacity_settings(env),
         )
+
+
+def _provider_settings(env: dict[str, str], embedded: bool) -> dict[str, str]:
+    """The e-mail and SMS providers (the outbox when embedded, SES and SNS otherwise) and how
+    the AWS calls are made; ConfigError for a value not among the choices."""
+    default_email, default_sms = ("outbox", "outbox") if embedded else ("ses", "sns")
+    values = {
+        "email_provider": env.get("HERALD_EMAIL_PROVIDER") or default_email,
+        "sms_provider": env.get("HERALD_SMS_PROVIDER") or default_sms,
+        "aws_calls": env.get("HERALD_AWS_CALLS") or Settings.aws_calls,
+    }
+    for key, name, allowed in (
+        ("email_provider", "HERALD_EMAIL_PROVIDER", ("ses", "outbox")),
+        ("sms_provider", "HERALD_SMS_PROVIDER", ("sns", "outbox")),
+        ("aws_calls", "HERALD_AWS_CALLS", ("signed", "boto3")),
+    ):
+        if values[key] not in allowed:
+            raise ConfigError(f"{name} must be one of {', '.join(allowed)}, not {values[key]!r}.")
+    return values
 
 
 def _database_url(url: str) -> str:
