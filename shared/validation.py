@@ -60,6 +60,9 @@ def check_timezone(value: str) -> str:
     return value
 
 
+# Languages and countries repeat from user to user: a valid one is checked once a process
+# (a bounded cache; an invalid one raises, which is not cached).
+@functools.lru_cache(maxsize=1024)
 def check_language(value: str) -> str:
     """A BCP 47 language tag (`en`, `pt-BR`), returned in its canonical case."""
     if not langcodes.tag_is_valid(value):
@@ -67,6 +70,7 @@ def check_language(value: str) -> str:
     return langcodes.standardize_tag(value)
 
 
+@functools.lru_cache(maxsize=1024)
 def check_country(value: str) -> str:
     """An ISO 3166-1 alpha-2 country code, returned upper-case."""
     if len(value) != 2 or pycountry.countries.get(alpha_2=value.upper()) is None:
