@@ -229,7 +229,12 @@ def widget_written(settings: Settings, connection: Connection, row: Row) -> None
     owner, and the stream that sends the notice builds its data: one insert, one publish."""
     kind = widget_kind(row)
     event = _insert(connection, row.project_id, row.user_id, kind, row.id)
-    publish(settings, FeedEvent(event.id, row.project_id, row.user_id, kind, row.id, None))
+    announce_widget(settings, row, kind, event.id)
+
+
+def announce_widget(settings: Settings, row: Row, kind: str, event_id: int) -> None:
+    """Publish the notice of a stored widget event of the message `row`."""
+    publish(settings, FeedEvent(event_id, row.project_id, row.user_id, kind, row.id, None))
 
 
 def catch_up(

@@ -10,7 +10,7 @@ from sqlalchemy import Connection, Row, Update
 
 from shared import logs
 from shared.config import Settings
-from shared.events import FeedEvent, publish, widget_kind, widget_written
+from shared.events import announce_widget, widget_kind, widget_written
 from shared.models import utcnow
 from shared.results import message_result
 from shared.templates import render_time_limit
@@ -102,16 +102,14 @@ def _claim_announcing(
 ) -> Row | None:
     """PostgreSQL: claim with the widget and store its event in one statement; publish it."""
     _, params = _claim(row, plan)
-    changes = plan.values()
-    for name in changes:
+    changed = frozenset(plan.values())
+    for name in changed:
         params[f"set_{name}"] = params.pop(name)
     kind = widget_kind(row)
     params |= {"event_project": row.project_id, "event_user": row.user_id, "event_kind": kind}
-    statement = claim_announcing(frozenset(changes))
-    claimed = connection.execute(statement, params | {"event_at": utcnow()}).first()
+    claimed = connection.execute(claim_announcing(changed), params | {"event_at": utcnow()}).first()
     if claimed is not None:
-        notice = FeedEvent(claimed.event_id, row.project_id, row.user_id, kind, row.id, None)
-        publish(settings, notice)
+        announce_widget(settings, row, kind, claimed.event_id)
     return claimed
 
 
