@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask import Flask
 
-from shared.broker import build_broker
-from shared.config import Settings
-from shared.db import ensure_schema, make_engine
-from shared.logs import configure_logging
+from shared.infra.broker import build_broker
+from shared.infra.config import Settings
+from shared.infra.db import ensure_schema, make_engine
+from shared.infra.logs import configure_logging
 
 
 def create_app(settings: Settings | None = None, run_worker: bool | None = None) -> Flask:

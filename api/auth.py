@@ -5,9 +5,9 @@ from __future__ import annotations
 from flask import g, request
 
 from api.requests import services
-from shared.db import autocommit
-from shared.errors import Unauthorized
-from shared.projects import Project, authenticate
+from shared.infra.db import autocommit
+from shared.infra.errors import Unauthorized
+from shared.tenancy.projects import Project, authenticate
 
 
 def require_project() -> None:

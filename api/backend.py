@@ -16,9 +16,9 @@ from api.requests import (
     refuse_nul_in_query,
     services,
 )
-from shared.db import autocommit, transaction
-from shared.messages import MAX_BATCH, MessageFilter, get_message, list_messages
-from shared.notifications import (
+from shared.infra.db import autocommit, transaction
+from shared.messages.store import MAX_BATCH, MessageFilter, get_message, list_messages
+from shared.notifications.catalog import (
     delete_notification,
     get_notification,
     list_notifications,
@@ -26,10 +26,10 @@ from shared.notifications import (
     parse_notification,
     upsert_notification,
 )
-from shared.preview import parse_preview, preview
-from shared.results import message_json
-from shared.sending import send_batch
-from shared.users import delete_users, get_user, upsert_batch, user_json
+from shared.templating.preview import parse_preview, preview
+from shared.messages.results import message_json
+from shared.messages.sending import send_batch
+from shared.contacts.users import delete_users, get_user, upsert_batch, user_json
 
 bp = Blueprint("backend", __name__)
 bp.before_request(refuse_nul_in_query)

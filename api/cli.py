@@ -9,9 +9,9 @@ from pathlib import Path
 import click
 import yaml
 
-from shared.config import ConfigError, Settings
-from shared.db import SchemaOutdated, ensure_schema, make_engine, transaction, upgrade
-from shared.errors import HeraldError
+from shared.infra.config import ConfigError, Settings
+from shared.infra.db import SchemaOutdated, ensure_schema, make_engine, transaction, upgrade
+from shared.infra.errors import HeraldError
 
 
 def _settings() -> Settings:
@@ -92,8 +92,8 @@ def project_create(
     name: str, email_from: str | None, email_from_name: str | None, sms_sender_id: str | None
 ) -> None:
     """Create a project; prints {"projectId", "apiKey", "widgetSecret"}."""
-    from shared.projects import create_project
-    from shared.validation import check_email
+    from shared.tenancy.projects import create_project
+    from shared.infra.validation import check_email
 
     if email_from is not None:
         try:
@@ -116,7 +116,7 @@ def key() -> None:
 @click.argument("project_id")
 def key_create(project_id: str) -> None:
     """Another API key of a project."""
-    from shared.projects import create_key
+    from shared.tenancy.projects import create_key
 
     try:
         with transaction(_engine(_settings())) as connection:
@@ -131,7 +131,7 @@ def key_create(project_id: str) -> None:
 def key_revoke() -> None:
     """Revoke the API key read from standard input (never from the command line, where other
     users of the machine and the shell's history would see it)."""
-    from shared.projects import revoke_key
+    from shared.tenancy.projects import revoke_key
 
     api_key = sys.stdin.readline().strip()
     if not api_key:
@@ -152,8 +152,8 @@ def notifications() -> None:
 @click.option("--project", "project_id", required=True, help="The project's id.")
 def notifications_import(file: Path, project_id: str) -> None:
     """Upsert the notifications of a JSON or YAML file (a list)."""
-    from shared.notifications import parse_notification, upsert_notification
-    from shared.projects import load_project
+    from shared.notifications.catalog import parse_notification, upsert_notification
+    from shared.tenancy.projects import load_project
 
     try:
         loaded = yaml.safe_load(file.read_text(encoding="utf-8"))
@@ -178,8 +178,8 @@ def notifications_import(file: Path, project_id: str) -> None:
 def queues(context: click.Context) -> None:
     """Per queue: ready, delayed, in progress, dead letters; and in the database, messages
     waiting and messages failed with `delivery/crashed`."""
-    from shared.broker import QUEUE, build_broker
-    from shared.queues import messages_waiting, queue_depths
+    from shared.infra.broker import QUEUE, build_broker
+    from shared.operations.queues import messages_waiting, queue_depths
 
     if context.invoked_subcommand is not None:
         return
@@ -196,8 +196,8 @@ def queues(context: click.Context) -> None:
 @click.option("--message-id", help="Only the dead letters of this message (or job) id.")
 def queues_requeue(message_id: str | None) -> None:
     """Move dead-lettered delivery jobs back to the queue; final channels are not sent again."""
-    from shared.broker import build_broker
-    from shared.queues import requeue, select_letters
+    from shared.infra.broker import build_broker
+    from shared.operations.queues import requeue, select_letters
 
     settings = _settings()
     if settings.embedded:
@@ -221,7 +221,7 @@ def suppressions() -> None:
 @click.argument("project_id")
 def suppressions_list(project_id: str) -> None:
     """The project's suppressed addresses, as JSON."""
-    from shared.suppressions import list_suppressions
+    from shared.contacts.suppressions import list_suppressions
 
     with transaction(_engine(_settings())) as connection:
         click.echo(json.dumps(list_suppressions(connection, project_id), indent=2))
@@ -232,7 +232,7 @@ def suppressions_list(project_id: str) -> None:
 @click.argument("address")
 def suppressions_remove(project_id: str, address: str) -> None:
     """Let e-mail go to an address again."""
-    from shared.suppressions import remove_suppression
+    from shared.contacts.suppressions import remove_suppression
 
     with transaction(_engine(_settings())) as connection:
         if not remove_suppression(connection, project_id, address):
@@ -243,8 +243,8 @@ def suppressions_remove(project_id: str, address: str) -> None:
 @main.command()
 def sweep() -> None:
     """One pass of the sweeper: release due scheduled messages, re-enqueue stuck ones."""
-    from shared.broker import build_broker
-    from shared.sweeper import sweep as sweep_once
+    from shared.infra.broker import build_broker
+    from shared.messages.sweeper import sweep as sweep_once
 
     settings = _settings()
     if settings.embedded:
@@ -267,7 +267,7 @@ def limits() -> None:
 @click.option("--burst", type=int, required=True, help="Requests at once, after a quiet spell.")
 def limits_set(project_id: str, rate: float, burst: int) -> None:
     """Set a project's backend API budget."""
-    from shared.ratelimit import Budget, set_project_budget
+    from shared.tenancy.ratelimit import Budget, set_project_budget
 
     try:
         with transaction(_engine(_settings())) as connection:

@@ -8,8 +8,8 @@ from collections.abc import Iterator
 
 import click
 
-from shared.db import transaction
-from shared.errors import HeraldError
+from shared.infra.db import transaction
+from shared.infra.errors import HeraldError
 
 
 @click.group()
@@ -23,7 +23,7 @@ def senders() -> None:
 def senders_add(project_id: str, address_or_domain: str) -> None:
     """Allow a project to send from an address or from any address of a domain."""
     from api.cli import _engine, _settings
-    from shared.senders import add_sender
+    from shared.tenancy.senders import add_sender
 
     with _project_errors(), transaction(_engine(_settings())) as connection:
         sender = add_sender(connection, project_id, address_or_domain)
@@ -36,7 +36,7 @@ def senders_add(project_id: str, address_or_domain: str) -> None:
 def senders_remove(project_id: str, address_or_domain: str) -> None:
     """Stop allowing an address or a domain (templates already stored keep it until upserted)."""
     from api.cli import _engine, _settings
-    from shared.senders import remove_sender
+    from shared.tenancy.senders import remove_sender
 
     with _project_errors(), transaction(_engine(_settings())) as connection:
         if not remove_sender(connection, project_id, address_or_domain):
@@ -51,7 +51,7 @@ def senders_remove(project_id: str, address_or_domain: str) -> None:
 def senders_list(project_id: str) -> None:
     """The project's allowed senders."""
     from api.cli import _engine, _settings
-    from shared.senders import list_senders
+    from shared.tenancy.senders import list_senders
 
     with _project_errors(), _engine(_settings()).connect() as connection:
         click.echo(

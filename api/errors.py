@@ -9,7 +9,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from shared.errors import (
+from shared.infra.errors import (
     Forbidden,
     HeraldError,
     NotFound,

@@ -8,10 +8,10 @@ from flask import Blueprint, Response, g, request
 from api import sse
 from api.ratelimit import check_front_limit
 from api.requests import json_body, refuse_nul_in_query, services
-from shared.db import autocommit, transaction
-from shared.errors import HeraldError
-from shared.events import emit
-from shared.feed import (
+from shared.infra.db import autocommit, transaction
+from shared.infra.errors import HeraldError
+from shared.feed.events import emit
+from shared.feed.reading import (
     MAX_PAGE,
     feed_page,
     front_user,

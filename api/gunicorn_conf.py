@@ -3,7 +3,7 @@ shutdown, JSON logs, and the metrics of exited workers."""
 
 from __future__ import annotations
 
-from shared.logs import configure_logging
+from shared.infra.logs import configure_logging
 
 # On SIGTERM a worker stops accepting and finishes its requests; `messages.send` holds one for
 # at most HERALD_SEND_WAIT (5 s by default), well within this. Give the container's stop grace
@@ -14,7 +14,7 @@ accesslog = None
 logconfig_dict = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"json": {"()": "shared.logs.HeraldFormatter"}},
+    "formatters": {"json": {"()": "shared.infra.logs.HeraldFormatter"}},
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
@@ -34,6 +34,6 @@ configure_logging("web")  # the role and ids on the arbiter's lines too
 
 def child_exit(server, worker) -> None:
     """A worker exited: its live gauges leave the sums of `/metrics`."""
-    from shared.metrics import process_exited  # not before: the arbiter writes no samples
+    from shared.operations.metrics import process_exited  # not before: the arbiter writes no samples
 
     process_exited(worker.pid)

@@ -7,12 +7,12 @@ from typing import Any
 import uuid6
 from pydantic import Field, create_model
 
-from shared.errors import HeraldError, Refused
-from shared.ingress import NewMessage, parse_send_at
-from shared.notifications import EmailTemplate, WidgetTemplate
-from shared.templates import compile_templates
-from shared.users import PROFILE, PROFILE_FIELDS, Preference, UserChange
-from shared.validation import Data, Id, Item, parse_item
+from shared.infra.errors import HeraldError, Refused
+from shared.messages.ingress import NewMessage, parse_send_at
+from shared.notifications.catalog import EmailTemplate, WidgetTemplate
+from shared.templating.rendering import compile_templates
+from shared.contacts.users import PROFILE, PROFILE_FIELDS, Preference, UserChange
+from shared.infra.validation import Data, Id, Item, parse_item
 
 UserItem = create_model(
     "UserItem",

@@ -9,12 +9,12 @@ from importlib import resources
 from flask import Blueprint, Response, abort, redirect, request
 
 from api.requests import services
-from shared.activity import LatencyWindow, oldest_waiting, per_minute
-from shared.db import autocommit
-from shared.errors import HeraldError, Unauthorized
-from shared.metrics import host_registry
-from shared.models import utcnow
-from shared.queues import dead_letters, describe, queue_depths, requeue, select_letters
+from shared.operations.activity import LatencyWindow, oldest_waiting, per_minute
+from shared.infra.db import autocommit
+from shared.infra.errors import HeraldError, Unauthorized
+from shared.operations.metrics import host_registry
+from shared.infra.models import utcnow
+from shared.operations.queues import dead_letters, describe, queue_depths, requeue, select_letters
 
 bp = Blueprint("operator", __name__)
 

@@ -9,9 +9,9 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy import text
 
 from api.requests import services
-from shared.broker import QUEUE, broker_reachable
-from shared.errors import Unavailable
-from shared.metrics import exposition
+from shared.infra.broker import QUEUE, broker_reachable
+from shared.infra.errors import Unavailable
+from shared.operations.metrics import exposition
 
 bp = Blueprint("ops", __name__)
 

@@ -13,9 +13,9 @@ from flask import Flask, Response, current_app, g
 
 from api.auth import current_project
 from api.requests import services
-from shared.db import autocommit
-from shared.errors import RateLimited
-from shared.ratelimit import (
+from shared.infra.db import autocommit
+from shared.infra.errors import RateLimited
+from shared.tenancy.ratelimit import (
     Buckets,
     Budget,
     Decision,

@@ -11,8 +11,8 @@ import dramatiq
 from flask import current_app, request
 from sqlalchemy import Engine
 
-from shared.config import Settings
-from shared.errors import HeraldError
+from shared.infra.config import Settings
+from shared.infra.errors import HeraldError
 
 
 @dataclass(frozen=True)

@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING, Any
 
 import redis
 
-from shared.db import autocommit
-from shared.events import LOCAL_HUB, FeedEvent, catch_up, complete, feed_channel
-from shared.metrics import STREAM_CONNECTIONS
+from shared.infra.db import autocommit
+from shared.feed.events import LOCAL_HUB, FeedEvent, catch_up, complete, feed_channel
+from shared.operations.metrics import STREAM_CONNECTIONS
 
 if TYPE_CHECKING:
     from api.requests import Services

@@ -25,13 +25,13 @@ from api.sse import (
     last_event_id,
     open_stream,
 )
-from shared.config import Settings
-from shared.db import autocommit, check_schema, make_engine
-from shared.errors import HeraldError
-from shared.events import FeedEvent, feed_channel
-from shared.feed import verify_user
-from shared.logs import configure_logging
-from shared.metrics import STREAM_CONNECTIONS
+from shared.infra.config import Settings
+from shared.infra.db import autocommit, check_schema, make_engine
+from shared.infra.errors import HeraldError
+from shared.feed.events import FeedEvent, feed_channel
+from shared.feed.reading import verify_user
+from shared.infra.logs import configure_logging
+from shared.operations.metrics import STREAM_CONNECTIONS
 
 log = logging.getLogger("herald.stream")
 PATH = "/front/messages.stream"

@@ -9,8 +9,8 @@ import uuid
 
 from flask import Flask, Response, g, request
 
-from shared import logs
-from shared.metrics import LATENCY, REQUESTS
+from shared.infra import logs
+from shared.operations.metrics import LATENCY, REQUESTS
 
 log = logging.getLogger("herald.request")
 HEADER = "X-Request-Id"

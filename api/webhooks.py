@@ -10,9 +10,9 @@ from flask import Blueprint, Response, request
 
 from api.errors import error_response
 from api.requests import services
-from shared.errors import Forbidden, HeraldError
-from shared.feedback import FEEDBACK, parse_ses_event, record_feedback
-from shared.sns import FETCH_TIMEOUT, url_allowed, verify_message
+from shared.infra.errors import Forbidden, HeraldError
+from shared.feedback.ses import FEEDBACK, parse_ses_event, record_feedback
+from shared.feedback.sns import FETCH_TIMEOUT, url_allowed, verify_message
 
 log = logging.getLogger("herald.webhooks")
 

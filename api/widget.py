@@ -8,8 +8,8 @@ from importlib import resources
 from flask import Blueprint, Response, render_template, request, url_for
 
 from api.requests import json_body, services
-from shared.demo import ensure_demo, initials, send_demo
-from shared.errors import HeraldError, NotFound
+from shared.operations.demo import ensure_demo, initials, send_demo
+from shared.infra.errors import HeraldError, NotFound
 
 bp = Blueprint("widget", __name__, template_folder="templates")
 

@@ -18,8 +18,8 @@ import dramatiq
 import psycopg
 
 from bench.payloads import EMAIL_FROM, telephone
-from shared.broker import build_broker, result_backend
-from shared.config import Settings
+from shared.infra.broker import build_broker, result_backend
+from shared.infra.config import Settings
 from worker.providers import Email, Sms
 
 NOOP_QUEUE, NOOP_ACTOR = "bench-noop", "noop"

@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 
 from bench.payloads import EMAIL_FROM, telephone
-from shared.config import Settings
+from shared.infra.config import Settings
 from worker.providers import Email, Provider, Sms
 
 MODES = ("boto3", "signed")

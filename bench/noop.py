@@ -5,8 +5,8 @@ from __future__ import annotations
 import dramatiq
 
 from bench.bound import NOOP_ACTOR, NOOP_QUEUE
-from shared.broker import build_broker
-from shared.config import Settings
+from shared.infra.broker import build_broker
+from shared.infra.config import Settings
 
 broker = build_broker(Settings.from_env())
 dramatiq.set_broker(broker)

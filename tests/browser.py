@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
-from shared.feed import user_hmac
+from shared.feed.reading import user_hmac
 from tests.conftest import (
     answer,
     comment_notification,

@@ -28,10 +28,10 @@ from sqlalchemy import Engine
 
 from api import create_app
 from api.requests import Services, services
-from shared.config import Settings
-from shared.db import make_engine, transaction, upgrade
-from shared.projects import authenticate, create_project
-from shared.senders import add_sender
+from shared.infra.config import Settings
+from shared.infra.db import make_engine, transaction, upgrade
+from shared.tenancy.projects import authenticate, create_project
+from shared.tenancy.senders import add_sender
 from tests.backends import IN_CI, REDIS_TEST, backends_down, fresh_database
 from worker.runtime import start_worker
 

@@ -21,10 +21,10 @@ from sqlalchemy import select
 
 from bench.processes import Process, Processes, clean_env, free_port, procfile, wait_http
 from bench.standin import StandIn
-from shared.config import Settings
-from shared.db import autocommit, make_engine, transaction, upgrade
-from shared.models import messages
-from shared.projects import create_project
+from shared.infra.config import Settings
+from shared.infra.db import autocommit, make_engine, transaction, upgrade
+from shared.infra.models import messages
+from shared.tenancy.projects import create_project
 from tests.backends import IN_CI, REDIS_TEST, backends_down
 from tests.conftest import SENDER, notification
 

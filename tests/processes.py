@@ -24,7 +24,7 @@ from sqlalchemy import and_, func, or_, select
 from bench.client import Api
 from bench.processes import Process, Processes, clean_env, free_port, procfile, run, wait_http
 from bench.standin import StandIn, _Handler
-from shared.models import messages
+from shared.infra.models import messages
 
 
 class CountingStandIn(StandIn):

@@ -17,10 +17,10 @@ from typing import Any
 import schemathesis
 from schemathesis import GenerationMode
 
-from shared.errors import HeraldError
-from shared.notifications import REQUIRED
-from shared.templates import compile_templates
-from shared.validation import check_email, check_language, check_timezone
+from shared.infra.errors import HeraldError
+from shared.notifications.catalog import REQUIRED
+from shared.templating.rendering import compile_templates
+from shared.infra.validation import check_email, check_language, check_timezone
 
 ZONE = "Europe/London"
 ADDRESS = "sender@herald.example.com"

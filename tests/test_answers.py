@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from shared.db import transaction
-from shared.users import delete_users
+from shared.infra.db import transaction
+from shared.contacts.users import delete_users
 from tests.conftest import Client, send, swapped, token, widget_notification
 from tests.test_openapi import openapi
 

@@ -11,12 +11,12 @@ from click.testing import CliRunner, Result
 from sqlalchemy import text
 
 from api.cli import main
-from shared.broker import build_broker, enqueue_delivery
-from shared.config import Settings
-from shared.db import autocommit, check_schema, make_engine
-from shared.errors import HeraldError
-from shared.notifications import list_notifications
-from shared.projects import authenticate
+from shared.infra.broker import build_broker, enqueue_delivery
+from shared.infra.config import Settings
+from shared.infra.db import autocommit, check_schema, make_engine
+from shared.infra.errors import HeraldError
+from shared.notifications.catalog import list_notifications
+from shared.tenancy.projects import authenticate
 from tests.backends import IN_CI, PG_ADMIN, REDIS_TEST, fresh_database
 from tests.conftest import token
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from shared.config import ConfigError, Settings
+from shared.infra.config import ConfigError, Settings
 
 
 def test_an_empty_environment_gives_the_embedded_defaults():

@@ -14,8 +14,8 @@ import pytest
 from sqlalchemy import select, update
 
 from bench.standin import Fault, StandIn
-from shared.db import transaction
-from shared.models import messages, utcnow
+from shared.infra.db import transaction
+from shared.infra.models import messages, utcnow
 from tests.conftest import (
     Client,
     allow_sender,
@@ -252,7 +252,7 @@ def test_results_late_past_the_wait_answer_queued_then_settle(slow_herald, slow_
 def test_a_message_whose_job_was_lost_is_delivered_by_the_sweeper(
     slow_herald, slow_client, standin
 ):
-    from shared.sweeper import sweep
+    from shared.messages.sweeper import sweep
 
     address, number = f"l-{token()}@example.com", phone()
     # Given a message persisted as queued whose job never reached the broker

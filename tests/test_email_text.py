@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from shared.templates import RenderFailed, render_channel, render_time_limit
+from shared.templating.rendering import RenderFailed, render_channel, render_time_limit
 from tests.conftest import answer, send, token, upsert_notification
 from tests.received import emails_sent
 

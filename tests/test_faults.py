@@ -13,10 +13,10 @@ import pytest
 import redis
 from sqlalchemy import create_engine, func, select
 
-from shared.broker import QUEUE, build_broker
-from shared.config import Settings
-from shared.models import messages
-from shared.sweeper import sweep
+from shared.infra.broker import QUEUE, build_broker
+from shared.infra.config import Settings
+from shared.infra.models import messages
+from shared.messages.sweeper import sweep
 from tests.backends import IN_CI, backends_down, fresh_database
 from tests.conftest import Client, phone, token, until_final, upsert_notification
 from tests.processes import (

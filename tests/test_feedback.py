@@ -19,9 +19,9 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import NameOID
 
 from api.cli import main
-from shared.db import transaction
-from shared.sns import canonical_string
-from shared.suppressions import list_suppressions
+from shared.infra.db import transaction
+from shared.feedback.sns import canonical_string
+from shared.contacts.suppressions import list_suppressions
 from tests.conftest import (
     SENDER,
     Client,

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from shared.feed import user_hmac
+from shared.feed.reading import user_hmac
 from tests.conftest import comment_notification, send, token, upsert_notification, upsert_users
 
 NOTIFICATION = comment_notification("{{ author }} commented ({{ increment }})")

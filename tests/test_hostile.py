@@ -11,8 +11,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from shared.db import transaction
-from shared.projects import create_project
+from shared.infra.db import transaction
+from shared.tenancy.projects import create_project
 from tests.conftest import (
     Client,
     new_project,

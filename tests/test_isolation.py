@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from shared.errors import not_found
+from shared.infra.errors import not_found
 from tests.conftest import Client, answer, new_project, send, token, widget_notification
 
 

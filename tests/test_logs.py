@@ -13,7 +13,7 @@ import uuid
 import pytest
 from sqlalchemy import text
 
-from shared.logs import json_handler
+from shared.infra.logs import json_handler
 from tests.conftest import answer, notification, phone, send, token, upsert_notification
 
 

@@ -15,8 +15,8 @@ from pathlib import Path
 from prometheus_client.mmap_dict import MmapedDict
 from prometheus_client.parser import text_string_to_metric_families
 
-from shared.db import transaction
-from shared.ratelimit import Budget, set_project_budget
+from shared.infra.db import transaction
+from shared.tenancy.ratelimit import Budget, set_project_budget
 from tests.conftest import answer, notification, phone, send, token, upsert_notification
 from tests.deployment import batch, deploy, prepare, running
 

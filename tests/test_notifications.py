@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from shared.models import notifications
+from shared.infra.models import notifications
 from tests.conftest import token, upsert_notification
 
 

@@ -12,8 +12,8 @@ from click.testing import CliRunner
 
 from api import create_app
 from api.cli import main
-from shared.broker import QUEUE, enqueue_delivery
-from shared.queues import dead_letters, queue_depths
+from shared.infra.broker import QUEUE, enqueue_delivery
+from shared.operations.queues import dead_letters, queue_depths
 from tests.browser import SCREENSHOTS, served
 from tests.conftest import (
     Client,
@@ -106,7 +106,7 @@ def emails_to(herald, address: str) -> int:
 
 
 def test_ops_is_off_without_a_token(tmp_path):
-    from shared.config import Settings
+    from shared.infra.config import Settings
 
     app = create_app(Settings(database_url=f"sqlite:///{tmp_path / 'h.db'}"), run_worker=False)
     for path in ("/ops", "/ops/data"):
@@ -167,7 +167,7 @@ def test_a_dead_letter_is_delivered_once_by_requeue(herald, client, monkeypatch)
 def _pk(herald, message_id: str) -> int:
     from sqlalchemy import select
 
-    from shared.models import messages
+    from shared.infra.models import messages
 
     with herald.engine.connect() as connection:
         return connection.execute(select(messages.c.pk).where(messages.c.id == message_id)).one()[0]

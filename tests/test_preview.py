@@ -8,8 +8,8 @@ import time
 import pytest
 from sqlalchemy import func, select
 
-from shared.models import messages
-from shared.preview import count_sms
+from shared.infra.models import messages
+from shared.templating.preview import count_sms
 from tests.conftest import (
     answer,
     notification,

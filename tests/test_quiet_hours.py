@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from shared.sweeper import sweep
+from shared.messages.sweeper import sweep
 from tests.conftest import (
     answer,
     notification,

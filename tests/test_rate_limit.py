@@ -14,9 +14,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from shared.db import autocommit, transaction
-from shared.errors import HeraldError
-from shared.ratelimit import Budget, project_budget, set_project_budget
+from shared.infra.db import autocommit, transaction
+from shared.infra.errors import HeraldError
+from shared.tenancy.ratelimit import Budget, project_budget, set_project_budget
 from tests.backends import REDIS_TEST
 from tests.conftest import Client
 from tests.test_cli import engine_of, sqlite_url  # noqa: F401
@@ -61,7 +61,7 @@ def test_one_projects_burst_does_not_spend_anothers_budget(herald, project, clie
     for _ in range(4):
         client.get("/notifications.list")
     with transaction(herald.engine) as connection:
-        from shared.projects import create_project
+        from shared.tenancy.projects import create_project
 
         other = create_project(connection, "other")
 
@@ -117,7 +117,7 @@ def test_limits_set_stores_the_projects_budget(sqlite_url, engine_of):  # noqa: 
 
 
 def _defaults():
-    from shared.config import Settings
+    from shared.infra.config import Settings
 
     return Settings()
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from shared.feed import user_hmac
+from shared.feed.reading import user_hmac
 from tests.browser import served
 from tests.conftest import (
     Client,

@@ -189,7 +189,7 @@ def test_twenty_concurrent_sends_with_one_increment_id_stack_to_twenty(herald, c
 def test_send_at_in_the_future_is_scheduled_then_released_by_the_sweeper(herald, client):
     from datetime import UTC, datetime, timedelta
 
-    from shared.sweeper import sweep
+    from shared.messages.sweeper import sweep
 
     upsert_notification(client, notification(withEmail=False, withSMS=False))
     when = datetime.now(UTC) + timedelta(seconds=1)

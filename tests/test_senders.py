@@ -12,12 +12,12 @@ from click.testing import CliRunner
 from sqlalchemy import insert, select
 
 from api.cli import main
-from shared.config import Settings
-from shared.db import alembic_config, autocommit, make_engine, transaction
-from shared.demo import DEMO_SENDER, ensure_demo
-from shared.models import allowed_senders, projects, utcnow
-from shared.projects import authenticate, create_project
-from shared.senders import list_senders, remove_sender
+from shared.infra.config import Settings
+from shared.infra.db import alembic_config, autocommit, make_engine, transaction
+from shared.operations.demo import DEMO_SENDER, ensure_demo
+from shared.infra.models import allowed_senders, projects, utcnow
+from shared.tenancy.projects import authenticate, create_project
+from shared.tenancy.senders import list_senders, remove_sender
 from tests.backends import fresh_database
 from tests.conftest import (
     SENDER,

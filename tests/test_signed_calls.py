@@ -12,7 +12,7 @@ import boto3
 import pytest
 
 from bench.standin import HANG_UP, Fault, StandIn
-from shared.config import Settings
+from shared.infra.config import Settings
 from tests.conftest import SENDER, phone, token
 from tests.received import moto_sent
 from worker.providers import Email, Provider, ProviderError, Sms, send_with_retries

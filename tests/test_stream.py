@@ -15,7 +15,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from werkzeug.serving import make_server
 
-from shared.feed import user_hmac
+from shared.feed.reading import user_hmac
 from tests.conftest import build_herald, new_project, stop_herald, token, widget_notification
 from tests.servers import Live, production_processes
 

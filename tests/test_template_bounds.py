@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from shared.templates import RenderFailed, render_channel, render_time_limit
+from shared.templating.rendering import RenderFailed, render_channel, render_time_limit
 from tests.conftest import notification, phone, send, token, upsert_notification
 from tests.test_hostile import assert_still_answering, peak_rss_mb
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from shared.templates import RenderFailed, render_channel
+from shared.templating.rendering import RenderFailed, render_channel
 from tests.conftest import token, upsert_notification
 from tests.test_notifications import notification, refused
 

@@ -8,7 +8,7 @@ from dataclasses import replace
 import pytest
 from sqlalchemy import create_engine
 
-from shared.broker import build_broker
+from shared.infra.broker import build_broker
 from tests.conftest import Client, swapped, upsert_notification, widget_notification
 
 

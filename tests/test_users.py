@@ -147,8 +147,8 @@ def test_missing_or_wrong_key_is_401_and_changes_nothing(herald, client, headers
 
 
 def test_revoked_key_is_refused(herald, project):
-    from shared.db import transaction
-    from shared.projects import revoke_key
+    from shared.infra.db import transaction
+    from shared.tenancy.projects import revoke_key
 
     with transaction(herald.engine) as connection:
         assert revoke_key(connection, project["apiKey"])

@@ -7,9 +7,9 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, update
 
-from shared.metrics import CRASHED_MESSAGES, MESSAGES
-from shared.models import messages, utcnow
-from shared.results import RESULT_COLUMNS, message_result
+from shared.operations.metrics import CRASHED_MESSAGES, MESSAGES
+from shared.infra.models import messages, utcnow
+from shared.messages.results import RESULT_COLUMNS, message_result
 from worker.channels import CRASHED, Channel, crashed_values
 
 log = logging.getLogger("herald.delivery")

@@ -8,8 +8,8 @@ from typing import Any
 
 from sqlalchemy import Column, Row, case
 
-from shared.messages import CRASHED, FINAL
-from shared.models import CHANNELS, messages
+from shared.messages.store import CRASHED, FINAL
+from shared.infra.models import CHANNELS, messages
 
 
 class Channel(StrEnum):
@@ -43,7 +43,7 @@ class Channel(StrEnum):
         )
 
 
-assert tuple(Channel) == CHANNELS, "Channel lists the channels of shared.models, in its order"
+assert tuple(Channel) == CHANNELS, "Channel lists the channels of shared.infra.models, in its order"
 
 
 @dataclass(frozen=True)

@@ -8,12 +8,12 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, Update
 
-from shared import logs
-from shared.config import Settings
-from shared.events import announce_widget, widget_kind, widget_written
-from shared.models import utcnow
-from shared.results import message_result
-from shared.templates import render_time_limit
+from shared.infra import logs
+from shared.infra.config import Settings
+from shared.feed.events import announce_widget, widget_kind, widget_written
+from shared.infra.models import utcnow
+from shared.messages.results import message_result
+from shared.templating.rendering import render_time_limit
 from worker.attempts import start_delivery
 from worker.channels import Channel
 from worker.plan import Plan, plan_delivery

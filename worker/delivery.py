@@ -13,12 +13,12 @@ from sqlalchemy import Engine, Row, bindparam, update
 from sqlalchemy.exc import InterfaceError, OperationalError
 from tenacity import Retrying, retry_if_exception_type, stop_after_delay, wait_exponential_jitter
 
-from shared.config import Settings
-from shared.db import autocommit
-from shared.messages import FINAL
-from shared.metrics import MESSAGES, OUTCOMES, PROVIDER_SENDS, SEND_SECONDS
-from shared.models import messages, utcnow
-from shared.results import RESULT_COLUMNS, message_result
+from shared.infra.config import Settings
+from shared.infra.db import autocommit
+from shared.messages.store import FINAL
+from shared.operations.metrics import MESSAGES, OUTCOMES, PROVIDER_SENDS, SEND_SECONDS
+from shared.infra.models import messages, utcnow
+from shared.messages.results import RESULT_COLUMNS, message_result
 from worker.attempts import MAX_ATTEMPTS, crash_message
 from worker.channels import IN_CALL, PENDING, Channel, ChannelState
 from worker.claim import Claimed, claim_channels, read_message

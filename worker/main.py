@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import dramatiq
 
-from shared.broker import build_broker
-from shared.config import Settings
-from shared.db import check_schema, make_engine
-from shared.logs import JobLogs, configure_logging
+from shared.infra.broker import build_broker
+from shared.infra.config import Settings
+from shared.infra.db import check_schema, make_engine
+from shared.infra.logs import JobLogs, configure_logging
 from worker.runtime import QuietWorkerThreads, SweeperMiddleware, register_actors
 
 configure_logging("worker")

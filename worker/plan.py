@@ -8,16 +8,16 @@ from typing import Any
 
 from sqlalchemy import Row
 
-from shared.metrics import RENDER_SECONDS
-from shared.quiet_hours import quiet_until
-from shared.suppressions import SUPPRESSED
-from shared.templates import (
+from shared.operations.metrics import RENDER_SECONDS
+from shared.notifications.quiet_hours import quiet_until
+from shared.contacts.suppressions import SUPPRESSED
+from shared.templating.rendering import (
     RenderFailed,
     build_context,
     pick_channel_languages,
     render_message,
 )
-from shared.users import PROFILE_FIELDS
+from shared.contacts.users import PROFILE_FIELDS
 from worker.channels import SENDING, Channel, ChannelState
 from worker.providers import Email, Sms
 

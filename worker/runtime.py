@@ -8,10 +8,10 @@ import threading
 import dramatiq
 from dramatiq.middleware import Middleware
 
-from shared.broker import DELIVER, QUEUE
-from shared.config import Settings
-from shared.logs import JobLogs
-from shared.sweeper import sweep
+from shared.infra.broker import DELIVER, QUEUE
+from shared.infra.config import Settings
+from shared.infra.logs import JobLogs
+from shared.messages.sweeper import sweep
 from worker.delivery import Services, deliver_message
 from worker.providers import build_providers
 

@@ -12,10 +12,10 @@ from functools import cache
 
 from sqlalchemy import Select, String, bindparam, case, func, insert, select, true, update
 
-from shared.models import feed_events, messages, notifications, projects, users
-from shared.results import LOAD_COLUMNS, RESULT_COLUMNS
-from shared.suppressions import email_suppressed
-from shared.users import PROFILE_FIELDS
+from shared.infra.models import feed_events, messages, notifications, projects, users
+from shared.messages.results import LOAD_COLUMNS, RESULT_COLUMNS
+from shared.contacts.suppressions import email_suppressed
+from shared.contacts.users import PROFILE_FIELDS
 from worker.attempts import START
 from worker.channels import Channel
 

@@ -1,8 +1,8 @@
-"""Alembic environment: runs on the engine `shared.db.upgrade` passes in."""
+"""Alembic environment: runs on the engine `shared.infra.db.upgrade` passes in."""
 
 from alembic import context
 
-from shared.models import metadata
+from shared.infra.models import metadata
 
 engine = context.config.attributes["engine"]
 with engine.connect() as connection:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from shared.config import Settings
+from shared.infra.config import Settings
 from worker.providers.base import Email, Provider, ProviderError, Sms, send_with_retries
 
 __all__ = ["Email", "Provider", "ProviderError", "Sms", "build_providers", "send_with_retries"]

@@ -18,7 +18,7 @@ from botocore.exceptions import (
     ConnectionError as NoConnection,
 )
 
-from shared.config import Settings
+from shared.infra.config import Settings
 from worker.providers.base import ProviderError
 
 # Codes of requests the provider did not process, which a later attempt may get through.

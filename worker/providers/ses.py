@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from email.utils import formataddr
 
-from shared.config import Settings
+from shared.infra.config import Settings
 from worker.providers.aws import call
 from worker.providers.base import Email, Provider
 from worker.providers.signed import open_service, send_email

@@ -36,7 +36,7 @@ from botocore.exceptions import (
 from botocore.httpsession import get_cert_path
 from botocore.parsers import ResponseParserError
 
-from shared.config import Settings
+from shared.infra.config import Settings
 from worker.providers.aws import make_client, provider_error
 
 Answer = tuple[int, Message, bytes]

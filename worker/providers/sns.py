@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from shared.config import Settings
+from shared.infra.config import Settings
 from worker.providers.aws import call
 from worker.providers.base import Provider, Sms
 from worker.providers.signed import open_service, publish

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-from shared.models import UTCDateTime
+from shared.infra.models import UTCDateTime
 
 revision = "0001"
 down_revision = None

@@ -7,7 +7,7 @@ Revises: 0004
 import sqlalchemy as sa
 from alembic import op
 
-from shared.models import UTCDateTime
+from shared.infra.models import UTCDateTime
 
 revision = "0005"
 down_revision = "0004"

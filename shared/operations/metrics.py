@@ -1,0 +1,113 @@
+"""Every Prometheus metric of Herald, and how `/metrics` collects them across processes."""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Iterator
+
+import dramatiq
+from prometheus_client import (
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    multiprocess,
+    values,
+)
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+from shared.operations.queues import queue_depths
+
+# With PROMETHEUS_MULTIPROC_DIR set (the Procfile and docker-compose.yml set it), each process
+# writes its samples to files there and `/metrics` sums them. A process is named by host and
+# pid, not pid alone: containers sharing the folder have pids that collide.
+MULTIPROC_DIR = os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None
+HOST = socket.gethostname().replace("_", "-")
+
+
+def process_name(pid: int | None = None) -> str:
+    """The name of a process's sample files: its host and its pid."""
+    return f"{HOST}-{os.getpid() if pid is None else pid}"
+
+
+if MULTIPROC_DIR:
+    os.makedirs(MULTIPROC_DIR, exist_ok=True)
+    values.ValueClass = values.MultiProcessValue(process_name)
+
+REQUESTS = Counter("herald_http_requests_total", "HTTP requests.", ["endpoint", "status"])
+LATENCY = Histogram("herald_http_request_seconds", "HTTP request time.", ["endpoint"])
+MESSAGES = Counter(
+    "herald_messages_total", "Messages that reached a final status in a worker.", ["status"]
+)
+CRASHED_MESSAGES = Counter(
+    "herald_messages_crashed_total", "Messages failed with delivery/crashed."
+)
+OUTCOMES = Counter(
+    "herald_channel_outcomes_total", "Final channel outcomes.", ["channel", "status"]
+)
+PROVIDER_SENDS = Counter(
+    "herald_provider_sends_total",
+    "Channel sends by provider and outcome (after retries).",
+    ["channel", "provider", "outcome"],
+)
+SEND_SECONDS = Histogram(
+    "herald_provider_send_seconds", "Provider call time, retries included.", ["channel", "provider"]
+)
+RENDER_SECONDS = Histogram(
+    "herald_render_seconds",
+    "Time to render a message's channels.",
+    buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0),
+)
+STREAM_CONNECTIONS = Gauge(
+    "herald_stream_connections",
+    "Open feed stream connections.",
+    multiprocess_mode="livesum",
+)
+
+
+class QueueDepth(Collector):
+    """The delivery queue's jobs by state, read from the broker at each scrape."""
+
+    def __init__(self, broker: dramatiq.Broker) -> None:
+        self.broker = broker
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        family = GaugeMetricFamily(
+            "herald_queue_jobs", "Delivery jobs in the broker, by state.", labels=["state"]
+        )
+        try:
+            depths = queue_depths(self.broker)
+        except Exception:  # noqa: BLE001 - an unreachable broker shows as no samples
+            depths = {}
+        for state, count in depths.items():
+            family.add_metric([state], count)
+        yield family
+
+
+def host_registry() -> CollectorRegistry:
+    """The samples of every Herald process of this host: summed from the sample files in
+    multiprocess mode (each collect reads them anew), this process's registry otherwise."""
+    if not MULTIPROC_DIR:
+        return REGISTRY
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry, MULTIPROC_DIR)
+    return registry
+
+
+def exposition(broker: dramatiq.Broker) -> bytes:
+    """The text of `/metrics`: every process's samples (summed in multiprocess mode, this
+    process's otherwise) and the queue depths."""
+    registry = host_registry()
+    queue = CollectorRegistry()
+    queue.register(QueueDepth(broker))
+    return generate_latest(registry) + generate_latest(queue)
+
+
+def process_exited(pid: int) -> None:
+    """Drop the live gauges of a process that exited (its counters stay in the sums)."""
+    if MULTIPROC_DIR:
+        multiprocess.mark_process_dead(process_name(pid), MULTIPROC_DIR)

@@ -1,0 +1,165 @@
+"""`templates.preview`: every channel of a notification rendered as a send would render it,
+with the same sandbox, limits, language fallback and context, and nothing sent or stored."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import gsm0338  # noqa: F401 - registers the `gsm03.38` codec
+import uuid6
+from pydantic import ValidationError
+from sqlalchemy import Connection
+
+from shared.infra.errors import HeraldError
+from shared.notifications.catalog import get_notification, parse_notification
+from shared.tenancy.projects import Project
+from shared.templating.rendering import (
+    build_context,
+    pick_channel_languages,
+    render_message,
+    render_time_limit,
+)
+from shared.templating.undefined import undefined_names
+from shared.contacts.users import PROFILE_FIELDS, get_user
+from shared.infra.validation import Data, Id, Item, Language, item_error
+
+# Each channel and the notification's flag that turns it on.
+CHANNEL_FLAGS = {"email": "with_email", "sms": "with_sms", "widget": "with_widget"}
+# Septets (GSM-7) or UTF-16 code units (UCS-2) of one SMS, and of each part of a longer one.
+SMS_SIZES = {"GSM-7": (160, 153), "UCS-2": (70, 67)}
+
+
+class PreviewBody(Item):
+    """The body of `templates.preview`: a saved notification's id or an unsaved body."""
+
+    notificationId: Id | None = None
+    notification: dict[str, Any] | None = None
+    language: Language | None = None
+    userId: Id | None = None
+    data: Data | None = None
+
+
+@dataclass(frozen=True)
+class SmsCount:
+    """How a carrier counts an SMS: its encoding, its length in that encoding, its parts."""
+
+    encoding: str
+    length: int
+    segments: int
+
+
+def parse_preview(raw: Any) -> PreviewBody:
+    """The preview's body, validated: exactly one of `notificationId` and `notification`."""
+    if not isinstance(raw, dict):
+        raise HeraldError("body/invalid", "The body must be a JSON object.")
+    try:
+        body = PreviewBody.model_validate(raw)
+    except ValidationError as exc:
+        raise item_error(exc) from None
+    if (body.notificationId is None) == (body.notification is None):
+        raise HeraldError(
+            "notificationId/required",
+            "Give notificationId (a saved notification) or notification (a body to try), "
+            "one of the two.",
+        )
+    return body
+
+
+def preview(connection: Connection, project: Project, body: PreviewBody, time_limit: float):
+    """Render every channel the notification has for this user and data; nothing is written."""
+    if body.notification is not None:
+        notification = parse_notification(body.notification)
+    else:
+        notification = dict(get_notification(connection, project.id, body.notificationId)._mapping)
+    profile, user_data = _profile(connection, project.id, body.userId)
+    templates = notification["templates"] or {}
+    channels = [name for name, flag in CHANNEL_FLAGS.items() if notification[flag]]
+    language, languages = pick_channel_languages(
+        templates,
+        body.language or profile.get("language"),
+        notification["default_language"],
+        channels,
+    )
+    context = build_context(
+        profile,
+        user_data,
+        body.data or {},
+        1,
+        str(uuid6.uuid7()),
+        {"id": notification["id"], "name": notification["name"]},
+    )
+    with render_time_limit(time_limit), undefined_names() as names:
+        rendered = render_message(templates, languages, context, {})
+    return {
+        "language": language,
+        "widget": _widget(rendered.get("widget")),
+        "email": _email(rendered.get("email"), project),
+        "sms": _sms(rendered.get("sms")),
+        "undefined": sorted(names),
+    }
+
+
+def _profile(
+    connection: Connection, project_id: str, user_id: str | None
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The user's profile fields and data as a send sees them; none without a userId."""
+    if user_id is None:
+        return {}, {}
+    row = get_user(connection, project_id, user_id)
+    profile = {name: row._mapping[column] for name, column in PROFILE_FIELDS.items()}
+    return {**profile, "id": row.id}, row.data or {}
+
+
+def _widget(fields: dict[str, str | None] | None) -> dict[str, str | None] | None:
+    if fields is None:
+        return None
+    return {name: fields.get(name) for name in ("content", "icon", "link")}
+
+
+def _email(fields: dict[str, str | None] | None, project: Project) -> dict[str, Any] | None:
+    """The e-mail as it would go: the project's sender where the template sets none."""
+    if fields is None:
+        return None
+    return {
+        "subject": fields.get("subject") or "",
+        "html": fields.get("html"),
+        "text": fields.get("text"),
+        "from": fields.get("from") or project.email_from,
+        "fromName": fields.get("fromName") or project.email_from_name,
+        "replyTo": fields.get("replyTo"),
+    }
+
+
+def _sms(fields: dict[str, str | None] | None) -> dict[str, Any] | None:
+    if fields is None:
+        return None
+    text = fields.get("text") or ""
+    count = count_sms(text)
+    return {
+        "text": text,
+        "length": count.length,
+        "segments": count.segments,
+        "encoding": count.encoding,
+    }
+
+
+def count_sms(text: str) -> SmsCount:
+    """GSM-7 when every character is in the GSM 03.38 alphabet (an extension character takes
+    two septets), else UCS-2; a long SMS is split into parts that never cut a character."""
+    try:
+        units = [len(character.encode("gsm03.38")) for character in text]
+        encoding = "GSM-7"
+    except UnicodeEncodeError:
+        units = [len(character.encode("utf-16-le")) // 2 for character in text]
+        encoding = "UCS-2"
+    single, part = SMS_SIZES[encoding]
+    length = sum(units)
+    if length <= single:
+        return SmsCount(encoding, length, 1 if length else 0)
+    segments, used = 1, 0
+    for size in units:
+        if used + size > part:
+            segments, used = segments + 1, 0
+        used += size
+    return SmsCount(encoding, length, segments)

@@ -1,0 +1,116 @@
+"""Projects (tenants) and their API keys: keys are shown once and stored as SHA-256 hashes."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, insert, select, update
+
+from shared.infra.errors import NotFound, Unauthorized
+from shared.infra.models import api_keys, projects, utcnow
+
+KEY_PREFIX = "hk_"
+
+
+@dataclass(frozen=True)
+class Project:
+    """The project a request acts for."""
+
+    id: str
+    name: str
+    widget_secret: str
+    email_from: str | None
+    email_from_name: str | None
+    sms_sender_id: str | None
+
+
+def hash_key(key: str) -> str:
+    """The stored form of an API key; keys are 256-bit random, so a plain hash is enough."""
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def create_project(
+    connection: Connection,
+    name: str,
+    email_from: str | None = None,
+    email_from_name: str | None = None,
+    sms_sender_id: str | None = None,
+) -> dict[str, str]:
+    """Create a project with its first key: `{"projectId", "apiKey", "widgetSecret"}`."""
+    project_id = "prj_" + secrets.token_hex(12)
+    widget_secret = secrets.token_hex(32)
+    connection.execute(
+        insert(projects).values(
+            id=project_id,
+            name=name,
+            widget_secret=widget_secret,
+            email_from=email_from,
+            email_from_name=email_from_name,
+            sms_sender_id=sms_sender_id,
+            created_at=utcnow(),
+        )
+    )
+    if email_from:
+        from shared.tenancy.senders import add_sender  # the default From is an allowed sender
+
+        add_sender(connection, project_id, email_from)
+    return {
+        "projectId": project_id,
+        "apiKey": create_key(connection, project_id),
+        "widgetSecret": widget_secret,
+    }
+
+
+def create_key(connection: Connection, project_id: str) -> str:
+    """A new API key of the project, returned once in clear."""
+    if connection.execute(select(projects.c.id).where(projects.c.id == project_id)).first() is None:
+        raise NotFound("project/notFound", f"No project with id {project_id!r}.")
+    key = KEY_PREFIX + secrets.token_urlsafe(32)
+    connection.execute(
+        insert(api_keys).values(
+            id="key_" + secrets.token_hex(8),
+            project_id=project_id,
+            key_hash=hash_key(key),
+            created_at=utcnow(),
+        )
+    )
+    return key
+
+
+def revoke_key(connection: Connection, key: str) -> bool:
+    """Revoke a key; False when no live key matches."""
+    result = connection.execute(
+        update(api_keys)
+        .where(api_keys.c.key_hash == hash_key(key), api_keys.c.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+    return result.rowcount == 1
+
+
+def authenticate(connection: Connection, key: str) -> Project:
+    """The project of a live API key, or 401 `auth/invalid`."""
+    digest = hash_key(key)
+    row = connection.execute(
+        select(api_keys.c.key_hash, api_keys.c.revoked_at, projects)
+        .join(projects, projects.c.id == api_keys.c.project_id)
+        .where(api_keys.c.key_hash == digest)
+    ).first()
+    # The look-up is by hash; the constant-time compare keeps the check itself timing-safe.
+    if row is None or row.revoked_at is not None or not hmac.compare_digest(row.key_hash, digest):
+        raise Unauthorized("auth/invalid", "The API key is unknown or revoked.")
+    return Project(
+        row.id, row.name, row.widget_secret, row.email_from, row.email_from_name, row.sms_sender_id
+    )
+
+
+def load_project(connection: Connection, project_id: str) -> Project:
+    """A project by id (for the workers)."""
+    row = connection.execute(select(projects).where(projects.c.id == project_id)).first()
+    if row is None:
+        raise NotFound("project/notFound", f"No project with id {project_id!r}.")
+    return Project(
+        row.id, row.name, row.widget_secret, row.email_from, row.email_from_name, row.sms_sender_id
+    )
