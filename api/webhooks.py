@@ -10,9 +10,9 @@ from flask import Blueprint, Response, request
 
 from api.errors import error_response
 from api.requests import services
-from shared.infra.errors import Forbidden, HeraldError
 from shared.feedback.ses import FEEDBACK, parse_ses_event, record_feedback
-from shared.feedback.sns import FETCH_TIMEOUT, url_allowed, verify_message
+from shared.feedback.sns import FETCH_TIMEOUT, require_topics, url_allowed, verify_message
+from shared.infra.errors import Forbidden, HeraldError
 
 log = logging.getLogger("herald.webhooks")
 
@@ -21,9 +21,11 @@ bp = Blueprint("webhooks", __name__)
 
 @bp.post("/webhooks/ses")
 def ses():
-    """Verify an SNS message, then confirm the subscription or record the SES event."""
-    message = _sns_message()
+    """Verify an SNS message of an allowed topic, then confirm the subscription or record the
+    SES event; without `HERALD_SNS_TOPIC_ARNS`, a 403 saying to set it."""
     settings = services().settings
+    require_topics(settings)
+    message = _sns_message()
     verify_message(message, settings)
     kind = message["Type"]
     if kind == "SubscriptionConfirmation":

@@ -2,17 +2,23 @@
 
 SNS signs each message it posts to an HTTPS subscriber with the private key of a certificate
 it publishes at `SigningCertURL`: SignatureVersion 1 is SHA1withRSA, 2 is SHA256withRSA, over
-"Key\\nValue\\n" pairs of the message's fields in a fixed order per message type. A certificate
-is fetched only from an allowed host (HTTPS unless the settings allow HTTP) and kept in memory.
+"Key\\nValue\\n" pairs of the message's fields in a fixed order per message type.
+
+Herald listens only to the topics of `HERALD_SNS_TOPIC_ARNS`: without any, every message is
+refused. Every check that needs no network comes first (topic, type, fields, age, signature
+encoding, the certificate URL's form), so a certificate is fetched only for a well-formed
+message of an allowed topic, from `https://<allowed host>/<name>.pem`; the last few
+certificates are kept in memory.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import threading
+import re
 import urllib.request
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -39,9 +45,9 @@ SIGNED_FIELDS = {
 SIGNED_FIELDS["UnsubscribeConfirmation"] = SIGNED_FIELDS["SubscriptionConfirmation"]
 HASHES = {"1": hashes.SHA1, "2": hashes.SHA256}
 FETCH_TIMEOUT = 5.0
-
-_certificates: dict[str, x509.Certificate] = {}
-_certificates_lock = threading.Lock()
+CERTIFICATES_KEPT = 16  # SNS signs with one certificate a region, replaced every few months
+CERTIFICATE_BYTES = 64 * 1024
+CERTIFICATE_PATH = re.compile(r"/[A-Za-z0-9._-]+\.pem")
 
 
 def refused(reason: str) -> Forbidden:
@@ -67,37 +73,74 @@ def canonical_string(message: dict[str, Any]) -> bytes:
     return "".join(parts).encode("utf-8")
 
 
+def require_topics(settings: Settings) -> None:
+    """Raise `Forbidden` (`sns/notConfigured`) when no topic is allowed: without the setting,
+    anyone could subscribe Herald to a topic of their own."""
+    if not settings.sns_topic_arns:
+        raise Forbidden(
+            "sns/notConfigured",
+            "SES feedback is off: set HERALD_SNS_TOPIC_ARNS to the ARN of the SNS topic SES "
+            "publishes to, so that only its messages are taken.",
+        )
+
+
 def url_allowed(url: Any, settings: Settings) -> bool:
-    """True for an HTTPS (or, when allowed, HTTP) URL on an allowed SNS host."""
+    """True for an HTTPS (or, when allowed, HTTP) URL on an allowed SNS host, without user
+    information."""
     if not isinstance(url, str):
         return False
     parts = urlsplit(url)
     schemes = ("https", "http") if settings.sns_allow_http else ("https",)
     host = (parts.hostname or "").lower()
+    if parts.username is not None or parts.password is not None:
+        return False
     return parts.scheme in schemes and host in {h.lower() for h in settings.allowed_sns_hosts}
 
 
+def certificate_url_allowed(url: Any, settings: Settings) -> bool:
+    """True for a URL of the form SNS gives its certificates: an allowed URL whose path is
+    one `.pem` file name, with no query or fragment."""
+    if not url_allowed(url, settings):
+        return False
+    parts = urlsplit(url)
+    return bool(CERTIFICATE_PATH.fullmatch(parts.path)) and not (parts.query or parts.fragment)
+
+
 def verify_message(message: dict[str, Any], settings: Settings, now: datetime | None = None):
-    """Raise `Forbidden` (`signature/invalid`) unless SNS signed this message, recently, for a
-    topic Herald listens to."""
+    """Raise `Forbidden` unless SNS signed this message, recently, for a topic Herald listens
+    to: `sns/notConfigured`, `sns/topicNotAllowed` or `signature/invalid`."""
+    require_topics(settings)
     signed = canonical_string(message)
-    if settings.sns_topic_arns and message.get("TopicArn") not in settings.sns_topic_arns:
-        raise refused("its topic is not one Herald listens to")
+    if message["TopicArn"] not in settings.sns_topic_arns:
+        raise Forbidden(
+            "sns/topicNotAllowed",
+            "The SNS message was refused: its topic is not in HERALD_SNS_TOPIC_ARNS.",
+        )
     _check_timestamp(message.get("Timestamp"), settings, now or datetime.now(UTC))
     algorithm = HASHES.get(str(message.get("SignatureVersion")))
     if algorithm is None:
         raise refused("SignatureVersion must be 1 or 2")
-    try:
-        signature = base64.b64decode(message.get("Signature") or "", validate=True)
-    except (binascii.Error, ValueError):
-        raise refused("the signature is not base64") from None
-    key = signing_certificate(message.get("SigningCertURL"), settings).public_key()
+    signature = _signature(message.get("Signature"))
+    url = message.get("SigningCertURL")
+    if not certificate_url_allowed(url, settings):
+        raise refused("its SigningCertURL is not an SNS certificate URL on an allowed host")
+    key = signing_certificate(url).public_key()
     if not isinstance(key, rsa.RSAPublicKey):
         raise refused("the signing certificate does not hold an RSA key")
     try:
         key.verify(signature, signed, padding.PKCS1v15(), algorithm())
     except InvalidSignature:
         raise refused("the signature does not match") from None
+
+
+def _signature(raw: Any) -> bytes:
+    """The signature's bytes: base64 of something, never empty."""
+    if not isinstance(raw, str) or not raw:
+        raise refused("it carries no Signature")
+    try:
+        return base64.b64decode(raw, validate=True)
+    except (binascii.Error, ValueError):
+        raise refused("the signature is not base64") from None
 
 
 def _check_timestamp(raw: Any, settings: Settings, now: datetime) -> None:
@@ -115,20 +158,31 @@ def _check_timestamp(raw: Any, settings: Settings, now: datetime) -> None:
         raise refused("its Timestamp is in the future")
 
 
-def signing_certificate(url: Any, settings: Settings) -> x509.Certificate:
-    """The certificate at an allowed URL, fetched once per process."""
-    if not url_allowed(url, settings):
-        raise refused("its signing certificate is not from an allowed SNS host")
-    with _certificates_lock:
-        cached = _certificates.get(url)
-    if cached is None:
-        try:
-            with urllib.request.urlopen(url, timeout=FETCH_TIMEOUT) as response:  # noqa: S310
-                cached = x509.load_pem_x509_certificate(response.read())
-        except (OSError, ValueError):
-            raise refused("its signing certificate could not be fetched or read") from None
-        with _certificates_lock:
-            _certificates[url] = cached
-    if cached.not_valid_after_utc < datetime.now(UTC):
+def signing_certificate(url: str) -> x509.Certificate:
+    """The certificate at a URL `certificate_url_allowed` took, unless it has expired."""
+    try:
+        certificate = _fetch_certificate(url)
+    except (OSError, ValueError):
+        raise refused("its signing certificate could not be fetched or read") from None
+    if certificate.not_valid_after_utc < datetime.now(UTC):
         raise refused("its signing certificate has expired")
-    return cached
+    return certificate
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """A certificate is read where its checked URL says, never where a redirect points."""
+
+    def redirect_request(self, *args, **kwargs):
+        """No request for a redirect: the 3xx is an error."""
+        return None
+
+
+_opener = urllib.request.build_opener(_NoRedirects)
+
+
+@lru_cache(maxsize=CERTIFICATES_KEPT)
+def _fetch_certificate(url: str) -> x509.Certificate:
+    """The certificate at a URL, fetched once while it is among the last few used (a failed
+    fetch is not kept, so the next message tries again)."""
+    with _opener.open(url, timeout=FETCH_TIMEOUT) as response:
+        return x509.load_pem_x509_certificate(response.read(CERTIFICATE_BYTES))

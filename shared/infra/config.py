@@ -46,7 +46,7 @@ class Settings:
     sns_certificate_hosts: tuple[str, ...] = ()  # empty: sns.<aws_region>.amazonaws.com
     sns_allow_http: bool = False  # certificates and SubscribeURLs over plain HTTP (tests only)
     sns_max_age: float = 3600.0
-    sns_topic_arns: tuple[str, ...] = ()  # empty: any topic
+    sns_topic_arns: tuple[str, ...] = ()  # empty: /webhooks/ses refuses every message
     ops_token: str | None = None
     # The API's body limit is part of its contract (SPEC §3: 413 over 1 MiB), not a setting.
     max_body_bytes: ClassVar[int] = 1024 * 1024

@@ -36,7 +36,8 @@ OTHER_TOPIC = "arn:aws:sns:us-east-1:210987654321:someone-elses-topic"
 @dataclass
 class SnsStandIn:
     """SNS as seen from a subscriber: a key, its self-signed certificate served over HTTP on
-    127.0.0.1 at any `.pem` path, and the paths it was asked for."""
+    127.0.0.1 at any `.pem` path (a `/moved-` one redirects to the rest), and the paths it was
+    asked for."""
 
     key: rsa.RSAPrivateKey
     port: int
@@ -114,6 +115,12 @@ def sns_standin() -> Iterator[SnsStandIn]:
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_GET(self):  # noqa: N802
             requested.append(self.path)
+            if self.path.startswith("/moved-"):  # a redirect to the path without the prefix
+                self.send_response(302)
+                self.send_header("Location", self.path.replace("/moved-", "/", 1))
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
             pem_path = self.path.split("?")[0].endswith(".pem")
             body = pem if pem_path else b"<ConfirmSubscriptionResponse/>"
             self.send_response(200)
