@@ -45,7 +45,7 @@ def serve(host: str, port: int) -> None:
 
     from api import create_app
 
-    settings = _settings()
+    settings = _settings().serving(host)
     try:
         app = create_app(settings)
     except SchemaOutdated as exc:
@@ -92,8 +92,8 @@ def project_create(
     name: str, email_from: str | None, email_from_name: str | None, sms_sender_id: str | None
 ) -> None:
     """Create a project; prints {"projectId", "apiKey", "widgetSecret"}."""
-    from shared.tenancy.projects import create_project
     from shared.infra.validation import check_email
+    from shared.tenancy.projects import create_project
 
     if email_from is not None:
         try:

@@ -1,4 +1,5 @@
-"""The bell's script (`/widget.js`) and, in the embedded mode, the demo page that shows it."""
+"""The bell's script (`/widget.js`) and, when asked for in the embedded mode, the demo page
+that shows it."""
 
 from __future__ import annotations
 
@@ -6,10 +7,11 @@ import hashlib
 from importlib import resources
 
 from flask import Blueprint, Response, render_template, request, url_for
+from werkzeug.exceptions import NotFound as RouteNotFound
 
 from api.requests import json_body, services
+from shared.infra.errors import HeraldError
 from shared.operations.demo import ensure_demo, initials, send_demo
-from shared.infra.errors import HeraldError, NotFound
 
 bp = Blueprint("widget", __name__, template_folder="templates")
 
@@ -26,16 +28,20 @@ def widget_js():
     return response
 
 
-def _require_embedded() -> None:
-    """The demo writes a project of its own: only on a local, embedded Herald."""
-    if not services().settings.embedded:
-        raise NotFound("route/notFound", "The demo runs in the embedded mode only.")
+@bp.before_app_request
+def _demo_only_when_asked() -> None:
+    """Every `/demo` path, whatever its method, answers as an unknown route (404) unless this
+    Herald is embedded and asks for the demo (HERALD_DEMO; on for `herald serve` on loopback):
+    the demo writes a project of its own and sends without a key."""
+    if request.path == "/demo" or request.path.startswith("/demo/"):
+        settings = services().settings
+        if not (settings.demo and settings.embedded):
+            raise RouteNotFound()
 
 
 @bp.get("/demo")
 def demo_page():
     """A page with the bell of a demo user and buttons that send it notifications."""
-    _require_embedded()
     demo = ensure_demo(services().engine)
     return render_template("demo.html", demo=demo, host=request.host_url.rstrip("/"))
 
@@ -43,7 +49,6 @@ def demo_page():
 @bp.post("/demo/send")
 def demo_send():
     """Send the demo user a notification (`{"stacked": true}`: one that stacks)."""
-    _require_embedded()
     stacked = json_body().get("stacked", False)
     if not isinstance(stacked, bool):
         raise HeraldError("stacked/invalid", "stacked must be true or false.")
@@ -58,7 +63,6 @@ def demo_send():
 @bp.get("/demo/avatar.svg")
 def demo_avatar():
     """A round avatar with up to two initials, so the demo needs nothing from the internet."""
-    _require_embedded()
     letters = initials(request.args.get("name", ""))
     colour = AVATAR_COLOURS[hashlib.sha256(letters.encode()).digest()[0] % len(AVATAR_COLOURS)]
     svg = (

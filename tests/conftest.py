@@ -97,6 +97,8 @@ def build_herald(mode: str, tmp: Path, request, **overrides) -> Herald:
     """Start a Herald of this mode with its worker pool (a Redis namespace of its own, so that
     two Heralds, of one test session or of two, never take each other's jobs)."""
     if mode == "embedded":
+        # as `herald serve` on loopback: the demo on
+        overrides = {"demo": True, **overrides}
         settings = Settings(
             database_url=f"sqlite:///{tmp / 'herald.db'}", outbox_dir=tmp / "outbox", **overrides
         )

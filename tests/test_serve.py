@@ -1,5 +1,5 @@
 """`herald serve` end to end: the installed console script, a real server, the embedded
-default with no configuration at all."""
+default with no configuration at all: its files readable by its user only, the demo on."""
 
 from __future__ import annotations
 
@@ -106,6 +106,7 @@ def served(tmp_path_factory):
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
+            umask=0o022,  # a usual shell's: what Herald creates must be private by itself
         )
     try:
         wait_healthy(process, base, logs)
@@ -119,27 +120,42 @@ def served(tmp_path_factory):
             process.wait(timeout=10)
 
 
-def test_serve_with_no_configuration_sends_to_the_outbox(served):
-    cwd, base = served["cwd"], served["base"]
-    # Given the embedded default created its own SQLite file
-    assert (cwd / "var" / "herald.db").is_file()
-    # And a project made with the command line in the same folder
+def create_project(served: dict) -> str:
+    """A project made with the command line in the served folder; answers its API key."""
     made = subprocess.run(
         [herald_script(), "project", "create", "E2E", "--email-from", "hello@herald.example.com"],
-        cwd=cwd,
+        cwd=served["cwd"],
         env=served["env"],
         capture_output=True,
         text=True,
         timeout=60,
     )
     assert made.returncode == 0, made.stderr
-    key = json.loads(made.stdout)["apiKey"]
-    # When a notification on all three channels is sent to a user with e-mail and telephone
+    return json.loads(made.stdout)["apiKey"]
+
+
+def send_order_to_ann(served: dict) -> dict:
+    """A new project's order-shipped notification sent to Ann on all three channels."""
+    base, key = served["base"], create_project(served)
     call(base, "/notifications.upsert", key, ORDER_SHIPPED)
     upserted = call(base, "/users.upsert", key, {"users": [ANN]})
     assert upserted["results"] == [{"id": "ann", "ok": True, "created": True}]
     item = {"notificationId": "order-shipped", "userId": "ann", "data": {"orderId": "A-42"}}
-    sent = call(base, "/messages.send", key, {"messages": [item]})
+    return call(base, "/messages.send", key, {"messages": [item]})
+
+
+def mode(path: Path) -> int:
+    """The permission bits of a file or folder."""
+    return path.stat().st_mode & 0o777
+
+
+def test_serve_with_no_configuration_sends_to_the_outbox(served):
+    cwd = served["cwd"]
+    # Given the embedded default created its own SQLite file
+    assert (cwd / "var" / "herald.db").is_file()
+    # When a project made with the command line in the same folder sends a notification on all
+    # three channels to a user with e-mail and telephone
+    sent = send_order_to_ann(served)
     # Then the answer tells it was sent on every channel
     [result] = sent["results"]
     assert result["ok"] is True and result["status"] == "sent", result
@@ -158,3 +174,26 @@ def test_serve_with_no_configuration_sends_to_the_outbox(served):
     sms = json.loads(line)
     assert sms["text"] == "Ann, order A-42 is on its way"
     assert sms["to"] == "+447911123456"
+
+
+def test_serve_creates_its_database_and_outbox_for_its_user_only(served):
+    # Given `herald serve` started under umask 022 in an empty folder
+    var = served["cwd"] / "var"
+    # When it has sent an e-mail and an SMS
+    [result] = send_order_to_ann(served)["results"]
+    assert result["status"] == "sent", result
+    # Then the SQLite file and its journal files are 0600, the folders 0700
+    for name in ("herald.db", "herald.db-wal", "herald.db-shm"):
+        assert mode(var / name) == 0o600, name
+    outbox = var / "outbox"
+    assert (mode(var), mode(outbox), mode(outbox / "email")) == (0o700, 0o700, 0o700)
+    # And so are the messages in the outbox
+    written = [*outbox.rglob("*.eml"), outbox / "sms.log"]
+    assert len(written) == 2
+    assert {path.name: mode(path) for path in written} == {path.name: 0o600 for path in written}
+
+
+def test_serve_on_loopback_serves_the_demo(served):
+    with urllib.request.urlopen(served["base"] + "/demo", timeout=30) as response:
+        assert response.status == 200
+        assert "text/html" in response.headers["Content-Type"]

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import ClassVar
 
@@ -48,6 +49,9 @@ class Settings:
     sns_max_age: float = 3600.0
     sns_topic_arns: tuple[str, ...] = ()  # empty: /webhooks/ses refuses every message
     ops_token: str | None = None
+    # `/demo` creates a project of its own and sends without a key: None (HERALD_DEMO unset) is
+    # off, except for `herald serve` listening on loopback only (`serving`).
+    demo: bool | None = None
     # The API's body limit is part of its contract (SPEC §3: 413 over 1 MiB), not a setting.
     max_body_bytes: ClassVar[int] = 1024 * 1024
 
@@ -65,6 +69,12 @@ class Settings:
     def is_sqlite(self) -> bool:
         """True when the database is a SQLite file."""
         return self.database_url.startswith("sqlite")
+
+    def serving(self, host: str) -> Settings:
+        """`herald serve`'s settings: the demo on by default when the server listens on loopback."""
+        if self.demo is not None:
+            return self
+        return replace(self, demo=_is_loopback(host))
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -93,6 +103,7 @@ class Settings:
             front_rate_burst=int(_number(env, "HERALD_FRONT_RATE_BURST", cls.front_rate_burst)),
             send_time_limit=_number(env, "HERALD_SEND_TIME_LIMIT", cls.send_time_limit),
             stream_heartbeat=_number(env, "HERALD_STREAM_HEARTBEAT", cls.stream_heartbeat),
+            demo=_flag(env, "HERALD_DEMO"),
             **_provider_settings(env, redis_url is None),
             **_feedback_settings(env),
             **_capacity_settings(env),
@@ -138,6 +149,28 @@ def _number(env: dict[str, str], name: str, default: float) -> float:
     if value <= 0:
         raise ConfigError(f"{name} must be greater than zero, not {raw!r}.")
     return value
+
+
+def _flag(env: dict[str, str], name: str) -> bool | None:
+    """A yes or no from the environment (None when unset), or a ConfigError naming the variable."""
+    raw = env.get(name, "").strip().lower()
+    if raw == "":
+        return None
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name} must be 1 or 0 (true or false), not {env[name]!r}.")
+
+
+def _is_loopback(host: str) -> bool:
+    """True for a host name or address that only this machine reaches."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def _capacity_settings(env: dict[str, str]) -> dict:

@@ -3,8 +3,9 @@ upgrades itself, a production database must be upgraded by `herald db upgrade` f
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import psycopg._queries
@@ -12,7 +13,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, create_engine, event, func
+from sqlalchemy import Connection, Engine, create_engine, event, func, make_url
 from sqlalchemy.dialects import postgresql, sqlite
 
 from shared.infra.config import Settings
@@ -59,9 +60,7 @@ def make_engine(settings: Settings, threads: int | None = None) -> Engine:
         "hide_parameters": True,
     }
     if settings.is_sqlite:
-        path = settings.database_url.split("///", 1)[1] if "///" in settings.database_url else ""
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        _create_private_file(make_url(settings.database_url).database)
         engine = create_engine(
             settings.database_url,
             **pool,
@@ -74,6 +73,17 @@ def make_engine(settings: Settings, threads: int | None = None) -> Engine:
     # No pre-ping: it costs a round trip per checkout. A connection found dead is invalidated
     # by SQLAlchemy; that request answers 503 (a delivery is retried by the sweeper).
     return create_engine(settings.database_url, **pool, connect_args=_postgres_timeouts(settings))
+
+
+def _create_private_file(path: str | None) -> None:
+    """Create the SQLite file, and its folder, readable by this user only: it holds every
+    project's users and messages. SQLite gives its -wal and -shm files the database file's mode."""
+    if not path or path == ":memory:" or path.startswith("file:"):
+        return
+    file = Path(path)
+    file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    with suppress(FileExistsError):
+        os.close(os.open(file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
 def _postgres_timeouts(settings: Settings) -> dict[str, object]:

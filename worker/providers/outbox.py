@@ -12,12 +12,17 @@ from pathlib import Path
 from worker.providers.base import Email, Provider, ProviderError, Sms
 
 
+def _private_folder(folder: Path) -> Path:
+    """The folder, created readable by this user only: the messages in it are personal data."""
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return folder
+
+
 class OutboxEmailProvider(Provider):
     """Writes each e-mail as `<outbox>/email/<provider id>.eml`."""
 
     def __init__(self, outbox: Path) -> None:
-        self.folder = outbox / "email"
-        self.folder.mkdir(parents=True, exist_ok=True)
+        self.folder = _private_folder(_private_folder(outbox) / "email")
 
     def build(self, content: Email) -> tuple[str, bytes]:
         provider_id = str(uuid.uuid4())
@@ -28,7 +33,10 @@ class OutboxEmailProvider(Provider):
     def post(self, request: tuple[str, bytes]) -> str:
         provider_id, data = request
         try:
-            (self.folder / f"{provider_id}.eml").write_bytes(data)
+            path = self.folder / f"{provider_id}.eml"
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "wb") as file:
+                file.write(data)
         except OSError as exc:
             raise ProviderError("OutboxWriteFailed", str(exc)) from exc
         return provider_id
@@ -43,8 +51,7 @@ class OutboxSmsProvider(Provider):
     _lock = threading.Lock()
 
     def __init__(self, outbox: Path) -> None:
-        outbox.mkdir(parents=True, exist_ok=True)
-        self.path = outbox / "sms.log"
+        self.path = _private_folder(outbox) / "sms.log"
 
     def build(self, content: Sms) -> tuple[str, bytes]:
         provider_id = str(uuid.uuid4())
@@ -61,7 +68,7 @@ class OutboxSmsProvider(Provider):
         provider_id, line = request
         try:
             with self._lock:
-                fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+                fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
                 try:
                     os.write(fd, line)
                 finally:
