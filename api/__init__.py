@@ -22,10 +22,11 @@ def create_app(settings: Settings | None = None, run_worker: bool | None = None)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.json.sort_keys = False
     app.json.compact = True
-    # Read through `api.requests.services()`, which types them; a swapped one takes effect.
+    # Read through `api.http.requests.services()`, which types them; a swapped one takes effect.
     app.extensions["herald"] = {"settings": settings, "engine": engine, "broker": broker}
 
-    from api import backend, errors, front, ops, ratelimit, tracing, widget
+    from api.http import errors, ratelimit, tracing
+    from api.views import backend, front, ops, widget
 
     tracing.init_app(app)
     errors.init_app(app)
@@ -35,7 +36,7 @@ def create_app(settings: Settings | None = None, run_worker: bool | None = None)
     app.register_blueprint(front.bp)
     app.register_blueprint(widget.bp)
 
-    from api import assets, operator, webhooks  # delivery feedback, /ops, static files
+    from api.views import assets, operator, webhooks  # delivery feedback, /ops, static files
 
     assets.init_app(app)
     app.register_blueprint(webhooks.bp)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import yaml
 
-from api import gunicorn_conf
+from api.http import gunicorn_conf
 from bench.processes import procfile
 
 REPO = Path(__file__).resolve().parent.parent

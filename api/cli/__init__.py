@@ -92,8 +92,8 @@ def project_create(
     name: str, email_from: str | None, email_from_name: str | None, sms_sender_id: str | None
 ) -> None:
     """Create a project; prints {"projectId", "apiKey", "widgetSecret"}."""
-    from shared.tenancy.projects import create_project
     from shared.infra.validation import check_email
+    from shared.tenancy.projects import create_project
 
     if email_from is not None:
         try:
@@ -278,7 +278,7 @@ def limits_set(project_id: str, rate: float, burst: int) -> None:
 
 
 # Registered last: its commands import this module's settings and engine when they run.
-from api.cli_senders import senders  # noqa: E402
+from api.cli.senders import senders  # noqa: E402
 
 main.add_command(senders)
 

@@ -8,7 +8,7 @@ from flask import Blueprint, Flask, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy import text
 
-from api.requests import services
+from api.http.requests import services
 from shared.infra.broker import QUEUE, broker_reachable
 from shared.infra.errors import Unavailable
 from shared.operations.metrics import exposition

@@ -7,11 +7,11 @@ from importlib import resources
 
 from flask import Blueprint, Response, render_template, request, url_for
 
-from api.requests import json_body, services
-from shared.operations.demo import ensure_demo, initials, send_demo
+from api.http.requests import json_body, services
 from shared.infra.errors import HeraldError, NotFound
+from shared.operations.demo import ensure_demo, initials, send_demo
 
-bp = Blueprint("widget", __name__, template_folder="templates")
+bp = Blueprint("widget", __name__, template_folder="../templates")  # api/templates
 
 AVATAR_COLOURS = ("#4f46e5", "#0891b2", "#059669", "#d97706", "#db2777", "#7c3aed")
 

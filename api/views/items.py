@@ -7,12 +7,12 @@ from typing import Any
 import uuid6
 from pydantic import Field, create_model
 
+from shared.contacts.users import PROFILE, PROFILE_FIELDS, Preference, UserChange
 from shared.infra.errors import HeraldError, Refused
+from shared.infra.validation import Data, Id, Item, parse_item
 from shared.messages.ingress import NewMessage, parse_send_at
 from shared.notifications.catalog import EmailTemplate, WidgetTemplate
 from shared.templating.rendering import compile_templates
-from shared.contacts.users import PROFILE, PROFILE_FIELDS, Preference, UserChange
-from shared.infra.validation import Data, Id, Item, parse_item
 
 UserItem = create_model(
     "UserItem",

@@ -1,0 +1,1 @@
+"""The web process's views: one blueprint per area, each parsing, calling `shared`, answering."""
