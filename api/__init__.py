@@ -25,22 +25,13 @@ def create_app(settings: Settings | None = None, run_worker: bool | None = None)
     # Read through `api.http.requests.services()`, which types them; a swapped one takes effect.
     app.extensions["herald"] = {"settings": settings, "engine": engine, "broker": broker}
 
+    from api import views
     from api.http import errors, ratelimit, tracing
-    from api.views import backend, front, ops, widget
 
     tracing.init_app(app)
     errors.init_app(app)
-    ops.init_app(app)
     ratelimit.init_app(app)
-    app.register_blueprint(backend.bp)
-    app.register_blueprint(front.bp)
-    app.register_blueprint(widget.bp)
-
-    from api.views import assets, operator, webhooks  # delivery feedback, /ops, static files
-
-    assets.init_app(app)
-    app.register_blueprint(webhooks.bp)
-    app.register_blueprint(operator.bp)
+    views.init_app(app)
 
     if settings.embedded if run_worker is None else run_worker:
         from worker.runtime import start_worker  # the embedded mode's in-process pool

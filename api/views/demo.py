@@ -1,9 +1,9 @@
-"""The bell's script (`/widget.js`) and, in the embedded mode, the demo page that shows it."""
+"""`/demo`, in the embedded mode only: a page with the bell of a demo user and buttons that send
+it notifications."""
 
 from __future__ import annotations
 
 import hashlib
-from importlib import resources
 
 from flask import Blueprint, Response, render_template, request, url_for
 
@@ -11,19 +11,9 @@ from api.http.requests import json_body, services
 from shared.infra.errors import HeraldError, NotFound
 from shared.operations.demo import ensure_demo, initials, send_demo
 
-bp = Blueprint("widget", __name__, template_folder="../templates")  # api/templates
+bp = Blueprint("demo", __name__, template_folder="../templates")  # api/templates
 
 AVATAR_COLOURS = ("#4f46e5", "#0891b2", "#059669", "#d97706", "#db2777", "#7c3aed")
-
-
-@bp.get("/widget.js")
-def widget_js():
-    """The bell, for pages of any origin."""
-    script = resources.files("api").joinpath("static/widget.js").read_text(encoding="utf-8")
-    response = Response(script, mimetype="text/javascript")
-    response.headers["Access-Control-Allow-Origin"] = "*"
-    response.headers["Cache-Control"] = "public, max-age=300"
-    return response
 
 
 def _require_embedded() -> None:
@@ -33,7 +23,7 @@ def _require_embedded() -> None:
 
 
 @bp.get("/demo")
-def demo_page():
+def page():
     """A page with the bell of a demo user and buttons that send it notifications."""
     _require_embedded()
     demo = ensure_demo(services().engine)
@@ -41,7 +31,7 @@ def demo_page():
 
 
 @bp.post("/demo/send")
-def demo_send():
+def send():
     """Send the demo user a notification (`{"stacked": true}`: one that stacks)."""
     _require_embedded()
     stacked = json_body().get("stacked", False)
@@ -49,14 +39,14 @@ def demo_send():
         raise HeraldError("stacked/invalid", "stacked must be true or false.")
     svc = services()
     demo = ensure_demo(svc.engine)
-    avatars = url_for("widget.demo_avatar", _external=True)
+    avatars = url_for("demo.avatar", _external=True)
     wait = svc.settings.send_wait
     result = send_demo(svc.engine, svc.broker, demo, stacked, avatars, wait)
     return {"result": result}
 
 
 @bp.get("/demo/avatar.svg")
-def demo_avatar():
+def avatar():
     """A round avatar with up to two initials, so the demo needs nothing from the internet."""
     _require_embedded()
     letters = initials(request.args.get("name", ""))

@@ -16,7 +16,7 @@ from shared.operations.activity import LatencyWindow, oldest_waiting, per_minute
 from shared.operations.metrics import host_registry
 from shared.operations.queues import dead_letters, describe, queue_depths, requeue, select_letters
 
-bp = Blueprint("operator", __name__)
+bp = Blueprint("ops_page", __name__)
 
 COOKIE = "herald_ops"
 SESSION_DAYS = 7
