@@ -1,10 +1,12 @@
 """docker-compose.yml runs the Procfile's lines with their settings, each service has a
-healthcheck, and the grace periods outlast the processes' own."""
+healthcheck, and the grace periods outlast the processes' own; an installed Herald carries every
+file it serves."""
 
 from __future__ import annotations
 
 import re
 import shlex
+import tomllib
 from pathlib import Path
 
 import yaml
@@ -69,3 +71,19 @@ def test_grace_periods_outlast_the_processes_own():
     shutdown_ms = int(worker[worker.index("--worker-shutdown-timeout") + 1])
     # dramatiq waits up to the timeout for its jobs, then as long again for its consumers
     assert seconds(SERVICES["worker"]["stop_grace_period"]) > 2 * shutdown_ms / 1000
+
+
+def test_package_data_carries_every_file_the_api_serves():
+    # setuptools takes the package-data patterns as globs relative to the package
+    config = tomllib.loads((REPO / "pyproject.toml").read_text())
+    patterns = config["tool"]["setuptools"]["package-data"]["api"]
+    api = REPO / "api"
+    carried = {path for pattern in patterns for path in api.glob(pattern) if path.is_file()}
+    served = {
+        path
+        for folder in ("static", "templates")
+        for path in (api / folder).rglob("*")
+        if path.is_file()
+    }
+    assert served - carried == set()
+    assert api / "static" / "widget" / "main.js" in carried
