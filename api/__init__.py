@@ -22,24 +22,16 @@ def create_app(settings: Settings | None = None, run_worker: bool | None = None)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.json.sort_keys = False
     app.json.compact = True
-    # Read through `api.requests.services()`, which types them; a swapped one takes effect.
+    # Read through `api.http.requests.services()`, which types them; a swapped one takes effect.
     app.extensions["herald"] = {"settings": settings, "engine": engine, "broker": broker}
 
-    from api import backend, errors, front, ops, ratelimit, tracing, widget
+    from api import views
+    from api.http import errors, ratelimit, tracing
 
     tracing.init_app(app)
     errors.init_app(app)
-    ops.init_app(app)
     ratelimit.init_app(app)
-    app.register_blueprint(backend.bp)
-    app.register_blueprint(front.bp)
-    app.register_blueprint(widget.bp)
-
-    from api import assets, operator, webhooks  # delivery feedback, /ops, static files
-
-    assets.init_app(app)
-    app.register_blueprint(webhooks.bp)
-    app.register_blueprint(operator.bp)
+    views.init_app(app)
 
     if settings.embedded if run_worker is None else run_worker:
         from worker.runtime import start_worker  # the embedded mode's in-process pool

@@ -27,7 +27,7 @@ import pytest
 from sqlalchemy import Engine
 
 from api import create_app
-from api.requests import Services, services
+from api.http.requests import Services, services
 from shared.infra.config import Settings
 from shared.infra.db import make_engine, transaction, upgrade
 from shared.tenancy.projects import authenticate, create_project

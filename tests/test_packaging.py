@@ -1,6 +1,7 @@
 """docker-compose.yml runs the Procfile's lines with their settings, each service has a
 healthcheck, and the grace periods outlast the processes' own; the image runs the Procfile's web
-line from the dependencies requirements.lock pins, which covers pyproject.toml's exactly."""
+line from the dependencies requirements.lock pins, which covers pyproject.toml's exactly; an
+installed Herald carries every file it serves."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import yaml
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from api import gunicorn_conf
+from api.http import gunicorn_conf
 from bench.processes import procfile
 
 REPO = Path(__file__).resolve().parent.parent
@@ -208,3 +209,19 @@ def test_the_floors_are_above_the_published_advisories():
     for name, fixed, vulnerable in ADVISORY_FIXES:
         assert floors[name].contains(fixed), name
         assert not floors[name].contains(vulnerable), f"{name} admits {vulnerable}"
+
+
+def test_package_data_carries_every_file_the_api_serves():
+    # setuptools takes the package-data patterns as globs relative to the package
+    config = tomllib.loads((REPO / "pyproject.toml").read_text())
+    patterns = config["tool"]["setuptools"]["package-data"]["api"]
+    api = REPO / "api"
+    carried = {path for pattern in patterns for path in api.glob(pattern) if path.is_file()}
+    served = {
+        path
+        for folder in ("static", "templates")
+        for path in (api / folder).rglob("*")
+        if path.is_file()
+    }
+    assert served - carried == set()
+    assert api / "static" / "widget" / "main.js" in carried

@@ -79,8 +79,8 @@ def test_error_answers_carry_the_headers_too(herald, client):
 
 
 def test_the_frontend_budget_is_per_user(herald, project):
-    from api.errors import error_response
-    from api.ratelimit import check_front_limit
+    from api.http.errors import error_response
+    from api.http.ratelimit import check_front_limit
 
     settings = herald.settings
     refused, allowed = None, 0

@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, Engine, insert, select
 
+from shared.contacts.users import fill_profiles
 from shared.infra.db import dialect_insert, transaction
 from shared.infra.errors import HeraldError, Refused
 from shared.infra.models import CHANNELS, message_ids, messages, notifications, users
 from shared.messages.results import error_result, incremented_result, scheduled_result
+from shared.messages.send_at import SendAt
 from shared.messages.stacking import StackKey, stack_onto
-from shared.contacts.users import fill_profiles
 
-MAX_SEND_AHEAD = timedelta(days=365)
 # What accepting a message needs of its notification: not its templates (a JSON document that
 # would be decoded for every batch), which only the worker reads.
 _NOTIFICATION_COLUMNS = [
@@ -34,7 +33,7 @@ class NewMessage:
     notification_id: str
     data: dict[str, Any]
     increment_id: str | None = None
-    send_at: str | None = None
+    send_at: SendAt | None = None
     widget_override: dict[str, Any] | None = None
     email_override: dict[str, Any] | None = None
     profile: dict[str, Any] = field(default_factory=dict)  # users column -> value
@@ -49,29 +48,6 @@ class Outcome:
     result: dict[str, Any] | None = None
     pk: int | None = None
     refresh_pk: int | None = None  # a stacked message whose widget must be re-rendered
-
-
-def parse_send_at(value: str, timezone: str | None, now: datetime | None = None) -> datetime:
-    """The instant a sendAt names: RFC 3339 with an offset is an instant, a local date-time is
-    read in `timezone` (UTC when None). `sendAt/invalid` when it is no date-time, is out of
-    range once in UTC (years 1 to 9999, offsets under 24 h), or is more than 365 days after
-    `now` (when given)."""
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=ZoneInfo(timezone or "UTC"))
-        instant = moment.astimezone(UTC)
-    except (ValueError, OverflowError):
-        raise HeraldError(
-            "sendAt/invalid",
-            f"sendAt {value!r} is not an RFC 3339 date-time in range "
-            "such as '2026-12-01T09:00:00+01:00' or '2026-12-01T09:00:00'.",
-        ) from None
-    if now is not None and instant - now > MAX_SEND_AHEAD:
-        raise HeraldError(
-            "sendAt/invalid", f"sendAt {value!r} is more than 365 days ahead; send it later."
-        )
-    return instant
 
 
 def accept_batch(
@@ -135,7 +111,7 @@ def _send_times(
     times: dict[str, datetime | None] = {}
     for m in new:
         try:
-            when = m.send_at and parse_send_at(m.send_at, timezones.get(m.user_id), now)
+            when = m.send_at and m.send_at.instant(timezones.get(m.user_id), now)
         except HeraldError as exc:
             refused[m.id] = exc
             continue
@@ -232,7 +208,7 @@ def _queued(connection: Connection, project_id: str, ids: list[str]) -> dict[str
 
 def _user_timezones(connection: Connection, project_id: str, new: list[NewMessage]) -> dict:
     """Time zones of the users whose sendAt is a local date-time."""
-    local = {m.user_id for m in new if m.send_at and _is_local(m.send_at)}
+    local = {m.user_id for m in new if m.send_at and m.send_at.local}
     if not local:
         return {}
     return {
@@ -244,11 +220,6 @@ def _user_timezones(connection: Connection, project_id: str, new: list[NewMessag
         )
         if r.timezone
     }
-
-
-def _is_local(value: str) -> bool:
-    """True for a date-time without offset (valid, since the item passed validation)."""
-    return datetime.fromisoformat(value.replace("Z", "+00:00")).tzinfo is None
 
 
 def _message_row(

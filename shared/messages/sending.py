@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from typing import Any
 
@@ -11,10 +12,10 @@ from sqlalchemy import Engine, select
 from shared.infra.broker import enqueue_deliveries, wait_results
 from shared.infra.db import autocommit
 from shared.infra.errors import HeraldError, Refused
-from shared.messages.ingress import NewMessage, Outcome, accept_batch
 from shared.infra.models import messages, utcnow
+from shared.messages.ingress import NewMessage, Outcome, accept_batch
 from shared.messages.results import error_result, message_result
-from shared.tenancy.senders import check_override_senders
+from shared.tenancy.senders import is_allowed, list_senders, not_allowed, sending_address
 
 log = logging.getLogger("herald.sending")
 
@@ -29,7 +30,7 @@ def send_batch(
     """Accept a batch and answer each message, in request order: one transaction for the batch,
     one job per new message, one deadline for all the results; a message whose job did not
     answer in time is answered from its row."""
-    items = check_override_senders(engine, project_id, items)
+    items = _check_override_senders(engine, project_id, items)
     accepted = accept_batch(engine, project_id, items, utcnow())
     jobs = _enqueue(broker, accepted)
     results = wait_results(broker, jobs, wait) if jobs else {}
@@ -40,6 +41,35 @@ def send_batch(
         entry.result if entry.pk is None else _answer(entry, results.get(entry.pk))
         for entry in accepted
     ]
+
+
+def _check_override_senders(
+    engine: Engine, project_id: str, items: list[NewMessage | Refused]
+) -> list[NewMessage | Refused]:
+    """The batch with each override's `from` in its sending form, and each item whose `from`
+    is not allowed refused with the item error `template/senderNotAllowed`."""
+    if not any(_override_from(item) for item in items):
+        return items
+    with autocommit(engine) as connection:
+        allowed = set(list_senders(connection, project_id))
+    return [_with_allowed_sender(allowed, item) for item in items]
+
+
+def _with_allowed_sender(allowed: set[str], item: NewMessage | Refused) -> NewMessage | Refused:
+    """The item with its override's `from` checked against the allowed senders."""
+    address = _override_from(item)
+    if address is None:
+        return item
+    if not is_allowed(allowed, address):
+        return Refused(item.id, not_allowed("emailSettingsOverride.from", address))
+    override = {**item.email_override, "from": sending_address(address)}
+    return dataclasses.replace(item, email_override=override)
+
+
+def _override_from(item: NewMessage | Refused) -> str | None:
+    if isinstance(item, NewMessage) and item.email_override:
+        return item.email_override.get("from")
+    return None
 
 
 def _answer(entry: Outcome, result: dict[str, Any] | None) -> dict[str, Any]:

@@ -6,15 +6,13 @@
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import Connection, Engine, delete, select
+from sqlalchemy import Connection, delete, select
 
-from shared.infra.db import autocommit, dialect_insert
-from shared.infra.errors import HeraldError, NotFound, Refused
-from shared.messages.ingress import NewMessage
+from shared.infra.db import dialect_insert
+from shared.infra.errors import HeraldError, NotFound
 from shared.infra.models import allowed_senders, projects, utcnow
 
 NOT_ALLOWED = "template/senderNotAllowed"
@@ -91,7 +89,8 @@ def is_allowed(allowed: set[str], address: str) -> bool:
     return form in allowed or form.rpartition("@")[2] in allowed
 
 
-def _refusal(where: str, address: str) -> HeraldError:
+def not_allowed(where: str, address: str) -> HeraldError:
+    """`template/senderNotAllowed`, naming where the address was given."""
     return HeraldError(
         NOT_ALLOWED,
         f"{where} {address!r} is not an allowed sender of this project: use the project's "
@@ -115,35 +114,7 @@ def check_template_senders(
     checked = {language: dict(channels) for language, channels in templates.items()}
     for language, address in wanted:
         if not is_allowed(allowed, address):
-            raise _refusal(f"templates.{language}.email.from", address)
+            raise not_allowed(f"templates.{language}.email.from", address)
         email = {**checked[language]["email"], "from": sending_address(address)}
         checked[language]["email"] = email
     return checked
-
-
-def check_override_senders(
-    engine: Engine, project_id: str, items: list[NewMessage | Refused]
-) -> list[NewMessage | Refused]:
-    """The batch with each override's `from` in its sending form, and each item whose `from`
-    is not allowed refused with the item error `template/senderNotAllowed`."""
-    if not any(_override_from(item) for item in items):
-        return items
-    with autocommit(engine) as connection:
-        allowed = set(list_senders(connection, project_id))
-    checked: list[NewMessage | Refused] = []
-    for item in items:
-        address = _override_from(item)
-        if address is None:
-            checked.append(item)
-        elif not is_allowed(allowed, address):
-            checked.append(Refused(item.id, _refusal("emailSettingsOverride.from", address)))
-        else:
-            override = {**item.email_override, "from": sending_address(address)}
-            checked.append(dataclasses.replace(item, email_override=override))
-    return checked
-
-
-def _override_from(item: NewMessage | Refused) -> str | None:
-    if isinstance(item, NewMessage) and item.email_override:
-        return item.email_override.get("from")
-    return None

@@ -7,7 +7,7 @@ from pathlib import Path
 import flask_swagger_ui
 from flask import Flask, send_from_directory
 
-OWN = Path(__file__).parent / "static"
+OWN = Path(__file__).resolve().parents[1] / "static"  # api/static
 SWAGGER_UI = Path(flask_swagger_ui.__file__).parent / "dist"
 SWAGGER_PREFIX = "swagger-ui/"
 

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 import click
 
+from api.cli.context import load_settings, open_engine
 from shared.infra.db import transaction
 from shared.infra.errors import HeraldError
 
@@ -22,10 +23,9 @@ def senders() -> None:
 @click.argument("address_or_domain")
 def senders_add(project_id: str, address_or_domain: str) -> None:
     """Allow a project to send from an address or from any address of a domain."""
-    from api.cli import _engine, _settings
     from shared.tenancy.senders import add_sender
 
-    with _project_errors(), transaction(_engine(_settings())) as connection:
+    with _project_errors(), transaction(open_engine(load_settings())) as connection:
         sender = add_sender(connection, project_id, address_or_domain)
     click.echo(json.dumps({"projectId": project_id, "sender": sender}))
 
@@ -35,10 +35,9 @@ def senders_add(project_id: str, address_or_domain: str) -> None:
 @click.argument("address_or_domain")
 def senders_remove(project_id: str, address_or_domain: str) -> None:
     """Stop allowing an address or a domain (templates already stored keep it until upserted)."""
-    from api.cli import _engine, _settings
     from shared.tenancy.senders import remove_sender
 
-    with _project_errors(), transaction(_engine(_settings())) as connection:
+    with _project_errors(), transaction(open_engine(load_settings())) as connection:
         if not remove_sender(connection, project_id, address_or_domain):
             raise click.ClickException(
                 f"{address_or_domain} is not an allowed sender of {project_id}."
@@ -50,10 +49,9 @@ def senders_remove(project_id: str, address_or_domain: str) -> None:
 @click.argument("project_id")
 def senders_list(project_id: str) -> None:
     """The project's allowed senders."""
-    from api.cli import _engine, _settings
     from shared.tenancy.senders import list_senders
 
-    with _project_errors(), _engine(_settings()).connect() as connection:
+    with _project_errors(), open_engine(load_settings()).connect() as connection:
         click.echo(
             json.dumps({"projectId": project_id, "senders": list_senders(connection, project_id)})
         )

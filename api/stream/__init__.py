@@ -10,13 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 
-import redis.asyncio as aioredis
 from aiohttp import web
 
-from api.errors import STATUSES
-from api.sse import (
+from api.http.errors import STATUSES
+from api.http.sse import (
     CORS_HEADERS,
     HEARTBEAT,
     STREAM_HEADERS,
@@ -25,61 +23,15 @@ from api.sse import (
     last_event_id,
     open_stream,
 )
+from api.stream.hub import StreamHub, listen
+from shared.feed.reading import verify_user
 from shared.infra.config import Settings
 from shared.infra.db import autocommit, check_schema, make_engine
 from shared.infra.errors import HeraldError
-from shared.feed.events import FeedEvent, feed_channel
-from shared.feed.reading import verify_user
 from shared.infra.logs import configure_logging
 from shared.operations.metrics import STREAM_CONNECTIONS
 
-log = logging.getLogger("herald.stream")
 PATH = "/front/messages.stream"
-RECONNECT_SECONDS = 1.0
-
-
-class StreamHub:
-    """This process's open streams: an asyncio queue each, keyed by project and user."""
-
-    def __init__(self) -> None:
-        self.streams: dict[tuple[str, str], set[asyncio.Queue]] = {}
-
-    def subscribe(self, key: tuple[str, str]) -> asyncio.Queue:
-        """A queue that receives the user's events until `unsubscribe`."""
-        inbox: asyncio.Queue = asyncio.Queue()
-        self.streams.setdefault(key, set()).add(inbox)
-        return inbox
-
-    def unsubscribe(self, key: tuple[str, str], inbox: asyncio.Queue) -> None:
-        """Stop delivering to this queue."""
-        inboxes = self.streams.get(key, set())
-        inboxes.discard(inbox)
-        if not inboxes:
-            self.streams.pop(key, None)
-
-    def publish(self, event: FeedEvent) -> None:
-        """Hand an event to the open streams of its user in this process."""
-        for inbox in self.streams.get((event.project_id, event.user_id), ()):
-            inbox.put_nowait(event)
-
-
-async def listen(app: web.Application) -> None:
-    """Relay the deployment's feed events to this process's streams, resubscribing after a
-    Redis failure (events published meanwhile reach the pages when they reconnect)."""
-    settings: Settings = app["settings"]
-    while True:
-        client = aioredis.Redis.from_url(settings.redis_url)
-        try:
-            async with client.pubsub(ignore_subscribe_messages=True) as pubsub:
-                await pubsub.subscribe(feed_channel(settings))
-                app["subscribed"].set()
-                async for message in pubsub.listen():
-                    app["hub"].publish(FeedEvent.decode(message["data"]))
-        except (aioredis.RedisError, OSError) as exc:
-            log.warning("feed subscription lost (%s); resubscribing", exc)
-            await asyncio.sleep(RECONNECT_SECONDS)
-        finally:
-            await client.aclose()
 
 
 async def _authenticate(request: web.Request) -> tuple[str, str]:

@@ -1,4 +1,4 @@
-"""gunicorn settings of the web process (`gunicorn -c python:api.gunicorn_conf`): graceful
+"""gunicorn settings of the web process (`gunicorn -c python:api.http.gunicorn_conf`): graceful
 shutdown, JSON logs, and the metrics of exited workers."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from shared.infra.logs import configure_logging
 # at most HERALD_SEND_WAIT (5 s by default), well within this. Give the container's stop grace
 # period more than this.
 graceful_timeout = 30
-# The app logs one JSON line per request (api/tracing.py), with its id; no access log.
+# The app logs one JSON line per request (api/http/tracing.py), with its id; no access log.
 accesslog = None
 logconfig_dict = {
     "version": 1,
@@ -34,6 +34,7 @@ configure_logging("web")  # the role and ids on the arbiter's lines too
 
 def child_exit(server, worker) -> None:
     """A worker exited: its live gauges leave the sums of `/metrics`."""
-    from shared.operations.metrics import process_exited  # not before: the arbiter writes no samples
+    # Imported here, not before: the arbiter writes no samples.
+    from shared.operations.metrics import process_exited
 
     process_exited(worker.pid)

@@ -7,12 +7,13 @@ from typing import Any
 import uuid6
 from pydantic import Field, create_model
 
+from shared.contacts.users import PROFILE, PROFILE_FIELDS, Preference, UserChange
 from shared.infra.errors import HeraldError, Refused
-from shared.messages.ingress import NewMessage, parse_send_at
+from shared.infra.validation import Data, Id, Item, parse_item
+from shared.messages.ingress import NewMessage
+from shared.messages.send_at import SendAt
 from shared.notifications.catalog import EmailTemplate, WidgetTemplate
 from shared.templating.rendering import compile_templates
-from shared.contacts.users import PROFILE, PROFILE_FIELDS, Preference, UserChange
-from shared.infra.validation import Data, Id, Item, parse_item
 
 UserItem = create_model(
     "UserItem",
@@ -125,15 +126,13 @@ def parse_message(raw: Any) -> NewMessage:
     for name, channel in OVERRIDES:
         if overrides[name] is not None:  # a syntax error is `template/invalid`, as on upsert
             compile_templates({"override": {channel: overrides[name]}})
-    if item.sendAt is not None:
-        parse_send_at(item.sendAt, None)  # its form; its range once the user's zone is known
     return NewMessage(
         id=item.id or str(uuid6.uuid7()),
         user_id=item.userId,
         notification_id=item.notificationId,
         data=item.data,
         increment_id=item.incrementId,
-        send_at=item.sendAt,
+        send_at=None if item.sendAt is None else SendAt.parse(item.sendAt),
         widget_override=overrides["widgetSettingsOverride"],
         email_override=overrides["emailSettingsOverride"],
         profile={

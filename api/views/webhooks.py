@@ -8,8 +8,8 @@ import urllib.request
 
 from flask import Blueprint, Response, request
 
-from api.errors import error_response
-from api.requests import services
+from api.http.errors import error_response
+from api.http.requests import services
 from shared.feedback.ses import FEEDBACK, parse_ses_event, record_feedback
 from shared.feedback.sns import FETCH_TIMEOUT, require_topics, url_allowed, verify_message
 from shared.infra.errors import Forbidden, HeraldError

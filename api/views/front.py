@@ -5,11 +5,9 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, g, request
 
-from api import sse
-from api.ratelimit import check_front_limit
-from api.requests import json_body, refuse_nul_in_query, services
-from shared.infra.db import autocommit, transaction
-from shared.infra.errors import HeraldError
+from api.http import sse
+from api.http.ratelimit import check_front_limit
+from api.http.requests import json_body, refuse_nul_in_query, services
 from shared.feed.events import emit
 from shared.feed.reading import (
     MAX_PAGE,
@@ -20,6 +18,8 @@ from shared.feed.reading import (
     set_profile,
     verify_user,
 )
+from shared.infra.db import autocommit, transaction
+from shared.infra.errors import HeraldError
 
 bp = Blueprint("front", __name__, url_prefix="/front")
 bp.before_request(refuse_nul_in_query)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import g, request
 
-from api.requests import services
+from api.http.requests import services
 from shared.infra.db import autocommit
 from shared.infra.errors import Unauthorized
 from shared.tenancy.projects import Project, authenticate

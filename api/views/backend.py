@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from flask import Blueprint, request
 
-from api.auth import current_project, require_project
-from api.items import parse_messages, parse_users
-from api.ratelimit import limit_project, send_slot
-from api.requests import (
+from api.http.auth import current_project, require_project
+from api.http.ratelimit import limit_project, send_slot
+from api.http.requests import (
     batch,
     batch_ids,
     body_id,
@@ -16,7 +15,11 @@ from api.requests import (
     refuse_nul_in_query,
     services,
 )
+from api.views.items import parse_messages, parse_users
+from shared.contacts.users import delete_users, get_user, upsert_batch, user_json
 from shared.infra.db import autocommit, transaction
+from shared.messages.results import message_json
+from shared.messages.sending import send_batch
 from shared.messages.store import MAX_BATCH, MessageFilter, get_message, list_messages
 from shared.notifications.catalog import (
     delete_notification,
@@ -27,9 +30,6 @@ from shared.notifications.catalog import (
     upsert_notification,
 )
 from shared.templating.preview import parse_preview, preview
-from shared.messages.results import message_json
-from shared.messages.sending import send_batch
-from shared.contacts.users import delete_users, get_user, upsert_batch, user_json
 
 bp = Blueprint("backend", __name__)
 bp.before_request(refuse_nul_in_query)

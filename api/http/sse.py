@@ -11,12 +11,12 @@ from typing import TYPE_CHECKING, Any
 
 import redis
 
-from shared.infra.db import autocommit
 from shared.feed.events import LOCAL_HUB, FeedEvent, catch_up, complete, feed_channel
+from shared.infra.db import autocommit
 from shared.operations.metrics import STREAM_CONNECTIONS
 
 if TYPE_CHECKING:
-    from api.requests import Services
+    from api.http.requests import Services
 
 CORS_HEADERS = {
     "Access-Control-Allow-Origin": "*",

@@ -1,19 +1,18 @@
-"""Operations endpoints: health, readiness, Prometheus metrics, the OpenAPI spec and docs."""
+"""What the platform polls: liveness (`/healthz`), readiness (`/readyz`) and the Prometheus
+metrics (`/metrics`)."""
 
 from __future__ import annotations
 
-from importlib import resources
-
-from flask import Blueprint, Flask, Response
+from flask import Blueprint, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy import text
 
-from api.requests import services
+from api.http.requests import services
 from shared.infra.broker import QUEUE, broker_reachable
 from shared.infra.errors import Unavailable
 from shared.operations.metrics import exposition
 
-bp = Blueprint("ops", __name__)
+bp = Blueprint("probes", __name__)
 
 
 @bp.get("/healthz")
@@ -40,22 +39,3 @@ def readyz():
 def metrics():
     """Prometheus metrics of every Herald process on this host, and the queue's depth."""
     return Response(exposition(services().broker), mimetype=CONTENT_TYPE_LATEST)
-
-
-@bp.get("/openapi.json")
-def openapi():
-    """The OpenAPI description of the API."""
-    spec = resources.files("api").joinpath("static/openapi.json").read_text(encoding="utf-8")
-    return Response(spec, mimetype="application/json")
-
-
-@bp.get("/docs")
-def docs():
-    """A readable page of the API, built from the OpenAPI description."""
-    page = resources.files("api").joinpath("static/docs.html").read_text(encoding="utf-8")
-    return Response(page, mimetype="text/html")
-
-
-def init_app(app: Flask) -> None:
-    """Register the blueprint."""
-    app.register_blueprint(bp)

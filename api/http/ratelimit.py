@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 
 from flask import Flask, Response, current_app, g
 
-from api.auth import current_project
-from api.requests import services
+from api.http.auth import current_project
+from api.http.requests import services
 from shared.infra.db import autocommit
 from shared.infra.errors import RateLimited
 from shared.tenancy.ratelimit import (

@@ -1,31 +1,20 @@
-"""The bell's script (`/widget.js`) and, when asked for in the embedded mode, the demo page
-that shows it."""
+"""`/demo`, when asked for in the embedded mode (HERALD_DEMO): a page with the bell of a demo user
+and buttons that send it notifications."""
 
 from __future__ import annotations
 
 import hashlib
-from importlib import resources
 
 from flask import Blueprint, Response, render_template, request, url_for
 from werkzeug.exceptions import NotFound as RouteNotFound
 
-from api.requests import json_body, services
+from api.http.requests import json_body, services
 from shared.infra.errors import HeraldError
 from shared.operations.demo import ensure_demo, initials, send_demo
 
-bp = Blueprint("widget", __name__, template_folder="templates")
+bp = Blueprint("demo", __name__, template_folder="../templates")  # api/templates
 
 AVATAR_COLOURS = ("#4f46e5", "#0891b2", "#059669", "#d97706", "#db2777", "#7c3aed")
-
-
-@bp.get("/widget.js")
-def widget_js():
-    """The bell, for pages of any origin."""
-    script = resources.files("api").joinpath("static/widget.js").read_text(encoding="utf-8")
-    response = Response(script, mimetype="text/javascript")
-    response.headers["Access-Control-Allow-Origin"] = "*"
-    response.headers["Cache-Control"] = "public, max-age=300"
-    return response
 
 
 @bp.before_app_request
@@ -40,28 +29,28 @@ def _demo_only_when_asked() -> None:
 
 
 @bp.get("/demo")
-def demo_page():
+def page():
     """A page with the bell of a demo user and buttons that send it notifications."""
     demo = ensure_demo(services().engine)
     return render_template("demo.html", demo=demo, host=request.host_url.rstrip("/"))
 
 
 @bp.post("/demo/send")
-def demo_send():
+def send():
     """Send the demo user a notification (`{"stacked": true}`: one that stacks)."""
     stacked = json_body().get("stacked", False)
     if not isinstance(stacked, bool):
         raise HeraldError("stacked/invalid", "stacked must be true or false.")
     svc = services()
     demo = ensure_demo(svc.engine)
-    avatars = url_for("widget.demo_avatar", _external=True)
+    avatars = url_for("demo.avatar", _external=True)
     wait = svc.settings.send_wait
     result = send_demo(svc.engine, svc.broker, demo, stacked, avatars, wait)
     return {"result": result}
 
 
 @bp.get("/demo/avatar.svg")
-def demo_avatar():
+def avatar():
     """A round avatar with up to two initials, so the demo needs nothing from the internet."""
     letters = initials(request.args.get("name", ""))
     colour = AVATAR_COLOURS[hashlib.sha256(letters.encode()).digest()[0] % len(AVATAR_COLOURS)]

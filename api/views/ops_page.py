@@ -8,15 +8,15 @@ from importlib import resources
 
 from flask import Blueprint, Response, abort, redirect, request
 
-from api.requests import services
-from shared.operations.activity import LatencyWindow, oldest_waiting, per_minute
+from api.http.requests import services
 from shared.infra.db import autocommit
 from shared.infra.errors import HeraldError, Unauthorized
-from shared.operations.metrics import host_registry
 from shared.infra.models import utcnow
+from shared.operations.activity import LatencyWindow, oldest_waiting, per_minute
+from shared.operations.metrics import host_registry
 from shared.operations.queues import dead_letters, describe, queue_depths, requeue, select_letters
 
-bp = Blueprint("operator", __name__)
+bp = Blueprint("ops_page", __name__)
 
 COOKIE = "herald_ops"
 SESSION_DAYS = 7

@@ -1,0 +1,29 @@
+"""The `herald` command line (SPEC §6): one module per command group, assembled here."""
+
+from __future__ import annotations
+
+import click
+
+from api.cli import db, limits, notifications, projects, queues, senders, serve, suppressions
+
+COMMANDS = (
+    serve.serve,
+    db.db,
+    projects.project,
+    projects.key,
+    notifications.notifications,
+    queues.queues,
+    queues.sweep,
+    suppressions.suppressions,
+    limits.limits,
+    senders.senders,
+)
+
+
+@click.group()
+def main() -> None:
+    """Herald: self-hosted notifications by e-mail, SMS and an in-app feed."""
+
+
+for command in COMMANDS:
+    main.add_command(command)

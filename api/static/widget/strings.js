@@ -1,0 +1,33 @@
+  // ---- the bell's words (each one replaceable by options.text), its channels' names ----
+
+  var TEXT = {
+    locale: "",
+    bell: "Notifications",
+    unread: "{count} unread",
+    title: "Notifications",
+    messagesTab: "Inbox",
+    settingsTab: "Settings",
+    markAllRead: "Mark all as read",
+    close: "Close",
+    empty: "You're all caught up",
+    emptyHint: "New notifications will show up here.",
+    loading: "Loading…",
+    loadFailed: "Couldn't load your notifications.",
+    retry: "Try again",
+    justNow: "", // empty: the locale's own word for "now"
+    settingsHint: "Choose where each kind of notification reaches you.",
+    settingsEmpty: "There is nothing to set up yet.",
+    saved: "Saved",
+    saveFailed: "Couldn't save your settings.",
+    channelWidget: "In-app",
+    channelEmail: "Email",
+    channelSMS: "SMS",
+    newMessage: "New notification",
+    unreadMessage: "Unread",
+  };
+
+  var CHANNELS = [
+    { key: "Widget", text: "channelWidget" },
+    { key: "Email", text: "channelEmail" },
+    { key: "SMS", text: "channelSMS" },
+  ];

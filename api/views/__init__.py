@@ -1,0 +1,25 @@
+"""The web process's views: one blueprint per area, each parsing, calling `shared`, answering."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from api.views import assets, backend, bell, demo, docs, front, ops_page, probes, webhooks
+
+BLUEPRINTS = (
+    backend.bp,  # the backend API (SPEC §3)
+    front.bp,  # the frontend API (SPEC §4), the bell's calls
+    bell.bp,  # /widget.js
+    demo.bp,  # /demo, embedded mode only
+    webhooks.bp,  # delivery feedback from SES through SNS
+    ops_page.bp,  # /ops, the operator page
+    probes.bp,  # /healthz, /readyz, /metrics
+    docs.bp,  # /openapi.json, /docs
+)
+
+
+def init_app(app: Flask) -> None:
+    """Register every view, and the static files under /static/."""
+    for blueprint in BLUEPRINTS:
+        app.register_blueprint(blueprint)
+    assets.init_app(app)
