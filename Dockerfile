@@ -22,4 +22,4 @@ HEALTHCHECK --interval=10s --timeout=5s --retries=3 \
 # worker and the stream run from this image too, with their Procfile lines as the command:
 # docker-compose.yml's `worker` and `stream` services. Never the development server of
 # `herald serve`, and no /demo (HERALD_DEMO is unset).
-CMD ["sh", "-c", "exec env PROMETHEUS_MULTIPROC_DIR=${PROMETHEUS_MULTIPROC_DIR:-/tmp/herald-metrics} gunicorn --config python:api.gunicorn_conf --worker-class gthread --workers ${WEB_CONCURRENCY:-2} --threads ${HERALD_WEB_THREADS:-32} --bind 0.0.0.0:${PORT:-8000} 'api:create_app()'"]
+CMD ["sh", "-c", "exec env PROMETHEUS_MULTIPROC_DIR=${PROMETHEUS_MULTIPROC_DIR:-/tmp/herald-metrics} gunicorn --config python:api.http.gunicorn_conf --worker-class gthread --workers ${WEB_CONCURRENCY:-2} --threads ${HERALD_WEB_THREADS:-32} --bind 0.0.0.0:${PORT:-8000} 'api:create_app()'"]
