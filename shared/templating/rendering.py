@@ -241,6 +241,8 @@ def _render_field(
         ) from None
     except ValueTooLarge as exc:
         raise RenderFailed(f"Template {label} stopped: {exc}.") from None
+    except MemoryError:
+        raise  # the render process's limit: it says so and is replaced
     except Exception as exc:  # noqa: BLE001 - any failure of user code in the sandbox
         raise RenderFailed(
             f"Template {label} failed with this data: {type(exc).__name__}: {exc}"
