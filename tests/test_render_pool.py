@@ -32,11 +32,11 @@ def pool():
 
 def render(pool: RenderPool, text: str, context: dict | None = None) -> dict:
     templates = {"en": {"sms": {"text": text}}}
-    return pool.run("render", templates, {"sms": "en"}, context or {}, {}, 1.0)
+    return pool.run("render", "p", templates, {"sms": "en"}, context or {}, {}, 1.0)
 
 
 def test_a_render_comes_back_from_the_child(pool):
-    assert pool.run("render", HELLO, {"sms": "en"}, {"firstName": "Ann"}, {}, 1.0) == {
+    assert pool.run("render", "p", HELLO, {"sms": "en"}, {"firstName": "Ann"}, {}, 1.0) == {
         "sms": {"text": "Hi Ann"}
     }
 
@@ -88,7 +88,7 @@ def test_the_asking_process_does_not_grow_with_the_template(tmp_path: Path):
         "pool = RenderPool(Limits(processes=1, memory_mb=256, seconds=2.0))\n"
         f"t = {{'en': {{'sms': {{'text': {MANY_VALUES!r}}}}}}}\n"
         "try:\n"
-        "    pool.run('render', t, {'sms': 'en'}, {}, {}, 2.0)\n"
+        "    pool.run('render', 'p', t, {'sms': 'en'}, {}, {}, 2.0)\n"
         "    code = None\n"
         "except HeraldError as e:\n"
         "    code = e.code\n"
@@ -123,6 +123,6 @@ def test_the_child_holds_none_of_the_parents_secrets(pool, monkeypatch):
 
 def test_a_compile_error_comes_back_with_its_code(pool):
     with pytest.raises(HeraldError) as refused:
-        pool.run("compile", {"en": {"sms": {"text": "{{ x "}}}, failure="template/invalid")
+        pool.run("compile", "p", {"en": {"sms": {"text": "{{ x "}}}, failure="template/invalid")
     assert refused.value.code == "template/invalid"
     assert "en.sms.text, line 1" in refused.value.message

@@ -10,6 +10,7 @@ MEMORY_BYTES`.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import json
 import os
@@ -26,10 +27,8 @@ _PR_SET_PDEATHSIG = 1
 
 def _die_with_parent() -> None:
     """Ask Linux to kill this process when its parent goes, whatever it is doing then."""
-    try:
+    with contextlib.suppress(OSError, AttributeError):  # elsewhere the closed pipe ends it
         ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-    except (OSError, AttributeError):  # not Linux: the closed pipe still ends the loop
-        pass
 
 
 def _limit_memory(limit: int) -> None:
@@ -49,7 +48,9 @@ def _answer(operation: str, args: tuple[Any, ...], memory: int) -> bytes:
     except MemoryError:
         raise
     except Exception as exc:  # noqa: BLE001 - a template's failure is the message's, never ours
-        return json.dumps({"error": ["template/renderFailed", f"{type(exc).__name__}: {exc}"]}).encode()
+        return json.dumps(
+            {"error": ["template/renderFailed", f"{type(exc).__name__}: {exc}"]}
+        ).encode()
 
 
 def serve(connection: Connection, memory: int) -> None:

@@ -91,25 +91,35 @@ class RenderPool:
         for _ in range(limits.processes):
             self._spawns.put(None)
 
-    def run(self, operation: str, *args: Any, failure: str = "template/renderFailed") -> Any:
-        """The value of `operation(*args)` in a child; a HeraldError (`failure` for a child
-        killed or out of memory) when it fails."""
+    def run(
+        self,
+        operation: str,
+        *args: Any,
+        seconds: float | None = None,
+        failure: str = "template/renderFailed",
+    ) -> Any:
+        """The value of `operation(*args)` in a child, killed past `seconds` (the pool's
+        limit by default); a HeraldError (`failure` for a child killed or out of memory)."""
+        seconds = self.limits.seconds if seconds is None else seconds
         try:
             child = self._idle.get(timeout=_START_WAIT)
         except queue.Empty:
             raise RuntimeError("no render process started in time") from None
         try:
             child.connection.send((operation, args))
-            if not child.connection.poll(self.limits.seconds + _SPARE):
-                raise self._stopped(child, failure, "took longer than its time limit of "
-                                    f"{self.limits.seconds:g} s")
+            if not child.connection.poll(seconds + _SPARE):
+                raise self._stopped(
+                    child, failure, f"took longer than its time limit of {seconds:g} s"
+                )
             reply = json.loads(child.connection.recv_bytes())
         except (EOFError, OSError, ValueError):
-            raise self._stopped(child, failure, "stopped (memory limit of "
-                                f"{self.limits.memory_mb} MB, or a crash)") from None
+            raise self._stopped(
+                child, failure, f"stopped (memory limit of {self.limits.memory_mb} MB, or a crash)"
+            ) from None
         if reply.get("memory"):
-            raise self._stopped(child, failure, "went past its memory limit of "
-                                f"{self.limits.memory_mb} MB")
+            raise self._stopped(
+                child, failure, f"went past its memory limit of {self.limits.memory_mb} MB"
+            )
         self._idle.put(child)
         if "error" in reply:
             raise HeraldError(*reply["error"])
