@@ -8,7 +8,6 @@ An e-mail whose template has HTML and no text gets its text part made from the H
 
 from __future__ import annotations
 
-import functools
 import re
 from typing import Any
 
@@ -24,6 +23,7 @@ from shared.templating.sandbox import (
     check_deadline,
     render_deadline,
 )
+from shared.templating.cache import COMPILED
 from shared.templating.compiler import compile_template
 
 # channel -> field -> (templated, autoescaped). Fields not templated are literal header values.
@@ -81,10 +81,10 @@ class RenderFailed(HeraldError):
         super().__init__("template/renderFailed", message)
 
 
-@functools.lru_cache(maxsize=4096)
 def _compile(source: str, escaped: bool) -> Template:
-    """A compiled template; cached by its text, so a changed template is compiled anew."""
-    return compile_template(_ENVIRONMENTS[escaped], source)
+    """A compiled template; cached by its text (bounded by bytes, per project and in all), so
+    a changed template is compiled anew."""
+    return COMPILED.get(source, escaped, lambda: compile_template(_ENVIRONMENTS[escaped], source))
 
 
 def compile_templates(templates: dict[str, dict[str, dict[str, Any]]]) -> None:
@@ -241,6 +241,8 @@ def _render_field(
         ) from None
     except ValueTooLarge as exc:
         raise RenderFailed(f"Template {label} stopped: {exc}.") from None
+    except MemoryError:
+        raise  # the render process's limit: it says so and is replaced
     except Exception as exc:  # noqa: BLE001 - any failure of user code in the sandbox
         raise RenderFailed(
             f"Template {label} failed with this data: {type(exc).__name__}: {exc}"

@@ -1,0 +1,172 @@
+"""The render pool: each web and worker process compiles and renders tenants' templates in a
+few child processes of its own (`shared.templating.child`), never in itself.
+
+A job goes to an idle child over a pipe and waits for its answer at most the hard time
+limit; past it the child is killed (one C call can't be interrupted in-process, and it would
+hold the GIL of every request meanwhile) and replaced in the background, and the job fails
+at once with the limit named. A child that runs out of its memory limit (RLIMIT_AS) says so
+or dies; either way it is replaced. The sandbox's own bounds stay the first line: they give
+the precise error, the pool is the last.
+
+Built on `multiprocessing.connection` rather than a pool library: a job costs ~30 µs of the
+caller's CPU this way against ~170 µs through pebble's ProcessPool (BENCHMARKS.md).
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import os
+import queue
+import socket
+import subprocess
+import sys
+import threading
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+from shared.infra.errors import HeraldError
+
+_ROOT = str(Path(__file__).resolve().parents[2])  # the folder that holds `shared/`
+_START_WAIT = 30.0  # seconds a job waits for an idle child before it is an error of ours
+_SPARE = 0.5  # seconds past the sandbox's own deadline before the child is killed
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How many render processes a process keeps, and what each may use."""
+
+    processes: int = 2
+    memory_mb: int = 256
+    seconds: float = 2.0
+
+
+class _Child:
+    """One render process and the parent's end of its pipe."""
+
+    def __init__(self, memory: int) -> None:
+        ours, theirs = socket.socketpair()
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "shared.templating.child", str(theirs.fileno()), str(memory)],
+            env=_child_environment(),
+            pass_fds=(theirs.fileno(),),
+            stdin=subprocess.DEVNULL,
+            close_fds=True,
+        )
+        theirs.close()
+        self.connection = Connection(ours.detach())
+
+    def kill(self) -> None:
+        """Stop the process at once and reap it."""
+        self.connection.close()
+        self.process.kill()
+        self.process.wait()
+
+
+def _child_environment() -> dict[str, str]:
+    """Only what Python needs to start and import Herald: no secret, no URL of a service."""
+    paths = [_ROOT, *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
+    return {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "PYTHONPATH": os.pathsep.join(paths),
+        "LANG": "C.UTF-8",
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
+
+
+class RenderPool:
+    """Child processes that run templating jobs under a memory and a wall-clock limit."""
+
+    def __init__(self, limits: Limits) -> None:
+        self.limits = limits
+        self._idle: queue.Queue[_Child] = queue.Queue()
+        self._children: set[_Child] = set()
+        self._lock = threading.Lock()
+        # Children are started by one thread that lives as long as the process: Linux's
+        # parent-death signal follows the thread that started a child, not the process.
+        self._spawns: queue.Queue[None] = queue.Queue()
+        threading.Thread(target=self._spawner, name="render-pool", daemon=True).start()
+        for _ in range(limits.processes):
+            self._spawns.put(None)
+
+    def run(
+        self,
+        operation: str,
+        *args: Any,
+        seconds: float | None = None,
+        failure: str = "template/renderFailed",
+    ) -> Any:
+        """The value of `operation(*args)` in a child, killed past `seconds` (the pool's
+        limit by default); a HeraldError (`failure` for a child killed or out of memory)."""
+        seconds = self.limits.seconds if seconds is None else seconds
+        try:
+            child = self._idle.get(timeout=_START_WAIT)
+        except queue.Empty:
+            raise RuntimeError("no render process started in time") from None
+        try:
+            child.connection.send((operation, args))
+            if not child.connection.poll(seconds + _SPARE):
+                raise self._stopped(
+                    child, failure, f"took longer than its time limit of {seconds:g} s"
+                )
+            reply = json.loads(child.connection.recv_bytes())
+        except (EOFError, OSError, ValueError):
+            raise self._stopped(
+                child, failure, f"stopped (memory limit of {self.limits.memory_mb} MB, or a crash)"
+            ) from None
+        if reply.get("memory"):
+            raise self._stopped(
+                child, failure, f"went past its memory limit of {self.limits.memory_mb} MB"
+            )
+        self._idle.put(child)
+        if "error" in reply:
+            raise HeraldError(*reply["error"])
+        return reply["value"]
+
+    def close(self) -> None:
+        """Stop every child (at exit, and in tests)."""
+        with self._lock:
+            children, self._children = list(self._children), set()
+        for child in children:
+            child.kill()
+
+    def _stopped(self, child: _Child, failure: str, what: str) -> HeraldError:
+        """Kill the child, start its replacement in the background, and name the limit."""
+        with self._lock:
+            self._children.discard(child)
+        child.kill()
+        self._spawns.put(None)
+        return HeraldError(failure, f"The template's rendering {what}; it was stopped.")
+
+    def _spawner(self) -> None:
+        """Start a child for each request, and make it available."""
+        while True:
+            self._spawns.get()
+            child = _Child(self.limits.memory_mb << 20)
+            with self._lock:
+                self._children.add(child)
+            self._idle.put(child)
+
+
+_pools: dict[tuple[int, Limits], RenderPool] = {}
+_pools_lock = threading.Lock()
+
+
+def render_pool(limits: Limits) -> RenderPool:
+    """This process's pool for these limits, started on first use (after any fork)."""
+    key = (os.getpid(), limits)
+    pool = _pools.get(key)
+    if pool is None:
+        with _pools_lock:
+            pool = _pools.get(key) or _pools.setdefault(key, RenderPool(limits))
+    return pool
+
+
+@atexit.register
+def _close_pools() -> None:
+    """Children end with their parent (PR_SET_PDEATHSIG); at a clean exit, say so first."""
+    for (pid, _), pool in list(_pools.items()):
+        if pid == os.getpid():
+            pool.close()
