@@ -16,19 +16,10 @@ from sqlalchemy import select, update
 from bench.standin import Fault, StandIn
 from shared.infra.db import transaction
 from shared.infra.models import messages, utcnow
-from tests.conftest import (
-    Client,
-    allow_sender,
-    new_project,
-    phone,
-    send,
-    swapped,
-    token,
-    until_final,
-    upsert_notification,
-)
-from tests.processes import CountingStandIn
-from tests.servers import standin_herald
+from tests.support.calls import Client, send, until_final, upsert_notification
+from tests.support.data import phone, token
+from tests.support.herald import allow_sender, new_project, swapped
+from tests.support.servers import standin_herald
 from worker.delivery import Services, deliver_message
 from worker.providers import build_providers
 
@@ -48,12 +39,6 @@ NOTIFICATION = {
 
 # Sends the stand-in must see in flight at once in a batch of 50 (a worker's pool has 32).
 PARALLEL_SENDS = 10
-
-
-@pytest.fixture(scope="module")
-def standin():
-    with CountingStandIn() as server:
-        yield server
 
 
 @pytest.fixture(scope="module", params=["embedded", "production"])

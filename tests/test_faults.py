@@ -17,10 +17,10 @@ from shared.infra.broker import QUEUE, build_broker
 from shared.infra.config import Settings
 from shared.infra.models import messages
 from shared.messages.sweeper import sweep
-from tests.backends import IN_CI, backends_down, fresh_database
-from tests.conftest import Client, phone, token, until_final, upsert_notification
-from tests.processes import (
-    CountingStandIn,
+from tests.support.backends import IN_CI, backends_down, fresh_database
+from tests.support.calls import Client, until_final, upsert_notification
+from tests.support.data import phone, token
+from tests.support.processes import (
     Stack,
     assert_once,
     channels_with,
@@ -55,12 +55,6 @@ SETTINGS = {
     "HERALD_SEND_WAIT": "0.5",
 }
 RENDER_PAST_DELIVERY = 60  # s, far past HERALD_SEND_TIME_LIMIT
-
-
-@pytest.fixture(scope="module")
-def standin():
-    with CountingStandIn() as server:
-        yield server
 
 
 @pytest.fixture(scope="module")

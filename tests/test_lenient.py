@@ -6,16 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.conftest import (
-    answer,
-    notification,
-    phone,
-    send,
-    token,
-    upsert_notification,
-    upsert_users,
-)
-from tests.received import emails_sent, sms_sent
+from tests.support.calls import answer, send, upsert_notification, upsert_users
+from tests.support.data import notification, phone, token
+from tests.support.received import emails_sent, sms_sent
 
 TEXT_FIELDS = (
     "id",

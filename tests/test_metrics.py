@@ -17,8 +17,9 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from shared.infra.db import transaction
 from shared.tenancy.ratelimit import Budget, set_project_budget
-from tests.conftest import answer, notification, phone, send, token, upsert_notification
-from tests.deployment import batch, deploy, prepare, running
+from tests.support.calls import answer, send, upsert_notification
+from tests.support.data import notification, phone, token
+from tests.support.deployment import batch, deploy, prepare, running
 
 SEND = "backend.messages_send"
 OPS_TOKEN = "ops-metrics-token"

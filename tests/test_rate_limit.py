@@ -14,14 +14,13 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from bench.processes import free_port
 from shared.infra.db import autocommit, transaction
 from shared.infra.errors import HeraldError
 from shared.tenancy.ratelimit import Budget, project_budget, set_project_budget
-from tests.backends import REDIS_TEST
-from tests.conftest import Client
-from tests.test_cli import engine_of, sqlite_url  # noqa: F401
-from tests.test_cli import herald as run_herald
-from tests.test_serve import free_port, herald_script
+from tests.support.backends import REDIS_TEST
+from tests.support.calls import Client
+from tests.support.cli import herald_script, run_herald
 
 
 def set_budget(herald, project: dict, rate: float, burst: int) -> None:

@@ -12,16 +12,10 @@ from pathlib import Path
 import pytest
 
 from shared.feed.reading import user_hmac
-from tests.browser import served
-from tests.conftest import (
-    Client,
-    answer,
-    new_project,
-    notification,
-    running_herald,
-    token,
-    upsert_notification,
-)
+from tests.support.browser import served
+from tests.support.calls import Client, answer, upsert_notification
+from tests.support.data import notification, token
+from tests.support.herald import new_project, running_herald
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMATHESIS = Path(sys.executable).parent / "schemathesis"

@@ -10,7 +10,7 @@ import uuid
 
 import pytest
 
-from tests.deployment import batch, deploy, prepare, running, terminate
+from tests.support.deployment import batch, deploy, prepare, running, terminate
 
 FINAL = {"sent", "failed"}
 

@@ -8,8 +8,8 @@ import time
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser import SCREENSHOTS
-from tests.conftest import answer
+from tests.support.browser import SCREENSHOTS
+from tests.support.calls import answer
 
 XSS = (
     '<img src=x onerror="window.pwned=1">'

@@ -12,14 +12,8 @@ import pytest
 from werkzeug.serving import make_server
 
 from shared.feed.reading import user_hmac
-from tests.conftest import (
-    answer,
-    comment_notification,
-    send,
-    token,
-    upsert_notification,
-    upsert_users,
-)
+from tests.support.calls import answer, send, upsert_notification, upsert_users
+from tests.support.data import comment_notification, token
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -47,9 +41,9 @@ def served(app):
         server.shutdown()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def herald_url(herald):
-    """The session's Herald (each mode) served over HTTP on a free loopback port."""
+    """The module's Herald (each mode) served over HTTP on a free loopback port."""
     with served(herald.app) as url:
         yield url
 

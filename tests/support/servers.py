@@ -13,7 +13,7 @@ import pytest
 
 from bench.processes import Processes, clean_env, free_port, procfile, wait_http
 from bench.standin import StandIn
-from tests.conftest import Herald, build_herald, stop_herald
+from tests.support.herald import Herald, build_herald, stop_herald
 
 
 @dataclass
