@@ -6,8 +6,11 @@
   skipped with a clear line otherwise when PostgreSQL or Redis can't be reached.
 
 Apps live for the session; each test gets its own project, which isolates its data. What
-the tests call besides fixtures is in `tests/support/`; each test is marked with its kind
-(`pytest_collection_modifyitems` below).
+the tests call besides fixtures is in `tests/support/`.
+
+Each test has one kind, a marker (`pytest -m "not browser"`, `pytest -m unit`): `process` when
+it says so (it starts real processes), else `browser` when it drives Chromium, `api` when it
+asks for a fixture of ours (a Herald, its backends, a stand-in), `unit` when it asks for none.
 """
 
 from __future__ import annotations
@@ -31,6 +34,8 @@ from tests.support.processes import CountingStandIn
 
 # The browser fixtures (one Chromium for the whole session, whichever modules use it).
 pytest_plugins = ["tests.support.browser"]
+
+KINDS = ("unit", "api", "process", "browser")
 
 logging.getLogger("werkzeug").setLevel(logging.WARNING)
 os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
@@ -110,3 +115,24 @@ def engine_of():
     yield open_engine
     for engine in engines:
         engine.dispose()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark each test with its kind, unless it is marked with one already; no test has two."""
+    for item in items:
+        kinds = {mark.name for mark in item.iter_markers() if mark.name in KINDS}
+        if len(kinds) > 1:
+            raise pytest.UsageError(f"{item.nodeid} is marked {' and '.join(sorted(kinds))}")
+        if not kinds:
+            item.add_marker(kind_of(item))
+
+
+def kind_of(item: pytest.Item) -> str:
+    """`browser` for a test that drives Chromium, `api` for one that asks for a fixture of
+    ours (conftest, tests/support or its module), `unit` for the rest."""
+    if "chromium" in item.fixturenames:
+        return "browser"
+    # pytest keeps where each fixture of a test comes from on the item alone.
+    definitions = item._fixtureinfo.name2fixturedefs.values()
+    ours = any(d[-1].func.__module__.startswith("tests.") for d in definitions)
+    return "api" if ours else "unit"

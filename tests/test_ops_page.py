@@ -100,6 +100,7 @@ def emails_to(herald, address: str) -> int:
     return sum(address in email["to"] for email in emails_sent(herald))
 
 
+@pytest.mark.api
 def test_ops_is_off_without_a_token(tmp_path):
     from shared.infra.config import Settings
 

@@ -100,7 +100,7 @@ def test_the_frontend_budget_is_per_user(herald, project):
     assert refused.code == "rateLimit/exceeded"
 
 
-def test_limits_set_stores_the_projects_budget(sqlite_url, engine_of):  # noqa: F811
+def test_limits_set_stores_the_projects_budget(sqlite_url, engine_of):
     made = run_herald("project", "create", "Acme")
     project_id = re.search(r'"projectId": "([^"]+)"', made.stdout).group(1)
 
@@ -181,6 +181,7 @@ def _healthz(base: str) -> None:
         urllib.request.urlopen(base + "/healthz", timeout=1).close()
 
 
+@pytest.mark.process
 def test_the_budget_is_shared_across_two_gunicorn_workers(herald, project, two_workers):
     # Given a project allowed 10 requests at once and 1 a second, served by two processes
     base, log = two_workers
@@ -202,6 +203,7 @@ def test_the_budget_is_shared_across_two_gunicorn_workers(herald, project, two_w
     assert len({line.split()[0] for line in burst_lines}) == 2  # both processes answered
 
 
+@pytest.mark.process
 def test_under_the_budget_two_gunicorn_workers_refuse_nothing(herald, project, two_workers):
     base, _ = two_workers
 

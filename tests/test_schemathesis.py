@@ -17,6 +17,8 @@ from tests.support.calls import Client, answer, upsert_notification
 from tests.support.data import notification, token
 from tests.support.herald import new_project, running_herald
 
+pytestmark = pytest.mark.process  # the schemathesis command, a process of its own
+
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMATHESIS = Path(sys.executable).parent / "schemathesis"
 # Per mode: the run's time budget (fuzzing and stateful testing repeat until it is spent) and

@@ -115,6 +115,7 @@ def test_an_override_from_an_allowed_idna_domain_is_sent_from_its_ascii_form(her
     assert sender in sent["from"]
 
 
+@pytest.mark.api  # a database of each kind, made by the test
 @pytest.mark.parametrize("database", ["sqlite", "postgresql"])
 def test_the_migration_allows_each_existing_projects_default_from(tmp_path, database):
     if database == "sqlite":

@@ -18,6 +18,8 @@ import pytest
 from bench.processes import free_port
 from tests.support.cli import herald_script
 
+pytestmark = pytest.mark.process  # `herald serve` and its commands as processes
+
 
 def call(base: str, path: str, key: str, body: dict | None = None) -> dict:
     """One backend API call over HTTP; answers the JSON body (of a 4xx too)."""

@@ -12,6 +12,8 @@ import pytest
 
 from tests.support.deployment import batch, deploy, prepare, running, terminate
 
+pytestmark = pytest.mark.process  # the Procfile's web and worker
+
 FINAL = {"sent", "failed"}
 
 

@@ -20,6 +20,8 @@ from tests.support.data import token, widget_notification
 from tests.support.herald import build_herald, new_project, stop_herald
 from tests.support.servers import Live, production_processes
 
+pytestmark = pytest.mark.process  # in production, the web and stream processes
+
 HEARTBEAT = 0.5
 NOTIFICATION = widget_notification("ping", "ping {{ n }} ({{ increment }})")
 
