@@ -14,7 +14,6 @@ from api import create_app
 from api.cli import main
 from shared.infra.broker import QUEUE, enqueue_delivery
 from shared.operations.queues import dead_letters, queue_depths
-from tests.support.browser import SCREENSHOTS, served
 from tests.support.calls import Client, send, until_final, upsert_notification
 from tests.support.data import token
 from tests.support.herald import running_herald
@@ -191,7 +190,9 @@ def _cli_env(monkeypatch, herald) -> None:
     monkeypatch.setenv("HERALD_REDIS_NAMESPACE", herald.settings.redis_namespace)
 
 
-def test_ops_renders_in_chromium_with_data_after_a_batch(herald, client, herald_url, page):
+def test_ops_renders_in_chromium_with_data_after_a_batch(
+    herald, client, herald_url, page, screenshots
+):
     # Given a batch: most sent, a few failing to render, and one dead letter
     results = [send_digest(client, parts=0 if i % 7 == 0 else 4) for i in range(30)]
     assert {r["status"] for r in results} == {"sent", "failed"}
@@ -210,10 +211,9 @@ def test_ops_renders_in_chromium_with_data_after_a_batch(herald, client, herald_
     assert "calls" in page.inner_text("#latency")
     assert results[1]["id"] in page.inner_text("#letters")
     if herald.mode == "embedded":  # the README's pictures, in the light and the dark theme
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SCREENSHOTS / "ops.png"), full_page=True)
+        page.screenshot(path=str(screenshots / "ops.png"), full_page=True)
         page.emulate_media(color_scheme="dark")
-        page.screenshot(path=str(SCREENSHOTS / "ops-dark.png"), full_page=True)
+        page.screenshot(path=str(screenshots / "ops-dark.png"), full_page=True)
         page.emulate_media(color_scheme="light")
     # And its requeue button empties the dead letters, the page refreshing by itself
     page.click("#letters button")

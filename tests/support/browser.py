@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import threading
 from pathlib import Path
 
@@ -25,7 +26,6 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 
 NOTIFICATION = comment_notification("<b>{{ author }}</b> commented: {{ text }}")
 
@@ -69,6 +69,18 @@ class AppPages:
         path = f"/app-{token()}"
         self.pages[path] = html
         return self.origin + path
+
+
+@pytest.fixture(scope="session")
+def screenshots(tmp_path_factory) -> Path:
+    """Where the browser tests save their pictures: a temporary folder, so that a test run
+    leaves the work tree as it was, unless HERALD_SCREENSHOTS names one
+    (`HERALD_SCREENSHOTS=docs/screenshots` refreshes the README's)."""
+    asked = os.environ.get("HERALD_SCREENSHOTS")
+    if not asked:
+        return tmp_path_factory.mktemp("screenshots")
+    Path(asked).mkdir(parents=True, exist_ok=True)
+    return Path(asked)
 
 
 @pytest.fixture(scope="session")
