@@ -23,14 +23,18 @@ import pytest
 
 from shared.infra.config import Settings
 from shared.infra.db import make_engine
+from tests.support import calls, data
 from tests.support.backends import fresh_database
+from tests.support.calls import Client, upsert_notification
+from tests.support.data import SENDER
+from tests.support.herald import new_project, running_herald
+from tests.support.processes import CountingStandIn
+from tests.support.servers import ALERT, standin_herald
 
 # test_feedback.py and test_hostile.py still import these helpers from here; the others import
 # them from tests.support, as those two will once their split lands.
-from tests.support.calls import Client, answer, send, until_final, upsert_notification  # noqa: F401
-from tests.support.data import SENDER, notification, token, widget_notification  # noqa: F401
-from tests.support.herald import new_project, running_herald
-from tests.support.processes import CountingStandIn
+answer, send, until_final = calls.answer, calls.send, calls.until_final
+notification, token, widget_notification = data.notification, data.token, data.widget_notification
 
 # The browser fixtures (one Chromium for the whole session, whichever modules use it).
 pytest_plugins = ["tests.support.browser"]
@@ -90,6 +94,32 @@ def standin():
     """The SES/SNS stand-in of this module, counting each request as it arrives."""
     with CountingStandIn() as server:
         yield server
+
+
+@pytest.fixture(scope="module", params=["embedded", "production"])
+def slow_herald(request, standin, tmp_path_factory):
+    """A Herald of this module whose SES and SNS are the stand-in, with short provider
+    timeouts."""
+    yield from standin_herald(
+        request,
+        tmp_path_factory,
+        standin,
+        send_wait=30.0,
+        provider_timeout=1.0,
+        provider_retry_budget=1.5,
+    )
+
+
+@pytest.fixture
+def slow_client(slow_herald, standin):
+    """A client of a new project on `slow_herald` with the alert, the stand-in answering at
+    once and without faults."""
+    standin.latency = 0.0
+    standin.faults["ses"].clear()
+    standin.faults["sns"].clear()
+    client = Client(slow_herald.app, new_project(slow_herald, "t")["apiKey"])
+    upsert_notification(client, ALERT)
+    return client
 
 
 @pytest.fixture
