@@ -18,9 +18,9 @@ import schemathesis
 from schemathesis import GenerationMode
 
 from shared.infra.errors import HeraldError
+from shared.infra.validation import check_email, check_language, check_timezone
 from shared.notifications.catalog import REQUIRED
 from shared.templating.rendering import compile_templates
-from shared.infra.validation import check_email, check_language, check_timezone
 
 ZONE = "Europe/London"
 ADDRESS = "sender@herald.example.com"

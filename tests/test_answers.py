@@ -7,10 +7,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from shared.infra.db import transaction
 from shared.contacts.users import delete_users
-from tests.conftest import Client, send, swapped, token, widget_notification
-from tests.test_openapi import openapi
+from shared.infra.db import transaction
+from tests.support.calls import Client, openapi, send
+from tests.support.data import token, widget_notification
+from tests.support.herald import swapped
 
 
 def case(name: str, method: str, path: str, code: str, **request):

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import Client
+from tests.support.calls import Client
 
 FIELDS = [
     "id",

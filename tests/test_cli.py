@@ -7,18 +7,18 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 from sqlalchemy import text
 
-from api.cli import main
 from shared.infra.broker import build_broker, enqueue_delivery
 from shared.infra.config import Settings
-from shared.infra.db import autocommit, check_schema, make_engine
+from shared.infra.db import autocommit, check_schema
 from shared.infra.errors import HeraldError
 from shared.notifications.catalog import list_notifications
 from shared.tenancy.projects import authenticate
-from tests.backends import IN_CI, PG_ADMIN, REDIS_TEST, fresh_database
-from tests.conftest import token
+from tests.support.backends import IN_CI, PG_ADMIN, REDIS_TEST, fresh_database
+from tests.support.cli import run_herald
+from tests.support.data import token
 
 TWO_NOTIFICATIONS = """\
 - id: welcome
@@ -56,31 +56,6 @@ BROKEN_SECOND = """\
 
 
 @pytest.fixture
-def sqlite_url(tmp_path, monkeypatch) -> str:
-    """The CLI's environment: a fresh SQLite file and no broker (the embedded mode)."""
-    url = f"sqlite:///{tmp_path / 'herald.db'}"
-    monkeypatch.setenv("DATABASE_URL", url)
-    for name in ("REDIS_URL", "HERALD_EMAIL_PROVIDER", "HERALD_SMS_PROVIDER"):
-        monkeypatch.delenv(name, raising=False)
-    return url
-
-
-@pytest.fixture
-def engine_of():
-    """Open engines on a database URL for checks; disposed at the end of the test."""
-    engines = []
-
-    def open_engine(url: str):
-        engine = make_engine(Settings(database_url=url))
-        engines.append(engine)
-        return engine
-
-    yield open_engine
-    for engine in engines:
-        engine.dispose()
-
-
-@pytest.fixture
 def fresh_pg() -> str:
     """A fresh, empty PostgreSQL database of this test (never upgraded), dropped at its end."""
     try:
@@ -93,13 +68,8 @@ def fresh_pg() -> str:
         yield url
 
 
-def herald(*args: str, stdin: str | None = None):
-    """Run `herald ARGS` in this process, with `stdin` as its standard input."""
-    return CliRunner().invoke(main, list(args), input=stdin)
-
-
 def create_project_cli(name: str = "Acme") -> dict:
-    result = herald("project", "create", name)
+    result = run_herald("project", "create", name)
     assert result.exit_code == 0, result.output
     return json.loads(result.stdout)
 
@@ -110,7 +80,7 @@ def import_into_new_project(tmp_path: Path, filename: str, content: str) -> tupl
     project_id = create_project_cli()["projectId"]
     path = tmp_path / filename
     path.write_text(content, encoding="utf-8")
-    return project_id, herald("notifications", "import", str(path), "--project", project_id)
+    return project_id, run_herald("notifications", "import", str(path), "--project", project_id)
 
 
 def assert_key_refused(engine, key: str) -> None:
@@ -125,7 +95,7 @@ def project_of(engine, key: str) -> str:
 
 
 def test_project_create_prints_one_json_object_with_a_working_key(sqlite_url, engine_of):
-    result = herald("project", "create", "Acme")
+    result = run_herald("project", "create", "Acme")
     assert result.exit_code == 0, result.output
     created = json.loads(result.stdout)
     assert set(created) == {"projectId", "apiKey", "widgetSecret"}
@@ -136,7 +106,7 @@ def test_project_create_prints_one_json_object_with_a_working_key(sqlite_url, en
 
 def test_key_create_gives_a_second_working_key(sqlite_url, engine_of):
     created = create_project_cli()
-    result = herald("key", "create", created["projectId"])
+    result = run_herald("key", "create", created["projectId"])
     assert result.exit_code == 0, result.output
     second = json.loads(result.stdout)
     assert second["projectId"] == created["projectId"]
@@ -147,7 +117,7 @@ def test_key_create_gives_a_second_working_key(sqlite_url, engine_of):
 
 
 def test_key_create_for_an_unknown_project_fails_clearly(sqlite_url):
-    result = herald("key", "create", "nope")
+    result = run_herald("key", "create", "nope")
     assert result.exit_code != 0
     assert "No project with id 'nope'" in result.output
     assert "Traceback" not in result.output
@@ -155,23 +125,23 @@ def test_key_create_for_an_unknown_project_fails_clearly(sqlite_url):
 
 def test_key_revoke_refuses_that_key_and_keeps_the_others(sqlite_url, engine_of):
     created = create_project_cli()
-    second = json.loads(herald("key", "create", created["projectId"]).stdout)["apiKey"]
-    result = herald("key", "revoke", stdin=created["apiKey"] + "\n")
+    second = json.loads(run_herald("key", "create", created["projectId"]).stdout)["apiKey"]
+    result = run_herald("key", "revoke", stdin=created["apiKey"] + "\n")
     assert result.exit_code == 0, result.output
     engine = engine_of(sqlite_url)
     assert_key_refused(engine, created["apiKey"])
     assert project_of(engine, second) == created["projectId"]
-    again = herald("key", "revoke", stdin=created["apiKey"])
+    again = run_herald("key", "revoke", stdin=created["apiKey"])
     assert again.exit_code != 0
     assert "No live API key matches" in again.output
 
 
 def test_key_revoke_takes_no_key_on_the_command_line(sqlite_url, engine_of):
     created = create_project_cli()
-    on_the_line = herald("key", "revoke", created["apiKey"])
+    on_the_line = run_herald("key", "revoke", created["apiKey"])
     assert on_the_line.exit_code != 0
     assert project_of(engine_of(sqlite_url), created["apiKey"]) == created["projectId"]
-    empty = herald("key", "revoke", stdin="")
+    empty = run_herald("key", "revoke", stdin="")
     assert empty.exit_code != 0
     assert "standard input" in empty.output
 
@@ -230,7 +200,7 @@ def test_notifications_import_of_a_bad_file_says_why(sqlite_url, tmp_path, conte
 def test_notifications_import_into_an_unknown_project_fails(sqlite_url, tmp_path):
     path = tmp_path / "notifications.yaml"
     path.write_text(TWO_NOTIFICATIONS, encoding="utf-8")
-    result = herald("notifications", "import", str(path), "--project", "prj_nope")
+    result = run_herald("notifications", "import", str(path), "--project", "prj_nope")
     assert result.exit_code != 0
     assert "project/notFound" in result.output
 
@@ -238,19 +208,19 @@ def test_notifications_import_into_an_unknown_project_fails(sqlite_url, tmp_path
 def test_db_upgrade_brings_a_fresh_postgres_database_up_to_date(fresh_pg, engine_of, monkeypatch):
     monkeypatch.setenv("DATABASE_URL", fresh_pg)
     monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6379/15")
-    result = herald("db", "upgrade")
+    result = run_herald("db", "upgrade")
     assert result.exit_code == 0, result.output
     check_schema(engine_of(Settings.from_env().database_url))
     # And the upgraded database takes a project
     created = create_project_cli()
     assert created["apiKey"].startswith("hk_")
-    assert herald("db", "upgrade").exit_code == 0
+    assert run_herald("db", "upgrade").exit_code == 0
 
 
 def test_production_refuses_a_database_never_upgraded(fresh_pg, engine_of, monkeypatch):
     monkeypatch.setenv("DATABASE_URL", fresh_pg)
     monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6379/15")
-    result = herald("project", "create", "Acme")
+    result = run_herald("project", "create", "Acme")
     assert result.exit_code != 0
     assert "run `herald db upgrade`" in result.output
     assert "Traceback" not in result.output
@@ -265,7 +235,7 @@ def test_production_refuses_a_database_never_upgraded(fresh_pg, engine_of, monke
 def test_queues_in_the_embedded_mode_counts_the_database_and_names_the_in_process_broker(
     sqlite_url,
 ):
-    result = herald("queues")
+    result = run_herald("queues")
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     assert report["database"] == {"queued": 0, "scheduled": 0, "crashed": 0}
@@ -276,13 +246,13 @@ def test_queues_counts_the_jobs_waiting_in_redis(sqlite_url, monkeypatch):
     namespace = f"herald-cli-{token()}"
     monkeypatch.setenv("REDIS_URL", REDIS_TEST)
     monkeypatch.setenv("HERALD_REDIS_NAMESPACE", namespace)
-    assert herald("db", "upgrade").exit_code == 0
+    assert run_herald("db", "upgrade").exit_code == 0
     # Given two delivery jobs in Redis and no worker to take them
     broker = build_broker(Settings.from_env())
     enqueue_delivery(broker, 1)
     enqueue_delivery(broker, 2)
     try:
-        result = herald("queues")
+        result = run_herald("queues")
     finally:
         broker.client.delete(*broker.client.keys(f"{namespace}*"))
     # Then `herald queues` shows them ready

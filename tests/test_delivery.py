@@ -1,5 +1,6 @@
 """Delivery against a provider stand-in that can be slow, throttle and fail: parallelism,
-retries within a budget, and at most one send per channel."""
+retries within a budget, refusals and timeouts, results late past the wait, and the SES
+request as sent."""
 
 from __future__ import annotations
 
@@ -8,88 +9,15 @@ import email
 import email.policy
 import time
 from dataclasses import replace
-from datetime import timedelta
 
-import pytest
-from sqlalchemy import select, update
-
-from bench.standin import Fault, StandIn
-from shared.infra.db import transaction
-from shared.infra.models import messages, utcnow
-from tests.conftest import (
-    Client,
-    allow_sender,
-    new_project,
-    phone,
-    send,
-    swapped,
-    token,
-    until_final,
-    upsert_notification,
-)
-from tests.processes import CountingStandIn
-from tests.servers import standin_herald
-from worker.delivery import Services, deliver_message
-from worker.providers import build_providers
-
-NOTIFICATION = {
-    "id": "alert",
-    "name": "Alert",
-    "withEmail": True,
-    "withSMS": True,
-    "templates": {
-        "en": {
-            "email": {"subject": "Alert {{ n }}", "text": "Alert {{ n }}"},
-            "sms": {"text": "Alert {{ n }}"},
-        }
-    },
-}
-
+from bench.standin import Fault
+from tests.support.calls import send, until_final
+from tests.support.data import phone, token
+from tests.support.herald import allow_sender, swapped
+from tests.support.servers import one_message, received
 
 # Sends the stand-in must see in flight at once in a batch of 50 (a worker's pool has 32).
 PARALLEL_SENDS = 10
-
-
-@pytest.fixture(scope="module")
-def standin():
-    with CountingStandIn() as server:
-        yield server
-
-
-@pytest.fixture(scope="module", params=["embedded", "production"])
-def slow_herald(request, standin, tmp_path_factory):
-    """A Herald whose SES and SNS are the stand-in, with short provider timeouts."""
-    yield from standin_herald(
-        request,
-        tmp_path_factory,
-        standin,
-        send_wait=30.0,
-        provider_timeout=1.0,
-        provider_retry_budget=1.5,
-    )
-
-
-@pytest.fixture
-def slow_client(slow_herald, standin):
-    standin.latency = 0.0
-    standin.faults["ses"].clear()
-    standin.faults["sns"].clear()
-    client = Client(slow_herald.app, new_project(slow_herald, "t")["apiKey"])
-    upsert_notification(client, NOTIFICATION)
-    return client
-
-
-def one_message(client, address: str, number: str, **extra) -> dict:
-    """Send the alert to this address and number; its result."""
-    item = {"notificationId": "alert", "userId": f"u-{token()}", "data": {"n": 1}, **extra}
-    [result] = send(client, {**item, "userEmail": address, "userTelephone": number})
-    return result
-
-
-def received(standin: StandIn, address: str, number: str) -> tuple[int, int]:
-    emails = sum(1 for m in standin.emails if m["Destination"]["ToAddresses"] == [address])
-    sms = sum(1 for m in standin.sms if m["PhoneNumber"] == number)
-    return emails, sms
 
 
 def test_fifty_messages_are_delivered_in_parallel(slow_herald, slow_client, standin):
@@ -172,71 +100,6 @@ def test_a_send_without_answer_is_unknown_and_never_retried(slow_client, standin
     assert received(standin, address, number) == (1, 1)
 
 
-def _services(herald) -> Services:
-    return Services(herald.settings, herald.engine, build_providers(herald.settings))
-
-
-def _pk(herald, message_id: str) -> int:
-    with herald.engine.connect() as connection:
-        return connection.execute(
-            select(messages.c.pk).where(messages.c.id == message_id)
-        ).scalar_one()
-
-
-def parked(herald, client, address: str, number: str, **state) -> int:
-    """A message accepted but not delivered (scheduled an hour ahead), then put in `state` as
-    if a worker had left it so; its pk."""
-    message_id = f"m-{token()}"
-    one_message(
-        client, address, number, id=message_id, sendAt=(utcnow() + timedelta(hours=1)).isoformat()
-    )
-    with transaction(herald.engine) as connection:
-        return connection.execute(
-            update(messages)
-            .where(messages.c.id == message_id)
-            .values(status="queued", scheduled_at=None, **state)
-            .returning(messages.c.pk)
-        ).scalar_one()
-
-
-def redelivered(herald, client, address: str, number: str, **state) -> dict:
-    """The outcome of the job of a message parked in `state`, delivered again."""
-    return deliver_message(_services(herald), parked(herald, client, address, number, **state))
-
-
-def test_a_redelivered_job_never_sends_again(slow_herald, slow_client, standin):
-    address, number = f"d-{token()}@example.com", phone()
-    result = one_message(slow_client, address, number)
-    assert result["status"] == "sent"
-    # When the broker delivers the same job again
-    again = deliver_message(_services(slow_herald), _pk(slow_herald, result["id"]))
-    # Then nothing is sent twice and the answer is the same outcome
-    assert again["channels"] == result["channels"]
-    assert received(standin, address, number) == (1, 1)
-
-
-def test_a_stale_sending_channel_becomes_unknown_not_resent(slow_herald, slow_client, standin):
-    address, number = f"s-{token()}@example.com", phone()
-    # Given a worker that claimed the e-mail and died during the provider call
-    state = {"email_status": "sending", "sending_since": utcnow() - timedelta(minutes=5)}
-    # When the job is delivered again
-    outcome = redelivered(slow_herald, slow_client, address, number, **state)
-    # Then the e-mail is recorded as unknown and not sent again; the SMS goes once
-    assert outcome["channels"]["email"]["status"] == "unknown"
-    assert outcome["channels"]["sms"]["status"] == "sent"
-    assert outcome["status"] == "sent"
-    assert received(standin, address, number) == (0, 1)
-
-
-def test_a_fresh_sending_channel_is_left_to_its_worker(slow_herald, slow_client, standin):
-    address, number = f"f-{token()}@example.com", phone()
-    state = {"email_status": "sending", "sms_status": "sending", "sending_since": utcnow()}
-    outcome = redelivered(slow_herald, slow_client, address, number, **state)
-    assert outcome["status"] == "queued"
-    assert outcome["channels"]["email"]["status"] == "sending"
-    assert received(standin, address, number) == (0, 0)
-
-
 def test_results_late_past_the_wait_answer_queued_then_settle(slow_herald, slow_client, standin):
     standin.latency = 0.8
     address, number = f"q-{token()}@example.com", phone()
@@ -246,23 +109,6 @@ def test_results_late_past_the_wait_answer_queued_then_settle(slow_herald, slow_
     assert {c["status"] for c in result["channels"].values()} <= {"pending", "sending"}
     message = until_final(slow_client, result["id"])
     assert message["channels"]["email"]["status"] == "sent"
-    assert received(standin, address, number) == (1, 1)
-
-
-def test_a_message_whose_job_was_lost_is_delivered_by_the_sweeper(
-    slow_herald, slow_client, standin
-):
-    from shared.messages.sweeper import sweep
-
-    address, number = f"l-{token()}@example.com", phone()
-    # Given a message persisted as queued whose job never reached the broker
-    parked(slow_herald, slow_client, address, number, enqueued_at=utcnow() - timedelta(hours=1))
-    # When the sweeper passes
-    assert sweep(slow_herald.engine, slow_herald.broker, slow_herald.settings)["requeued"] >= 1
-    # Then it is delivered, once
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and received(standin, address, number) != (1, 1):
-        time.sleep(0.05)
     assert received(standin, address, number) == (1, 1)
 
 

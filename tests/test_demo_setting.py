@@ -8,7 +8,7 @@ from dataclasses import replace
 import pytest
 
 from shared.infra.config import ConfigError, Settings
-from tests.conftest import swapped
+from tests.support.herald import swapped
 
 DEMO_REQUESTS = [
     ("GET", "/demo"),

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import token, upsert_users
+from tests.support.calls import upsert_users
+from tests.support.data import token
 
 
 @pytest.fixture

@@ -6,8 +6,9 @@ from __future__ import annotations
 import pytest
 
 from shared.templating.rendering import RenderFailed, render_channel, render_time_limit
-from tests.conftest import answer, send, token, upsert_notification
-from tests.received import emails_sent
+from tests.support.calls import answer, send, upsert_notification
+from tests.support.data import token
+from tests.support.received import emails_sent
 
 HTML = (
     "<html><head><style>p { color: red }</style></head><body>"

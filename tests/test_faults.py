@@ -17,10 +17,10 @@ from shared.infra.broker import QUEUE, build_broker
 from shared.infra.config import Settings
 from shared.infra.models import messages
 from shared.messages.sweeper import sweep
-from tests.backends import IN_CI, backends_down, fresh_database
-from tests.conftest import Client, phone, token, until_final, upsert_notification
-from tests.processes import (
-    CountingStandIn,
+from tests.support.backends import IN_CI, backends_down, fresh_database
+from tests.support.calls import Client, until_final, upsert_notification
+from tests.support.data import phone, token
+from tests.support.processes import (
     Stack,
     assert_once,
     channels_with,
@@ -55,12 +55,6 @@ SETTINGS = {
     "HERALD_SEND_WAIT": "0.5",
 }
 RENDER_PAST_DELIVERY = 60  # s, far past HERALD_SEND_TIME_LIMIT
-
-
-@pytest.fixture(scope="module")
-def standin():
-    with CountingStandIn() as server:
-        yield server
 
 
 @pytest.fixture(scope="module")
@@ -126,6 +120,7 @@ def ready(herald: Stack) -> None:
     settled(herald, probe, timeout=60)
 
 
+@pytest.mark.process
 def test_a_worker_killed_during_a_batch_loses_nothing_and_sends_nothing_twice(live, standin):
     herald = live
     doomed = herald.start_worker()
@@ -150,6 +145,7 @@ def test_a_worker_killed_during_a_batch_loses_nothing_and_sends_nothing_twice(li
     )
 
 
+@pytest.mark.process
 def test_a_poison_message_crashes_after_three_attempts_and_its_batch_is_delivered(live, standin):
     herald = live
     # Renders may take longer than a delivery may: the slow one is stopped by the worker's
@@ -177,6 +173,7 @@ def test_a_poison_message_crashes_after_three_attempts_and_its_batch_is_delivere
     assert standin.received(items[0]["userEmail"]) == 0
 
 
+@pytest.mark.process
 def test_redis_lost_during_a_batch_answers_queued_and_delivers_every_message_once(live, standin):
     herald = live
     herald.start_worker()
@@ -199,6 +196,7 @@ def test_redis_lost_during_a_batch_answers_queued_and_delivers_every_message_onc
     }
 
 
+@pytest.mark.process
 def test_postgresql_cut_during_a_batch_answers_503_and_resumes_without_duplicates(live, standin):
     herald = live
     herald.start_worker()
@@ -222,6 +220,7 @@ def test_postgresql_cut_during_a_batch_answers_503_and_resumes_without_duplicate
     print(f"\nPostgreSQL cut: {len(channels_with(found, 'unknown'))} unknown of {2 * len(found)}")
 
 
+@pytest.mark.process
 def test_a_backlog_waiting_for_workers_is_enqueued_once(live, standin):
     herald = live
     accepting = time.monotonic()

@@ -9,7 +9,8 @@ import pytest
 from click.testing import CliRunner
 
 from api.cli import main
-from tests.conftest import Client, new_project, token, upsert_notification
+from tests.support.calls import Client, upsert_notification
+from tests.support.data import token
 from tests.support.feedback import (
     NOTIFICATION,
     email_of,
@@ -24,6 +25,7 @@ from tests.support.feedback_fixtures import (  # noqa: F401 (pytest finds them b
     loopback_fixture,
     sns_fixture,
 )
+from tests.support.herald import new_project
 
 
 @pytest.mark.parametrize(

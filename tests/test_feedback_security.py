@@ -11,7 +11,7 @@ from datetime import timedelta
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from tests.conftest import swapped, token
+from tests.support.data import token
 from tests.support.feedback import (
     OTHER_TOPIC,
     email_of,
@@ -26,6 +26,7 @@ from tests.support.feedback_fixtures import (  # noqa: F401 (pytest finds them b
     loopback_fixture,
     sns_fixture,
 )
+from tests.support.herald import swapped
 
 
 def fetched(sns, path: str) -> bool:

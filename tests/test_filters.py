@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import answer, token
+from tests.support.calls import answer
+from tests.support.data import token
 
 DATA = {
     "name": "ann lee",

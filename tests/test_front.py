@@ -11,7 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from shared.feed.reading import user_hmac
-from tests.conftest import comment_notification, send, token, upsert_notification, upsert_users
+from tests.support.calls import send, upsert_notification, upsert_users
+from tests.support.data import comment_notification, token
 
 NOTIFICATION = comment_notification("{{ author }} commented ({{ increment }})")
 

@@ -5,25 +5,14 @@ from __future__ import annotations
 
 import email
 import json
-import resource
-import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from shared.infra.db import transaction
-from shared.tenancy.projects import create_project
-from tests.conftest import (
-    Client,
-    new_project,
-    notification,
-    send,
-    token,
-    until_final,
-    upsert_notification,
-    widget_notification,
-)
-from tests.received import emails_sent
+from tests.support.calls import send, until_final, upsert_notification
+from tests.support.data import notification, token
+from tests.support.health import assert_still_answering, peak_rss_mb
+from tests.support.received import emails_sent
 
 MAX_GROWTH_MB = 200
 DEEP = "{{ " + "(" * 100 + "firstName" + ")" * 100 + " }}"
@@ -52,11 +41,6 @@ OVERRIDE_BOMBS = [
 ]
 
 
-def peak_rss_mb() -> float:
-    """The process's peak resident memory so far (Linux reports KiB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
 def strict_json(raw: bytes):
     """Parse as a strict client does: UTF-8 only, no NaN or Infinity, no lone surrogate."""
 
@@ -66,13 +50,6 @@ def strict_json(raw: bytes):
     parsed = json.loads(raw.decode("utf-8"), parse_constant=refuse)
     json.dumps(parsed, ensure_ascii=False).encode("utf-8")  # a lone surrogate fails here
     return parsed
-
-
-def assert_still_answering(herald) -> None:
-    started = time.monotonic()
-    response = herald.app.test_client().get("/healthz")
-    assert response.status_code == 200
-    assert time.monotonic() - started < 1.0
 
 
 @pytest.mark.parametrize(("channel", "field", "template"), BOMBS)
@@ -259,111 +236,4 @@ def test_a_widget_icon_longer_than_its_column_fails_the_message_readably(herald,
     assert "2,048" in message["message"]
     listed = client.get("/messages.list", userId=item["userId"])
     assert strict_json(listed.data)["messages"][0]["id"] == result["id"]
-    assert_still_answering(herald)
-
-
-@pytest.fixture
-def other(herald):
-    """Another project with a user, a notification and a message of its own."""
-    created = new_project(herald, "other")
-    theirs = Client(herald.app, created["apiKey"])
-    upsert_notification(theirs, widget_notification("theirs"))
-    [result] = send(theirs, {"notificationId": "theirs", "userId": "their-user", "id": "their-msg"})
-    assert result["ok"], result
-    return theirs
-
-
-# (what, request made with this project's key naming the other's things, status, error)
-FOREIGN = [
-    ("message id", ("get", "/messages.get", {"id": "their-msg"}), 404, "message/notFound"),
-    ("user id", ("get", "/users.get", {"id": "their-user"}), 404, "user/notFound"),
-    (
-        "notification id",
-        ("get", "/notifications.get", {"id": "theirs"}),
-        404,
-        "notification/notFound",
-    ),
-    (
-        "notification delete",
-        ("post", "/notifications.delete", {"id": "theirs"}),
-        404,
-        "notification/notFound",
-    ),
-    (
-        "notification sent to",
-        ("post", "/messages.send", {"messages": [{"notificationId": "theirs", "userId": "x"}]}),
-        200,
-        "notificationId/notFound",
-    ),
-    (
-        "sender",
-        (
-            "post",
-            "/messages.send",
-            {
-                "messages": [
-                    {
-                        "notificationId": "theirs",
-                        "userId": "x",
-                        "emailSettingsOverride": {"from": "sender@herald.example.com"},
-                    }
-                ]
-            },
-        ),
-        200,
-        "notificationId/notFound",
-    ),
-]
-
-
-@pytest.mark.parametrize(("what", "call", "status", "error"), FOREIGN, ids=[r[0] for r in FOREIGN])
-def test_another_projects_ids_are_not_found_and_nothing_changes(
-    herald, client, other, what, call, status, error
-):
-    method, path, payload = call
-    response = client.get(path, **payload) if method == "get" else client.post(path, payload)
-
-    assert response.status_code == status, response.get_json()
-    body = response.get_json()
-    assert (body["results"][0]["error"] if status == 200 else body["error"]) == error
-    assert other.get("/messages.get", id="their-msg").get_json()["message"]["status"] == "sent"
-    assert other.get("/users.get", id="their-user").status_code == 200
-    assert other.get("/notifications.get", id="theirs").status_code == 200
-    assert_still_answering(herald)
-
-
-def test_deleting_another_projects_user_deletes_nothing(herald, client, other):
-    response = client.post("/users.delete", {"ids": ["their-user"]})
-
-    assert response.get_json()["results"] == [{"id": "their-user", "ok": True, "deleted": False}]
-    assert other.get("/users.get", id="their-user").status_code == 200
-    assert other.get("/messages.get", id="their-msg").status_code == 200
-
-
-def test_another_projects_sender_in_an_override_is_refused(herald, client):
-    with transaction(herald.engine) as connection:
-        create_project(connection, f"b-{token()}", "alerts@project-b.example.net", "B", "B")
-    upsert_notification(client, notification())
-    message_id = f"m-{token()}"
-    item = {"notificationId": "welcome", "userId": f"u-{token()}", "id": message_id}
-
-    [result] = send(
-        client, {**item, "emailSettingsOverride": {"from": "alerts@project-b.example.net"}}
-    )
-
-    assert (result["ok"], result["error"]) == (False, "template/senderNotAllowed")
-    assert client.get("/messages.get", id=message_id).status_code == 404
-    assert_still_answering(herald)
-
-
-@pytest.mark.parametrize(
-    ("method", "path", "allowed"),
-    [("get", "/messages.send", "POST"), ("post", "/users.get", "GET")],
-)
-def test_a_wrong_method_answers_405_with_allow(herald, client, method, path, allowed):
-    response = client.flask.open(path, method=method.upper(), headers=client._headers(None))
-
-    assert response.status_code == 405
-    assert response.get_json()["error"] == "method/notAllowed"
-    assert allowed in response.headers["Allow"]
     assert_still_answering(herald)

@@ -6,7 +6,9 @@ from __future__ import annotations
 import pytest
 
 from shared.infra.errors import not_found
-from tests.conftest import Client, answer, new_project, send, token, widget_notification
+from tests.support.calls import Client, answer, send
+from tests.support.data import token, widget_notification
+from tests.support.herald import new_project
 
 
 @pytest.fixture

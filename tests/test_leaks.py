@@ -12,16 +12,10 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from bench.standin import Fault, StandIn
-from tests.conftest import (
-    Client,
-    new_project,
-    send,
-    swapped,
-    token,
-    upsert_notification,
-    widget_notification,
-)
-from tests.servers import standin_herald
+from tests.support.calls import Client, send, upsert_notification
+from tests.support.data import token, widget_notification
+from tests.support.herald import new_project, swapped
+from tests.support.servers import standin_herald
 from worker.providers.aws import ACCOUNT_MESSAGE
 
 DENIED = (

@@ -6,16 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.conftest import (
-    answer,
-    notification,
-    phone,
-    send,
-    token,
-    upsert_notification,
-    upsert_users,
-)
-from tests.received import emails_sent, sms_sent
+from tests.support.calls import answer, send, upsert_notification, upsert_users
+from tests.support.data import notification, phone, token
+from tests.support.received import emails_sent, sms_sent
 
 TEXT_FIELDS = (
     "id",
@@ -33,13 +26,9 @@ TEXT_FIELDS = (
 OBJECT_FIELDS = ("data", "widgetSettingsOverride", "emailSettingsOverride")
 
 
-def test_a_batch_of_null_and_empty_optional_fields_sends_on_every_channel_with_an_address(
-    herald, client
-):
-    # Given the standard notification (e-mail, SMS, widget) and three new users
-    upsert_notification(client, notification())
-    tag = token()
-    address, number = f"lenient.{tag}@example.com", phone()
+def null_and_empty_items(tag: str, address: str, number: str) -> list[dict]:
+    """Three `welcome` items to new users whose optional fields are null or empty, but for the
+    e-mail address (first), the telephone (second) or both (third)."""
     every_null = dict.fromkeys(TEXT_FIELDS + OBJECT_FIELDS)
     every_empty = {**dict.fromkeys(TEXT_FIELDS, ""), **dict.fromkeys(OBJECT_FIELDS)}
     blank_overrides = {
@@ -57,6 +46,17 @@ def test_a_batch_of_null_and_empty_optional_fields_sends_on_every_channel_with_a
     ]
     for i, item in enumerate(items):
         item.update(notificationId="welcome", userId=f"lenient-{tag}-{i}")
+    return items
+
+
+def test_a_batch_of_null_and_empty_optional_fields_sends_on_every_channel_with_an_address(
+    herald, client
+):
+    # Given the standard notification (e-mail, SMS, widget) and three new users
+    upsert_notification(client, notification())
+    tag = token()
+    address, number = f"lenient.{tag}@example.com", phone()
+    items = null_and_empty_items(tag, address, number)
     # When they are sent in one batch
     results = send(client, *items)
     # Then each is sent on every channel that has an address, with a generated id

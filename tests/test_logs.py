@@ -14,7 +14,8 @@ import pytest
 from sqlalchemy import text
 
 from shared.infra.logs import json_handler
-from tests.conftest import answer, notification, phone, send, token, upsert_notification
+from tests.support.calls import answer, send, upsert_notification
+from tests.support.data import notification, phone, token
 
 
 @contextlib.contextmanager

@@ -12,13 +12,15 @@ import uuid
 from collections import Counter
 from pathlib import Path
 
+import pytest
 from prometheus_client.mmap_dict import MmapedDict
 from prometheus_client.parser import text_string_to_metric_families
 
 from shared.infra.db import transaction
 from shared.tenancy.ratelimit import Budget, set_project_budget
-from tests.conftest import answer, notification, phone, send, token, upsert_notification
-from tests.deployment import batch, deploy, prepare, running
+from tests.support.calls import answer, send, upsert_notification
+from tests.support.data import notification, phone, token
+from tests.support.deployment import batch, deploy, prepare, running
 
 SEND = "backend.messages_send"
 OPS_TOKEN = "ops-metrics-token"
@@ -138,6 +140,7 @@ def counts_the_batch(found: dict, requests: int, messages: int) -> None:
     assert value(found, "herald_queue_jobs", state="ready") == 0
 
 
+@pytest.mark.process
 def test_a_batch_is_counted_across_two_web_and_two_worker_processes(tmp_path, pg_database):
     # Given the Procfile's web (gunicorn, 2 workers) and worker (dramatiq, 2 processes)
     deployed = deploy(tmp_path, pg_database, latency=0.05, HERALD_OPS_TOKEN=OPS_TOKEN)

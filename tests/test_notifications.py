@@ -6,45 +6,13 @@ import pytest
 from sqlalchemy import select
 
 from shared.infra.models import notifications
-from tests.conftest import token, upsert_notification
-
-
-def notification(notification_id: str, **fields) -> dict:
-    """A valid notification on all three channels, with `fields` on top."""
-    return {
-        "id": notification_id,
-        "name": "Order shipped",
-        "withWidget": True,
-        "withEmail": True,
-        "withSMS": True,
-        "allowMuteEmail": True,
-        "templates": {
-            "en": {
-                "widget": {"content": "Order {{ orderId }} shipped", "link": "https://shop.test/o"},
-                "email": {
-                    "subject": "Your order {{ orderId }}",
-                    "html": "<p>Hi {{ firstName }}</p>",
-                    "text": "Hi {{ firstName }}",
-                },
-                "sms": {"text": "Order {{ orderId }} shipped"},
-            }
-        },
-        **fields,
-    }
-
-
-def refused(client, body) -> dict:
-    """The 400 answer of an upsert that must fail."""
-    response = client.post("/notifications.upsert", body)
-    assert response.status_code == 400, response.get_json()
-    answer = response.get_json()
-    assert answer["message"]
-    return answer
+from tests.support.calls import refused, upsert_notification
+from tests.support.data import order_shipped, token
 
 
 def test_upsert_creates_a_notification_that_get_and_list_show(client):
     notification_id = f"shipped-{token()}"
-    created = upsert_notification(client, notification(notification_id, stackTimeout=60))
+    created = upsert_notification(client, order_shipped(notification_id, stackTimeout=60))
     assert created["id"] == notification_id
     assert created["withEmail"] is True and created["allowMuteEmail"] is True
     assert created["allowMuteSMS"] is False
@@ -61,7 +29,7 @@ def test_upsert_creates_a_notification_that_get_and_list_show(client):
 
 def test_upsert_of_an_existing_id_replaces_it_and_bumps_its_version(herald, client, project):
     notification_id = f"n-{token()}"
-    first = upsert_notification(client, notification(notification_id))
+    first = upsert_notification(client, order_shipped(notification_id))
     # When the same id is upserted with a new name and only the widget channel
     second = upsert_notification(
         client,
@@ -97,14 +65,14 @@ def test_upsert_of_an_existing_id_replaces_it_and_bumps_its_version(herald, clie
 def test_list_holds_every_notification_of_the_project_by_id(client):
     ids = [f"b-{token()}", f"a-{token()}", f"c-{token()}"]
     for notification_id in ids:
-        upsert_notification(client, notification(notification_id))
+        upsert_notification(client, order_shipped(notification_id))
     listed = client.get("/notifications.list").get_json()["notifications"]
     assert [n["id"] for n in listed] == sorted(ids)
 
 
 def test_deleted_notification_answers_not_found(client):
     notification_id = f"n-{token()}"
-    upsert_notification(client, notification(notification_id))
+    upsert_notification(client, order_shipped(notification_id))
     response = client.post("/notifications.delete", {"id": notification_id})
     assert response.status_code == 200
     assert response.get_json() == {"ok": True, "id": notification_id}

@@ -2,18 +2,11 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
+from tests.support.calls import openapi
+
 IMPLICIT_METHODS = {"HEAD", "OPTIONS"}  # Flask adds these to every rule
-
-
-def openapi(herald) -> dict:
-    response = herald.app.test_client().get("/openapi.json")
-    assert response.status_code == 200
-    assert response.mimetype == "application/json"
-    return json.loads(response.get_data(as_text=True))
 
 
 def test_openapi_describes_exactly_the_registered_routes(herald):

@@ -14,16 +14,10 @@ from api import create_app
 from api.cli import main
 from shared.infra.broker import QUEUE, enqueue_delivery
 from shared.operations.queues import dead_letters, queue_depths
-from tests.browser import SCREENSHOTS, served
-from tests.conftest import (
-    Client,
-    running_herald,
-    send,
-    token,
-    until_final,
-    upsert_notification,
-)
-from tests.received import emails_sent
+from tests.support.calls import Client, send, until_final, upsert_notification
+from tests.support.data import token
+from tests.support.herald import running_herald
+from tests.support.received import emails_sent
 
 OPS_TOKEN = "ops-" + "s3cret"
 NOTIFICATION = {
@@ -105,6 +99,7 @@ def emails_to(herald, address: str) -> int:
     return sum(address in email["to"] for email in emails_sent(herald))
 
 
+@pytest.mark.api
 def test_ops_is_off_without_a_token(tmp_path):
     from shared.infra.config import Settings
 
@@ -195,14 +190,9 @@ def _cli_env(monkeypatch, herald) -> None:
     monkeypatch.setenv("HERALD_REDIS_NAMESPACE", herald.settings.redis_namespace)
 
 
-@pytest.fixture
-def live_url(herald):
-    """This module's Herald served over HTTP, for the browser."""
-    with served(herald.app) as url:
-        yield url
-
-
-def test_ops_renders_in_chromium_with_data_after_a_batch(herald, client, live_url, page):
+def test_ops_renders_in_chromium_with_data_after_a_batch(
+    herald, client, herald_url, page, screenshots
+):
     # Given a batch: most sent, a few failing to render, and one dead letter
     results = [send_digest(client, parts=0 if i % 7 == 0 else 4) for i in range(30)]
     assert {r["status"] for r in results} == {"sent", "failed"}
@@ -210,7 +200,7 @@ def test_ops_renders_in_chromium_with_data_after_a_batch(herald, client, live_ur
         dead_letter(herald.broker, _pk(herald, results[1]["id"]))
     # When the operator signs in and the page loads its figures
     page.set_default_timeout(60_000)
-    page.goto(f"{live_url}/ops")
+    page.goto(f"{herald_url}/ops")
     page.fill("#token", OPS_TOKEN)
     page.click("button[type=submit]")
     page.wait_for_selector("body[data-loaded=true]")
@@ -221,10 +211,9 @@ def test_ops_renders_in_chromium_with_data_after_a_batch(herald, client, live_ur
     assert "calls" in page.inner_text("#latency")
     assert results[1]["id"] in page.inner_text("#letters")
     if herald.mode == "embedded":  # the README's pictures, in the light and the dark theme
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SCREENSHOTS / "ops.png"), full_page=True)
+        page.screenshot(path=str(screenshots / "ops.png"), full_page=True)
         page.emulate_media(color_scheme="dark")
-        page.screenshot(path=str(SCREENSHOTS / "ops-dark.png"), full_page=True)
+        page.screenshot(path=str(screenshots / "ops-dark.png"), full_page=True)
         page.emulate_media(color_scheme="light")
     # And its requeue button empties the dead letters, the page refreshing by itself
     page.click("#letters button")

@@ -10,16 +10,9 @@ from sqlalchemy import func, select
 
 from shared.infra.models import messages
 from shared.templating.preview import count_sms
-from tests.conftest import (
-    answer,
-    notification,
-    phone,
-    send,
-    token,
-    upsert_notification,
-    upsert_users,
-)
-from tests.received import emails_sent, sms_sent
+from tests.support.calls import answer, send, upsert_notification, upsert_users
+from tests.support.data import notification, phone, token
+from tests.support.received import emails_sent, sms_sent
 
 ORDER = {
     "subject": "Order {{ order.number }} for {{ firstName }}",

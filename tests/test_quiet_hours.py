@@ -9,16 +9,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from shared.messages.sweeper import sweep
-from tests.conftest import (
-    answer,
-    notification,
-    phone,
-    send,
-    token,
-    until_final,
-    upsert_notification,
-)
-from tests.received import emails_sent, sms_sent
+from tests.support.calls import answer, send, until_final, upsert_notification
+from tests.support.data import notification, phone, token
+from tests.support.received import emails_sent, sms_sent
 
 
 def quiet_notification(start: str = "22:00", end: str = "08:00", **window) -> dict:

@@ -14,14 +14,13 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from bench.processes import free_port
 from shared.infra.db import autocommit, transaction
 from shared.infra.errors import HeraldError
 from shared.tenancy.ratelimit import Budget, project_budget, set_project_budget
-from tests.backends import REDIS_TEST
-from tests.conftest import Client
-from tests.test_cli import engine_of, sqlite_url  # noqa: F401
-from tests.test_cli import herald as run_herald
-from tests.test_serve import free_port, herald_script
+from tests.support.backends import REDIS_TEST
+from tests.support.calls import Client
+from tests.support.cli import herald_script, run_herald
 
 
 def set_budget(herald, project: dict, rate: float, burst: int) -> None:
@@ -101,7 +100,7 @@ def test_the_frontend_budget_is_per_user(herald, project):
     assert refused.code == "rateLimit/exceeded"
 
 
-def test_limits_set_stores_the_projects_budget(sqlite_url, engine_of):  # noqa: F811
+def test_limits_set_stores_the_projects_budget(sqlite_url, engine_of):
     made = run_herald("project", "create", "Acme")
     project_id = re.search(r'"projectId": "([^"]+)"', made.stdout).group(1)
 
@@ -182,6 +181,7 @@ def _healthz(base: str) -> None:
         urllib.request.urlopen(base + "/healthz", timeout=1).close()
 
 
+@pytest.mark.process
 def test_the_budget_is_shared_across_two_gunicorn_workers(herald, project, two_workers):
     # Given a project allowed 10 requests at once and 1 a second, served by two processes
     base, log = two_workers
@@ -203,6 +203,7 @@ def test_the_budget_is_shared_across_two_gunicorn_workers(herald, project, two_w
     assert len({line.split()[0] for line in burst_lines}) == 2  # both processes answered
 
 
+@pytest.mark.process
 def test_under_the_budget_two_gunicorn_workers_refuse_nothing(herald, project, two_workers):
     base, _ = two_workers
 

@@ -12,16 +12,12 @@ from pathlib import Path
 import pytest
 
 from shared.feed.reading import user_hmac
-from tests.browser import served
-from tests.conftest import (
-    Client,
-    answer,
-    new_project,
-    notification,
-    running_herald,
-    token,
-    upsert_notification,
-)
+from tests.support.browser import served
+from tests.support.calls import Client, answer, upsert_notification
+from tests.support.data import notification, token
+from tests.support.herald import new_project, running_herald
+
+pytestmark = pytest.mark.process  # the schemathesis command, a process of its own
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMATHESIS = Path(sys.executable).parent / "schemathesis"
@@ -100,10 +96,8 @@ def _known_data(herald, project: dict) -> str:
     return user_id
 
 
-def test_schemathesis_finds_nothing(served_herald, tmp_path):
-    herald, url = served_herald
-    project = new_project(herald, "schemathesis")
-    user_id = _known_data(herald, project)
+def _config(tmp_path: Path, project: dict, user_id: str) -> Path:
+    """The run's configuration file, with the project's key and the known user."""
     config = tmp_path / "schemathesis.toml"
     config.write_text(
         CONFIG.format(
@@ -116,7 +110,12 @@ def test_schemathesis_finds_nothing(served_herald, tmp_path):
             user_hmac=user_hmac(project["widgetSecret"], user_id),
         )
     )
-    run = subprocess.run(
+    return config
+
+
+def _schemathesis(url: str, config: Path, tmp_path: Path) -> subprocess.CompletedProcess:
+    """`schemathesis run` with every check against the served OpenAPI; its outcome."""
+    return subprocess.run(
         [
             str(SCHEMATHESIS),
             "--config-file",
@@ -141,5 +140,13 @@ def test_schemathesis_finds_nothing(served_herald, tmp_path):
         text=True,
         timeout=MAX_TIME + 240,
     )
+
+
+def test_schemathesis_finds_nothing(served_herald, tmp_path):
+    herald, url = served_herald
+    project = new_project(herald, "schemathesis")
+    user_id = _known_data(herald, project)
+    config = _config(tmp_path, project, user_id)
+    run = _schemathesis(url, config, tmp_path)
     print(run.stdout, run.stderr)  # pytest shows it when the test fails
     assert run.returncode == 0, "schemathesis found failures: see the captured output"

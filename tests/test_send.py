@@ -8,16 +8,10 @@ import time
 
 import pytest
 
-from tests.conftest import (
-    allow_sender,
-    notification,
-    phone,
-    send,
-    token,
-    until_final,
-    upsert_notification,
-)
-from tests.received import emails_sent, sms_sent
+from tests.support.calls import send, until_final, upsert_notification
+from tests.support.data import notification, phone, token
+from tests.support.herald import allow_sender
+from tests.support.received import emails_sent, sms_sent
 
 
 def test_batch_of_fifty_sends_fifty_emails_and_fifty_sms(herald, client):

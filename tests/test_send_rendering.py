@@ -3,8 +3,9 @@ escaping, skipped and muted channels, and the profile a send creates or leaves a
 
 from __future__ import annotations
 
-from tests.conftest import notification, phone, send, token, upsert_notification
-from tests.received import emails_sent, sms_sent
+from tests.support.calls import send, upsert_notification
+from tests.support.data import notification, phone, token
+from tests.support.received import emails_sent, sms_sent
 
 
 def test_language_falls_back_from_region_to_base_to_default(herald, client):

@@ -8,26 +8,20 @@ import json
 import boto3
 import pytest
 from alembic import command
-from click.testing import CliRunner
 from sqlalchemy import insert, select
 
-from api.cli import main
 from shared.infra.config import Settings
 from shared.infra.db import alembic_config, autocommit, make_engine, transaction
-from shared.operations.demo import DEMO_SENDER, ensure_demo
 from shared.infra.models import allowed_senders, projects, utcnow
+from shared.operations.demo import DEMO_SENDER, ensure_demo
 from shared.tenancy.projects import authenticate, create_project
 from shared.tenancy.senders import list_senders, remove_sender
-from tests.backends import fresh_database
-from tests.conftest import (
-    SENDER,
-    allow_sender,
-    notification,
-    send,
-    token,
-    upsert_notification,
-)
-from tests.received import emails_sent
+from tests.support.backends import fresh_database
+from tests.support.calls import send, upsert_notification
+from tests.support.cli import run_herald
+from tests.support.data import SENDER, notification, token
+from tests.support.herald import allow_sender
+from tests.support.received import emails_sent
 
 
 def with_from(address: str, notification_id: str = "welcome") -> dict:
@@ -121,6 +115,7 @@ def test_an_override_from_an_allowed_idna_domain_is_sent_from_its_ascii_form(her
     assert sender in sent["from"]
 
 
+@pytest.mark.api  # a database of each kind, made by the test
 @pytest.mark.parametrize("database", ["sqlite", "postgresql"])
 def test_the_migration_allows_each_existing_projects_default_from(tmp_path, database):
     if database == "sqlite":
@@ -157,31 +152,25 @@ def _migrate_existing_projects(url: str) -> None:
     assert [tuple(row) for row in rows] == [("prj_a", "alerts@xn--bcher-kva.example")]
 
 
-def test_the_command_line_adds_lists_and_removes_senders(tmp_path, monkeypatch):
-    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'herald.db'}")
-    monkeypatch.delenv("REDIS_URL", raising=False)
-
-    def herald(*args: str):
-        return CliRunner().invoke(main, list(args))
-
+def test_the_command_line_adds_lists_and_removes_senders(sqlite_url):
     created = json.loads(
-        herald("project", "create", "Acme", "--email-from", "hi@acme.example.net").stdout
+        run_herald("project", "create", "Acme", "--email-from", "hi@acme.example.net").stdout
     )
     project_id = created["projectId"]
 
-    assert herald("senders", "add", project_id, "Bücher.example").exit_code == 0
-    assert herald("senders", "add", project_id, "billing@acme.example.net").exit_code == 0
-    listed = json.loads(herald("senders", "list", project_id).stdout)["senders"]
+    assert run_herald("senders", "add", project_id, "Bücher.example").exit_code == 0
+    assert run_herald("senders", "add", project_id, "billing@acme.example.net").exit_code == 0
+    listed = json.loads(run_herald("senders", "list", project_id).stdout)["senders"]
     assert listed == ["billing@acme.example.net", "hi@acme.example.net", "xn--bcher-kva.example"]
-    assert herald("senders", "remove", project_id, "billing@acme.example.net").exit_code == 0
-    again = herald("senders", "remove", project_id, "billing@acme.example.net")
+    assert run_herald("senders", "remove", project_id, "billing@acme.example.net").exit_code == 0
+    again = run_herald("senders", "remove", project_id, "billing@acme.example.net")
     assert again.exit_code != 0 and "not an allowed sender" in again.output
-    bad = herald("senders", "add", project_id, "not a domain")
+    bad = run_herald("senders", "add", project_id, "not a domain")
     assert bad.exit_code != 0 and "sender/invalid" in bad.output
-    unknown = herald("senders", "list", "prj_nope")
+    unknown = run_herald("senders", "list", "prj_nope")
     assert unknown.exit_code != 0 and "project/notFound" in unknown.output
     # The sender removed is refused from then on
-    engine = make_engine(Settings(database_url=f"sqlite:///{tmp_path / 'herald.db'}"))
+    engine = make_engine(Settings(database_url=sqlite_url))
     with autocommit(engine) as connection:
         listed = connection.execute(select(allowed_senders.c.sender)).scalars().all()
     engine.dispose()

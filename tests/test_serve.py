@@ -7,10 +7,7 @@ import email
 import email.policy
 import json
 import os
-import shutil
-import socket
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -18,20 +15,10 @@ from pathlib import Path
 
 import pytest
 
+from bench.processes import free_port
+from tests.support.cli import herald_script
 
-def herald_script() -> str:
-    """The installed `herald` console script of this virtualenv."""
-    beside = Path(sys.executable).parent / "herald"
-    found = str(beside) if beside.exists() else shutil.which("herald")
-    if found is None:
-        pytest.fail("the `herald` console script is not installed; run pip install -e .")
-    return found
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+pytestmark = pytest.mark.process  # `herald serve` and its commands as processes
 
 
 def call(base: str, path: str, key: str, body: dict | None = None) -> dict:

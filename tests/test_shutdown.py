@@ -10,7 +10,9 @@ import uuid
 
 import pytest
 
-from tests.deployment import batch, deploy, prepare, running, terminate
+from tests.support.deployment import batch, deploy, prepare, running, terminate
+
+pytestmark = pytest.mark.process  # the Procfile's web and worker
 
 FINAL = {"sent", "failed"}
 

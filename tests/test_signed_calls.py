@@ -13,8 +13,8 @@ import pytest
 
 from bench.standin import HANG_UP, Fault, StandIn
 from shared.infra.config import Settings
-from tests.conftest import SENDER, phone, token
-from tests.received import moto_sent
+from tests.support.data import SENDER, phone, token
+from tests.support.received import moto_sent
 from worker.providers import Email, Provider, ProviderError, Sms, send_with_retries
 from worker.providers.aws import ACCOUNT_MESSAGE
 from worker.providers.ses import SesEmailProvider
@@ -60,20 +60,20 @@ def received(standin: StandIn, service: str, to: str) -> int:
     return sum(1 for m in standin.sms if m["PhoneNumber"] == to)
 
 
-def test_moto_receives_the_same_email_and_sms_either_way(moto_url):
+def test_moto_receives_the_same_email_and_sms_either_way(moto):
     # Given one built e-mail and SMS, sent once by the boto3 client
     to, number = f"same-{token()}@example.com", phone()
-    reference = providers(moto_url, "boto3")
+    reference = providers(moto, "boto3")
     email_request = reference["ses"].build(content("ses", to))
     sms_request = reference["sns"].build(content("sns", number))
     reference["ses"].deliver(email_request)
     reference["sns"].deliver(sms_request)
     # When the same requests go as signed requests
-    sent = providers(moto_url, "signed")
+    sent = providers(moto, "signed")
     email_id = sent["ses"].deliver(email_request)
     sms_id = sent["sns"].deliver(sms_request)
     # Then moto holds two identical e-mails and two identical SMS, ours by their ids
-    emails, sms = moto_sent(moto_url)
+    emails, sms = moto_sent(moto)
     mails = [m for m in emails if to in m["destinations"]]
     texts = [m for m in sms if m["phone_number"] == number]
     assert email_id in {m["id"] for m in mails} and sms_id in {m["message_id"] for m in texts}
@@ -159,10 +159,10 @@ def test_a_connection_closed_while_idle_is_replaced_before_the_next_send(by_mode
 
 
 @pytest.fixture
-def enforced_signatures(moto_url, monkeypatch):
+def enforced_signatures(moto, monkeypatch):
     """moto checking every request's SigV4 signature against an IAM user's access key, which
     the environment's credentials then are."""
-    iam = boto3.client("iam", endpoint_url=moto_url, region_name="us-east-1")
+    iam = boto3.client("iam", endpoint_url=moto, region_name="us-east-1")
     user = f"herald-{token()}"
     iam.create_user(UserName=user)
     iam.put_user_policy(
@@ -174,33 +174,31 @@ def enforced_signatures(moto_url, monkeypatch):
     key = iam.create_access_key(UserName=user)["AccessKey"]
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", key["AccessKeyId"])
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", key["SecretAccessKey"])
-    _reset_auth(moto_url, "0")
+    _reset_auth(moto, "0")
     yield key
-    _reset_auth(moto_url, "inf")
+    _reset_auth(moto, "inf")
 
 
-def _reset_auth(moto_url: str, count: str) -> None:
+def _reset_auth(moto: str, count: str) -> None:
     """Set how many more requests moto takes without checking their signature."""
     request = urllib.request.Request(
-        f"{moto_url}/moto-api/reset-auth", count.encode(), {"Content-Type": "text/plain"}
+        f"{moto}/moto-api/reset-auth", count.encode(), {"Content-Type": "text/plain"}
     )
     urllib.request.urlopen(request).close()
 
 
-def refusal(moto_url: str, mode: str, service: str) -> tuple[str, str, str]:
+def refusal(moto: str, mode: str, service: str) -> tuple[str, str, str]:
     """The outcome, code and message of one send refused by moto."""
-    provider = providers(moto_url, mode)[service]
+    provider = providers(moto, mode)[service]
     with pytest.raises(ProviderError) as refused:
         provider.deliver(provider.build(content(service, recipient(service))))
     error = refused.value
     return ("unknown" if error.unknown else "failed"), error.code, error.message
 
 
-def test_moto_checks_the_signature_and_refuses_a_wrong_one(
-    moto_url, enforced_signatures, monkeypatch
-):
+def test_moto_checks_the_signature_and_refuses_a_wrong_one(moto, enforced_signatures, monkeypatch):
     for mode in MODES:
-        sent = providers(moto_url, mode)
+        sent = providers(moto, mode)
         for service in ("ses", "sns"):
             request = sent[service].build(content(service, recipient(service)))
             assert outcome(sent[service], request) == ("sent", None), (mode, service)
@@ -208,10 +206,10 @@ def test_moto_checks_the_signature_and_refuses_a_wrong_one(
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "not-" + enforced_signatures["SecretAccessKey"])
     # Then moto refuses both calls, and the signed path reads its refusal as the client does
     for service in ("ses", "sns"):
-        assert refusal(moto_url, "signed", service) == refusal(moto_url, "boto3", service)
+        assert refusal(moto, "signed", service) == refusal(moto, "boto3", service)
     # (moto answers SES v2 with an XML body that a REST-JSON client reads as a bare 403)
-    assert refusal(moto_url, "signed", "ses")[:2] == ("failed", "403")
-    assert refusal(moto_url, "signed", "sns") == (
+    assert refusal(moto, "signed", "ses")[:2] == ("failed", "403")
+    assert refusal(moto, "signed", "sns") == (
         "failed",
         "SignatureDoesNotMatch",
         ACCOUNT_MESSAGE,

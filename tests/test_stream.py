@@ -16,8 +16,11 @@ from prometheus_client.parser import text_string_to_metric_families
 from werkzeug.serving import make_server
 
 from shared.feed.reading import user_hmac
-from tests.conftest import build_herald, new_project, stop_herald, token, widget_notification
-from tests.servers import Live, production_processes
+from tests.support.data import token, widget_notification
+from tests.support.herald import build_herald, new_project, stop_herald
+from tests.support.servers import Live, production_processes
+
+pytestmark = pytest.mark.process  # in production, the web and stream processes
 
 HEARTBEAT = 0.5
 NOTIFICATION = widget_notification("ping", "ping {{ n }} ({{ increment }})")

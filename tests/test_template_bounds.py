@@ -8,8 +8,9 @@ import time
 import pytest
 
 from shared.templating.rendering import RenderFailed, render_channel, render_time_limit
-from tests.conftest import notification, phone, send, token, upsert_notification
-from tests.test_hostile import assert_still_answering, peak_rss_mb
+from tests.support.calls import send, upsert_notification
+from tests.support.data import notification, phone, token
+from tests.support.health import assert_still_answering, peak_rss_mb
 
 NESTED_LOOPS = "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}"
 NESTED_OUTPUT = "{% for i in range(100000) %}{% for j in range(100000) %}x{% endfor %}{% endfor %}"

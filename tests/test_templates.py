@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from shared.templating.rendering import RenderFailed, render_channel
-from tests.conftest import token, upsert_notification
-from tests.test_notifications import notification, refused
+from tests.support.calls import refused, upsert_notification
+from tests.support.data import order_shipped, token
 
 
 @pytest.mark.parametrize(
@@ -23,7 +23,7 @@ def test_template_syntax_error_names_language_channel_field_and_line(
     client, channel, field, source, line
 ):
     notification_id = f"n-{token()}"
-    body = notification(notification_id)
+    body = order_shipped(notification_id)
     body["templates"]["en"][channel][field] = source
     answer = refused(client, body)
     assert answer["error"] == "template/invalid"
@@ -34,7 +34,7 @@ def test_template_syntax_error_names_language_channel_field_and_line(
 
 
 def test_syntax_error_in_a_second_language_names_that_language(client):
-    body = notification(f"n-{token()}")
+    body = order_shipped(f"n-{token()}")
     body["templates"]["pt-BR"] = {"email": {"subject": "Ol\u00e1", "html": "\n\n\n{% if %}"}}
     answer = refused(client, body)
     assert answer["error"] == "template/invalid"
@@ -43,8 +43,8 @@ def test_syntax_error_in_a_second_language_names_that_language(client):
 
 def test_a_replace_with_a_broken_template_keeps_the_old_notification(client):
     notification_id = f"n-{token()}"
-    before = upsert_notification(client, notification(notification_id))
-    broken = notification(notification_id, name="Broken")
+    before = upsert_notification(client, order_shipped(notification_id))
+    broken = order_shipped(notification_id, name="Broken")
     broken["templates"]["en"]["sms"]["text"] = "{{ oops "
     assert refused(client, broken)["error"] == "template/invalid"
     after = client.get("/notifications.get", id=notification_id).get_json()["notification"]
@@ -65,7 +65,7 @@ def test_a_replace_with_a_broken_template_keeps_the_old_notification(client):
 )
 def test_template_reaching_for_python_internals_is_refused_at_upsert(client, source):
     notification_id = f"n-{token()}"
-    body = notification(notification_id)
+    body = order_shipped(notification_id)
     body["templates"]["en"]["email"]["html"] = source
     answer = refused(client, body)
     assert answer["error"] == "template/invalid"

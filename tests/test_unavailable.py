@@ -9,7 +9,9 @@ import pytest
 from sqlalchemy import create_engine
 
 from shared.infra.broker import build_broker
-from tests.conftest import Client, swapped, upsert_notification, widget_notification
+from tests.support.calls import Client, upsert_notification
+from tests.support.data import widget_notification
+from tests.support.herald import swapped
 
 
 def closed_port() -> int:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import Client, phone, token, upsert_users
+from tests.support.calls import Client, upsert_users
+from tests.support.data import phone, token
 
 
 def get_user(client, user_id):

@@ -8,8 +8,7 @@ import time
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser import SCREENSHOTS
-from tests.conftest import answer
+from tests.support.calls import answer
 
 XSS = (
     '<img src=x onerror="window.pwned=1">'
@@ -211,11 +210,11 @@ def test_demo_sends_a_notification_and_a_stacked_one(page, herald, herald_url):
     assert page.errors == []
 
 
-def test_screenshots_of_the_demo(page, herald, herald_url):
-    """Light and dark, the panel open and the settings tab, for the README (docs/screenshots)."""
+def test_screenshots_of_the_demo(page, herald, herald_url, screenshots):
+    """Light and dark, the panel open and the settings tab, for the README (docs/screenshots
+    when HERALD_SCREENSHOTS names it)."""
     if herald.mode != "embedded":
         pytest.skip("the demo runs in the embedded mode only")
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.set_viewport_size({"width": 1100, "height": 720})
     page.goto(f"{herald_url}/demo")
     for stacked in (False, True, True, False, True, False):
@@ -233,15 +232,15 @@ def test_screenshots_of_the_demo(page, herald, herald_url):
     page.mouse.move(0, 700)
     assert page.locator(".hd-body").first.evaluate("box => box.scrollTop") == 0
     assert panel_background(page) == LIGHT
-    page.screenshot(path=SCREENSHOTS / "panel-light.png")
+    page.screenshot(path=screenshots / "panel-light.png")
     page.emulate_media(color_scheme="dark")
     assert panel_background(page) == DARK
     page.wait_for_timeout(200)
-    page.screenshot(path=SCREENSHOTS / "panel-dark.png")
+    page.screenshot(path=screenshots / "panel-dark.png")
     page.emulate_media(color_scheme="light")
     page.get_by_role("tab", name="Settings").click()
     page.wait_for_timeout(200)
-    page.screenshot(path=SCREENSHOTS / "settings-light.png")
+    page.screenshot(path=screenshots / "settings-light.png")
     assert page.errors == []
 
 

@@ -21,7 +21,8 @@ from cryptography.x509.oid import NameOID
 from shared.contacts.suppressions import list_suppressions
 from shared.feedback.sns import canonical_string
 from shared.infra.db import transaction
-from tests.conftest import SENDER, Client, answer, send, token
+from tests.support.calls import Client, answer, send
+from tests.support.data import SENDER, token
 
 NOTIFICATION = {
     "id": "receipt",

@@ -9,8 +9,9 @@ import socket
 
 import pytest
 
-from tests.conftest import running_herald, upsert_notification
+from tests.support.calls import upsert_notification
 from tests.support.feedback import NOTIFICATION, TOPIC, sns_standin
+from tests.support.herald import running_herald
 
 
 @pytest.fixture(scope="module", name="sns")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import threading
 from pathlib import Path
 
@@ -12,14 +13,8 @@ import pytest
 from werkzeug.serving import make_server
 
 from shared.feed.reading import user_hmac
-from tests.conftest import (
-    answer,
-    comment_notification,
-    send,
-    token,
-    upsert_notification,
-    upsert_users,
-)
+from tests.support.calls import answer, send, upsert_notification, upsert_users
+from tests.support.data import comment_notification, token
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -31,7 +26,6 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 
 NOTIFICATION = comment_notification("<b>{{ author }}</b> commented: {{ text }}")
 
@@ -47,9 +41,9 @@ def served(app):
         server.shutdown()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def herald_url(herald):
-    """The session's Herald (each mode) served over HTTP on a free loopback port."""
+    """The module's Herald (each mode) served over HTTP on a free loopback port."""
     with served(herald.app) as url:
         yield url
 
@@ -75,6 +69,18 @@ class AppPages:
         path = f"/app-{token()}"
         self.pages[path] = html
         return self.origin + path
+
+
+@pytest.fixture(scope="session")
+def screenshots(tmp_path_factory) -> Path:
+    """Where the browser tests save their pictures: a temporary folder, so that a test run
+    leaves the work tree as it was, unless HERALD_SCREENSHOTS names one
+    (`HERALD_SCREENSHOTS=docs/screenshots` refreshes the README's)."""
+    asked = os.environ.get("HERALD_SCREENSHOTS")
+    if not asked:
+        return tmp_path_factory.mktemp("screenshots")
+    Path(asked).mkdir(parents=True, exist_ok=True)
+    return Path(asked)
 
 
 @pytest.fixture(scope="session")

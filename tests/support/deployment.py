@@ -25,8 +25,8 @@ from shared.infra.config import Settings
 from shared.infra.db import autocommit, make_engine, transaction, upgrade
 from shared.infra.models import messages
 from shared.tenancy.projects import create_project
-from tests.backends import IN_CI, REDIS_TEST, backends_down
-from tests.conftest import SENDER, notification
+from tests.support.backends import IN_CI, REDIS_TEST, backends_down
+from tests.support.data import SENDER, notification
 
 
 @dataclass

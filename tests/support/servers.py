@@ -1,7 +1,8 @@
 """Herald on real sockets for the stream tests: the Procfile's `web` (gunicorn) and `stream`
 (aiohttp) as separate processes over one PostgreSQL database and Redis namespace, started
 with the same process machinery as the fault tests and the benchmarks; and Herald on the
-stand-in SES and SNS server for the delivery tests."""
+stand-in SES and SNS server for the delivery tests, with the alert they send and what of it
+the stand-in recorded."""
 
 from __future__ import annotations
 
@@ -13,7 +14,22 @@ import pytest
 
 from bench.processes import Processes, clean_env, free_port, procfile, wait_http
 from bench.standin import StandIn
-from tests.conftest import Herald, build_herald, stop_herald
+from tests.support.calls import send
+from tests.support.data import token
+from tests.support.herald import Herald, build_herald, stop_herald
+
+ALERT = {
+    "id": "alert",
+    "name": "Alert",
+    "withEmail": True,
+    "withSMS": True,
+    "templates": {
+        "en": {
+            "email": {"subject": "Alert {{ n }}", "text": "Alert {{ n }}"},
+            "sms": {"text": "Alert {{ n }}"},
+        }
+    },
+}
 
 
 @dataclass
@@ -70,3 +86,17 @@ def standin_herald(
     )
     yield herald
     stop_herald(herald)
+
+
+def one_message(client, address: str, number: str, **extra) -> dict:
+    """Send the alert to this address and number; its result."""
+    item = {"notificationId": "alert", "userId": f"u-{token()}", "data": {"n": 1}, **extra}
+    [result] = send(client, {**item, "userEmail": address, "userTelephone": number})
+    return result
+
+
+def received(standin: StandIn, address: str, number: str) -> tuple[int, int]:
+    """How many e-mails to this address and SMS to this number the stand-in recorded."""
+    emails = sum(1 for m in standin.emails if m["Destination"]["ToAddresses"] == [address])
+    sms = sum(1 for m in standin.sms if m["PhoneNumber"] == number)
+    return emails, sms
