@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from shared.infra.db import transaction
 from shared.contacts.users import delete_users
+from shared.infra.db import transaction
 from tests.conftest import Client, send, swapped, token, widget_notification
 from tests.test_openapi import openapi
 
@@ -253,6 +253,9 @@ class DeletingBroker:
     def enqueue(self, message, **kwargs):
         self.delete()
         return self.broker.enqueue(message, **kwargs)
+
+    def enqueue_all(self, messages):
+        return [self.enqueue(message) for message in messages]
 
     def __getattr__(self, name: str):
         return getattr(self.broker, name)
