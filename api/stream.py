@@ -25,11 +25,12 @@ from api.sse import (
     last_event_id,
     open_stream,
 )
+from shared.feed.events import FeedEvent
+from shared.feed.hubs.redis import feed_channel
+from shared.feed.reading import verify_user
 from shared.infra.config import Settings
 from shared.infra.db import autocommit, check_schema, make_engine
 from shared.infra.errors import HeraldError
-from shared.feed.events import FeedEvent, feed_channel
-from shared.feed.reading import verify_user
 from shared.infra.logs import configure_logging
 from shared.operations.metrics import STREAM_CONNECTIONS
 
