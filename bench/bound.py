@@ -18,7 +18,7 @@ import dramatiq
 import psycopg
 
 from bench.payloads import EMAIL_FROM, telephone
-from shared.infra.broker import build_broker, result_backend
+from shared.infra.broker import build_broker
 from shared.infra.config import Settings
 from worker.providers import Email, Sms
 
@@ -83,7 +83,7 @@ def dramatiq_round_trips(
     """Enqueue a no-op job and wait for its result, on Herald's broker and result backend."""
     broker = build_broker(Settings(redis_url=redis_url))
     broker.declare_queue(NOOP_QUEUE)
-    backend = result_backend(broker)
+    backend = broker.get_results_backend()
 
     def round_trip() -> None:
         message = broker.enqueue(

@@ -255,6 +255,9 @@ class DeletingBroker:
         self.delete()
         return self.broker.enqueue(message, **kwargs)
 
+    def enqueue_all(self, messages):
+        return [self.enqueue(message) for message in messages]
+
     def __getattr__(self, name: str):
         return getattr(self.broker, name)
 

@@ -4,14 +4,10 @@ stream that the Flask server uses (the `stream` process serves them on an event 
 from __future__ import annotations
 
 import json
-import queue
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-import redis
-
-from shared.feed.events import LOCAL_HUB, FeedEvent, catch_up, complete, feed_channel
+from shared.feed.events import FeedEvent, catch_up, complete, feed_hub
 from shared.infra.db import autocommit
 from shared.operations.metrics import STREAM_CONNECTIONS
 
@@ -76,57 +72,22 @@ def open_stream(engine, project_id: str, user_id: str, after: int | None) -> Ope
         return Opening(after, *catch_up(connection, project_id, user_id, after))
 
 
-def _local_inbox(project_id: str, user_id: str) -> tuple[Callable, Callable]:
-    """(get(timeout) -> event or None, close) on the in-process hub."""
-    inbox = LOCAL_HUB.subscribe(project_id, user_id)
-
-    def get(timeout: float) -> FeedEvent | None:
-        try:
-            return inbox.get(timeout=timeout)
-        except queue.Empty:
-            return None
-
-    return get, lambda: LOCAL_HUB.unsubscribe(project_id, user_id, inbox)
-
-
-def _redis_inbox(settings, project_id: str, user_id: str) -> tuple[Callable, Callable]:
-    """(get(timeout) -> event or None, close) on a Redis subscription of this thread."""
-    pubsub = redis.Redis.from_url(settings.redis_url).pubsub(ignore_subscribe_messages=True)
-    pubsub.subscribe(feed_channel(settings))
-
-    def get(timeout: float) -> FeedEvent | None:
-        deadline = time.monotonic() + timeout
-        while (left := deadline - time.monotonic()) > 0:
-            message = pubsub.get_message(timeout=left)
-            if message is None:
-                continue
-            event = FeedEvent.decode(message["data"])
-            if (event.project_id, event.user_id) == (project_id, user_id):
-                return event
-        return None
-
-    return get, pubsub.close
-
-
 def threaded_stream(
     svc: Services, project_id: str, user_id: str, after: int | None
 ) -> Iterator[str]:
     """The frames of one stream, blocking this thread between events."""
     settings = svc.settings
-    if settings.embedded:
-        get, close = _local_inbox(project_id, user_id)
-    else:
-        get, close = _redis_inbox(settings, project_id, user_id)
+    inbox = feed_hub(settings).subscribe(project_id, user_id)
     STREAM_CONNECTIONS.inc()
     try:
         opening = open_stream(svc.engine, project_id, user_id, after)
         yield from opening.frames
         while True:
-            event = get(settings.stream_heartbeat)
+            event = inbox.get(settings.stream_heartbeat)
             if event is None:
                 yield HEARTBEAT
             elif opening.fresh(event):
                 yield frame(event.id, completed(svc.engine, event).data)
     finally:
         STREAM_CONNECTIONS.dec()
-        close()
+        inbox.close()

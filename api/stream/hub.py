@@ -9,7 +9,8 @@ import logging
 import redis.asyncio as aioredis
 from aiohttp import web
 
-from shared.feed.events import FeedEvent, feed_channel
+from shared.feed.events import FeedEvent
+from shared.feed.hubs.redis import feed_channel
 from shared.infra.config import Settings
 
 log = logging.getLogger("herald.stream")

@@ -1,5 +1,6 @@
-"""Feed events: recorded in order per user, published to open streams (Redis pub/sub in
-production, an in-process hub in the embedded mode), and replayed after a `Last-Event-ID`.
+"""Feed events: recorded in order per user, published to open streams through the mode's hub
+(`hubs/`: Redis pub/sub in production, in the process embedded), and replayed after a
+`Last-Event-ID`.
 
 An event's id is the `feed_events` row id, so it grows per user; its data is built from the
 message as it is when the event is sent or replayed (a snapshot, so applying one twice is
@@ -15,21 +16,19 @@ for it.
 from __future__ import annotations
 
 import json
-import logging
-import queue
-import threading
 from functools import cache
 from typing import Any, NamedTuple
 
-import redis
 from sqlalchemy import Connection, Engine, Row, bindparam, insert, select
 
+from shared.feed.hubs.base import FeedHub
+from shared.feed.hubs.memory import MemoryHub
+from shared.feed.hubs.redis import RedisHub, feed_channel
+from shared.feed.reading import feed_message, front_message, unread_count
 from shared.infra.config import Settings
 from shared.infra.db import transaction
-from shared.feed.reading import feed_message, front_message, unread_count
 from shared.infra.models import feed_events, utcnow
 
-log = logging.getLogger("herald.events")
 REPLAY_LIMIT = 500
 MESSAGE_KINDS = ("message.new", "message.incremented")
 
@@ -53,11 +52,6 @@ class FeedEvent(NamedTuple):
     def decode(cls, raw: str | bytes) -> FeedEvent:
         """The event a `encode` made."""
         return cls(*json.loads(raw))
-
-
-def feed_channel(settings: Settings) -> str:
-    """The one Redis pub/sub channel every feed event of this deployment goes to."""
-    return f"{settings.redis_namespace}:feed"
 
 
 # Built once: the row of an event.
@@ -152,54 +146,27 @@ def last_event_id(connection: Connection, project_id: str, user_id: str) -> int:
     )
 
 
-class LocalHub:
-    """The embedded mode's pub/sub: a queue per open stream, keyed by project and user."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._streams: dict[tuple[str, str], set[queue.Queue]] = {}
-
-    def subscribe(self, project_id: str, user_id: str) -> queue.Queue:
-        """A queue that receives the user's events until `unsubscribe`."""
-        inbox: queue.Queue = queue.Queue()
-        with self._lock:
-            self._streams.setdefault((project_id, user_id), set()).add(inbox)
-        return inbox
-
-    def unsubscribe(self, project_id: str, user_id: str, inbox: queue.Queue) -> None:
-        """Stop delivering to this queue."""
-        with self._lock:
-            inboxes = self._streams.get((project_id, user_id), set())
-            inboxes.discard(inbox)
-            if not inboxes:
-                self._streams.pop((project_id, user_id), None)
-
-    def publish(self, event: FeedEvent) -> None:
-        """Hand the event to every open stream of its user."""
-        with self._lock:
-            inboxes = list(self._streams.get((event.project_id, event.user_id), ()))
-        for inbox in inboxes:
-            inbox.put(event)
+# The embedded mode's one process holds every open stream and publishes every event.
+MEMORY_HUB = MemoryHub()
 
 
-LOCAL_HUB = LocalHub()
+def feed_hub(settings: Settings) -> FeedHub:
+    """The hub of the mode: this process's when embedded, else the deployment's Redis channel
+    (one client per process)."""
+    if settings.embedded:
+        return MEMORY_HUB
+    return _redis_hub(settings.redis_url, feed_channel(settings))
 
 
 @cache
-def _redis(url: str) -> redis.Redis:
-    """One publishing client per Redis URL and process."""
-    return redis.Redis.from_url(url)
+def _redis_hub(url: str, channel: str) -> RedisHub:
+    """One Redis hub per Redis URL, channel and process."""
+    return RedisHub(url, channel, FeedEvent.decode)
 
 
 def publish(settings: Settings, event: FeedEvent) -> None:
     """Send an event to the open streams of its user, in every process of the deployment."""
-    if settings.embedded:
-        LOCAL_HUB.publish(event)
-        return
-    try:
-        _redis(settings.redis_url).publish(feed_channel(settings), event.encode())
-    except redis.RedisError as exc:  # the event is stored: a reconnecting page replays it
-        log.warning("feed event %s not published: %s", event.id, exc)
+    feed_hub(settings).publish(event)
 
 
 def emit(

@@ -15,7 +15,10 @@ class ConfigError(Exception):
 
 @dataclass(frozen=True)
 class Settings:
-    """Every setting Herald reads; `Settings.from_env()` is the only reader of os.environ."""
+    """Every setting Herald reads; `Settings.from_env()` is the only reader of os.environ, but
+    for `PROMETHEUS_MULTIPROC_DIR`: prometheus_client reads that one itself, when it is
+    imported and wherever it writes a sample file, so `shared/operations/metrics.py` reads it
+    too, at import (before any Settings exist)."""
 
     database_url: str = "sqlite:///var/herald.db"
     redis_url: str | None = None

@@ -24,7 +24,9 @@ from shared.operations.queues import queue_depths
 
 # With PROMETHEUS_MULTIPROC_DIR set (the Procfile and docker-compose.yml set it), each process
 # writes its samples to files there and `/metrics` sums them. A process is named by host and
-# pid, not pid alone: containers sharing the folder have pids that collide.
+# pid, not pid alone: containers sharing the folder have pids that collide. prometheus_client
+# reads the variable itself (when imported, and for each sample file it opens), so it is not a
+# Setting: Herald reads it here too, at import, before any metric is created.
 MULTIPROC_DIR = os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None
 HOST = socket.gethostname().replace("_", "-")
 
