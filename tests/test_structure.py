@@ -71,12 +71,26 @@ def imported(node: ast.Import | ast.ImportFrom, module: str, modules: dict[str, 
     return {f"{base}.{a.name}" if f"{base}.{a.name}" in modules else base for a in node.names}
 
 
+def type_checking_only(tree: ast.AST) -> set[ast.AST]:
+    """The imports under `if TYPE_CHECKING:`, which never run."""
+    return {
+        node
+        for block in ast.walk(tree)
+        if isinstance(block, ast.If) and ast.unparse(block.test).endswith("TYPE_CHECKING")
+        for statement in block.body
+        for node in ast.walk(statement)
+    }
+
+
 def imports(modules: dict[str, Path]) -> list[Import]:
-    """Every import, at module level or inside a function, from one of `modules` to another."""
+    """Every import that runs, at module level or inside a function, from one of `modules` to
+    another (those only for type checkers left out)."""
     edges = []
     for module, path in modules.items():
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.Import | ast.ImportFrom):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        skipped = type_checking_only(tree)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import | ast.ImportFrom) and node not in skipped:
                 named = imported(node, module, modules) & modules.keys()
                 edges += [Import(module, path, node.lineno, name) for name in sorted(named)]
     return edges
