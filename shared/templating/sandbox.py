@@ -22,12 +22,13 @@ from typing import Any
 
 from jinja2 import nodes
 from jinja2.compiler import CodeGenerator
+from jinja2.exceptions import SecurityError
 from jinja2.runtime import markup_join, str_join
 from jinja2.sandbox import MAX_RANGE, SandboxedEnvironment
 from jinja2.utils import generate_lorem_ipsum
 
-from shared.templating.values import held_items
 from shared.templating.undefined import LenientUndefined
+from shared.templating.values import held_items
 
 MAX_VALUE = 1 << 20  # characters of a string, items of a list, built by one operation
 MAX_INT_BITS = 16_384  # about 4,900 decimal digits
@@ -206,9 +207,9 @@ class BoundedCodeGenerator(CodeGenerator):
 
 
 class BoundedSandbox(SandboxedEnvironment):
-    """A SandboxedEnvironment bounded in size and time; undefined names render as nothing.
-
-    Its filters of a size their arguments choose are replaced by `shared.templating.filters.FILTERS`."""
+    """A SandboxedEnvironment bounded in size and time; undefined names render as nothing,
+    and an unsafe attribute fails the render. Its filters of a size their arguments choose
+    are replaced by `shared.templating.filters.FILTERS`."""
 
     code_generator_class = BoundedCodeGenerator
     intercepted_binops = frozenset({"*", "**", "+", "%"})
@@ -217,6 +218,13 @@ class BoundedSandbox(SandboxedEnvironment):
     def __init__(self, **options: Any) -> None:
         super().__init__(**{"undefined": LenientUndefined, **options})
         self.globals.update(range=constant_range, lipsum=_bounded_lipsum)
+
+    def unsafe_undefined(self, obj: Any, attribute: str) -> Any:
+        """An unsafe attribute fails the render at once, where Jinja returns an undefined
+        value that prints as nothing."""
+        raise SecurityError(
+            f"access to attribute {attribute!r} of {type(obj).__name__!r} object is unsafe."
+        )
 
     def call_binop(self, context, operator: str, left: Any, right: Any) -> Any:
         """Check the size first: `*` and `**` build their result in one step."""
