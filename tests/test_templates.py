@@ -94,9 +94,11 @@ def test_sandbox_stops_internals_built_at_render_time(source):
     assert "unsafe" in failure.value.message
 
 
-def test_sandbox_renders_an_unsafe_attribute_lookup_as_nothing():
-    rendered = render_channel("en", "sms", {"text": "[{{ lipsum|attr('__globals__') }}]"}, {})
-    assert rendered == {"text": "[]"}
+def test_sandbox_fails_an_unsafe_attribute_lookup_instead_of_rendering_nothing():
+    with pytest.raises(RenderFailed) as failure:
+        render_channel("en", "sms", {"text": "[{{ lipsum|attr('__globals__') }}]"}, {})
+    assert failure.value.code == "template/renderFailed"
+    assert "unsafe" in failure.value.message
 
 
 def test_sandbox_still_renders_ordinary_templates():

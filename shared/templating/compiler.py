@@ -2,9 +2,9 @@
 huge value, or when they name private attributes.
 
 Jinja folds constant expressions while compiling, so a template like `{{ "a" * 10**9 }}` would
-cost the web process that compiles it: the sandbox intercepts those operators (nothing is
-folded unchecked), and this module evaluates the constant ones under the sandbox's bounds to
-refuse them with `template/invalid` before anything is stored.
+cost the web process that compiles it: the sandbox intercepts those operators and its filters
+take the context (Jinja folds neither), and this module evaluates the constant ones under the
+sandbox's bounds to refuse them with `template/invalid` before anything is stored.
 """
 
 from __future__ import annotations
@@ -14,9 +14,10 @@ from typing import Any
 
 from jinja2 import Template, TemplateSyntaxError, nodes
 from jinja2.nodes import EvalContext, Impossible
-from jinja2.utils import _PassArg
 
-from shared.templating.sandbox import BoundedSandbox, ValueTooLarge, check_deadline
+from shared.templating.limits import ValueTooLarge, check_deadline, check_printed
+from shared.templating.sandbox import BoundedSandbox
+from shared.templating.sizes import bounded_list
 
 MAX_NESTING = 50  # brackets, and nodes of the parsed template, one inside another
 _OPENING = {"lparen", "lbracket", "lbrace"}
@@ -77,15 +78,21 @@ def _check_depth(tree: nodes.Template) -> None:
 
 
 def _check_constants(environment: BoundedSandbox, tree: nodes.Template) -> None:
-    """Evaluate the constant operations under the sandbox's bounds: a bomb is refused here."""
+    """Evaluate the constant operations under the sandbox's bounds: a bomb is refused here.
+    The largest constant expressions are evaluated, each once, with all their parts."""
     context = EvalContext(environment)
-    for node in tree.find_all((nodes.BinExpr, nodes.Filter, nodes.Call)):
-        try:
-            _fold(environment, context, node)
-        except ValueTooLarge as exc:
-            raise TemplateSyntaxError(str(exc), node.lineno) from None
-        except Exception:  # noqa: BLE001, S110 - not a constant, or fails only at render time
-            continue
+    pending: list[nodes.Node] = [tree]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, nodes.BinExpr | nodes.Filter | nodes.Call):
+            try:
+                _fold(environment, context, node)
+                continue
+            except ValueTooLarge as exc:
+                raise TemplateSyntaxError(str(exc), node.lineno) from None
+            except Exception:  # noqa: BLE001, S110 - not a constant, or fails only at render time
+                pass
+        pending.extend(node.iter_child_nodes())
 
 
 def _fold(environment: BoundedSandbox, context: EvalContext, node: nodes.Node) -> Any:
@@ -95,18 +102,15 @@ def _fold(environment: BoundedSandbox, context: EvalContext, node: nodes.Node) -
         right = _fold(environment, context, node.right)
         return environment.call_binop(None, node.operator, left, right)
     if isinstance(node, nodes.List | nodes.Tuple):
-        return [_fold(environment, context, item) for item in node.items]
+        return check_printed([_fold(environment, context, item) for item in node.items])
     if isinstance(node, nodes.Filter) and node.node is not None:
-        function = environment.filters.get(node.name)
-        passed = _PassArg.from_obj(function) if function else None
-        if function is None or passed not in (None, _PassArg.eval_context):
+        evaluate = getattr(environment.filters.get(node.name), "with_eval_context", None)
+        if evaluate is None or node.dyn_args or node.dyn_kwargs:
             raise Impossible()
         arguments = [_fold(environment, context, node.node)]
         arguments += [_fold(environment, context, argument) for argument in node.args]
         keywords = {kw.key: _fold(environment, context, kw.value) for kw in node.kwargs}
-        if passed is _PassArg.eval_context:
-            arguments.insert(0, context)
-        return function(*arguments, **keywords)
+        return evaluate(context, *arguments, **keywords)
     if isinstance(node, nodes.Call) and isinstance(node.node, nodes.Name):
         function = environment.globals.get(node.node.name)
         if node.node.name not in ("range", "lipsum") or node.kwargs or node.dyn_args:
@@ -116,14 +120,25 @@ def _fold(environment: BoundedSandbox, context: EvalContext, node: nodes.Node) -
 
 
 def iterate(iterable: Any) -> Iterator[Any]:
-    """A `for` loop's items, with a deadline check before each (see `bound_loops`)."""
-    for item in iterable:
+    """A `for` loop's items, with a deadline check before each (see `bound_loops`); an
+    iterator's items are taken first within the bound, as `loop.length` would take them."""
+    for item in bounded_list(iterable) if isinstance(iterable, Iterator) else iterable:
         check_deadline()
         yield item
 
 
+def _through(function: str, argument: nodes.Expr) -> nodes.Call:
+    """The call of a function of ours on an expression of the template."""
+    name = nodes.ImportedName(function, lineno=argument.lineno)
+    return nodes.Call(name, [argument], [], None, None, lineno=argument.lineno)
+
+
 def bound_loops(tree: nodes.Template) -> None:
-    """Make every `for` loop of a parsed template iterate through `iterate`."""
+    """Make every `for` loop of a parsed template iterate through `iterate`, and every
+    `*args` of a call go through `bounded_list` (Python takes all the items of an iterator
+    into a tuple in one step)."""
     for loop in tree.find_all(nodes.For):
-        bounded = nodes.ImportedName(f"{__name__}.iterate", lineno=loop.lineno)
-        loop.iter = nodes.Call(bounded, [loop.iter], [], None, None, lineno=loop.lineno)
+        loop.iter = _through(f"{__name__}.iterate", loop.iter)
+    for call in tree.find_all((nodes.Call, nodes.Filter, nodes.Test)):
+        if call.dyn_args is not None:
+            call.dyn_args = _through("shared.templating.sizes.bounded_list", call.dyn_args)

@@ -1,4 +1,5 @@
-"""The Nunjucks filters Jinja lacks or renders differently, bounded like the sandbox's own.
+"""The Nunjucks filters Jinja lacks or renders differently, and FILTERS, every filter a
+template can use, each bounded (`shared.templating.bounded_filters`).
 
 Jinja already has `default`, `safe`, `escape`, `capitalize`, `replace`, `join`, `length`,
 `first` and `last` with Nunjucks' meaning. These differ, so Herald's follow Nunjucks: `round`
@@ -9,84 +10,25 @@ then adds the end), `urlencode` (encodes `/` like `encodeURIComponent`); and the
 
 from __future__ import annotations
 
-import json
 import math
 import re
-from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from typing import Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from jinja2 import filters, pass_eval_context
+from jinja2 import pass_eval_context
+from jinja2.filters import FILTERS as JINJA_FILTERS
 from markupsafe import Markup, escape
 
-from shared.templating.sandbox import (
-    MAX_VALUE,
-    ValueTooLarge,
-    check_format_string,
-    check_held,
-    check_method,
-    check_width,
-    refuse,
-)
+from shared.templating.bounded_filters import bound_filters
+from shared.templating.bounded_output import REPLACED, json_text
+from shared.templating.limits import ValueTooLarge, check_printed, check_size
 from shared.templating.undefined import blank
 
 MAX_FORMAT = 1_000  # characters of a date format
 MAX_PRECISION = 20  # digits a `round` keeps
 _NEWLINE = re.compile(r"\r\n|\n")
-
-
-def _bounded_center(value: str, width: int = 80) -> str:
-    check_width(width)
-    return filters.do_center(value, width)
-
-
-def _bounded_indent(value: str, width: int | str = 4, first: bool = False, blank: bool = False):
-    check_width(width if isinstance(width, int) else len(width))
-    if len(str(value)) * (width if isinstance(width, int) else len(width)) > MAX_VALUE:
-        raise refuse("the result of indent")
-    return filters.do_indent(value, width, first, blank)
-
-
-def _bounded_format(value: str, *args: Any, **kwargs: Any) -> str:
-    check_format_string(str(value))
-    return filters.do_format(value, *args, **kwargs)
-
-
-def _bounded_batch(value: Iterable, linecount: int, fill_with: Any = None):
-    check_width(linecount)
-    return filters.do_batch(value, linecount, fill_with)
-
-
-def _bounded_slice(value: Iterable, slices: int, fill_with: Any = None):
-    check_width(slices)
-    return filters.do_slice(value, slices, fill_with)
-
-
-@pass_eval_context
-def _bounded_replace(eval_ctx, value: str, old: str, new: str, count: int | None = None):
-    check_method(str(value).replace, (str(old), str(new)), {})
-    return filters.do_replace(eval_ctx, value, old, new, count)
-
-
-@pass_eval_context
-def _bounded_join(eval_ctx, value: Iterable, d: str = "", attribute: Any = None):
-    value = list(value)
-    check_method(str(d).join, (value,), {})
-    return filters.do_join(eval_ctx, value, d, attribute)
-
-
-# Jinja's filters whose result has a size their arguments choose, replaced by bounded ones.
-BOUNDED_FILTERS = {
-    "center": _bounded_center,
-    "indent": _bounded_indent,
-    "format": _bounded_format,
-    "batch": _bounded_batch,
-    "slice": _bounded_slice,
-    "replace": _bounded_replace,
-    "join": _bounded_join,
-}
 
 
 def round_number(value: Any, precision: int = 0, method: str = "common") -> Any:
@@ -122,8 +64,7 @@ def nl2br(eval_ctx: Any, value: Any) -> str:
         return ""
     text = value if isinstance(value, str) else str(value)
     lines = _NEWLINE.split(text)
-    if len(text) + 6 * len(lines) > MAX_VALUE:
-        raise ValueTooLarge(f"the result of nl2br is over the sandbox's limit of {MAX_VALUE:,}")
+    check_size("the result of nl2br", len(text) + 6 * len(lines))
     if eval_ctx.autoescape:
         lines = _NEWLINE.split(escape(text))  # Markup stays as it is, the rest is escaped
         return Markup("<br />\n").join(Markup(line) for line in lines)
@@ -149,25 +90,21 @@ def dump(value: Any, spaces: int | str | None = None) -> str:
     """`JSON.stringify(value, null, spaces)`; refused when it would be past the bound."""
     if blank(value):
         return ""
-    check_held(value)
     indent = spaces[:10] if isinstance(spaces, str) else min(max(int(spaces or 0), 0), 10)
-    text = json.dumps(
+    return json_text(
         value,
         ensure_ascii=False,
         indent=indent or None,
         separators=(",", ": ") if indent else (",", ":"),
         default=_json_value,
     )
-    if len(text) > MAX_VALUE:
-        raise ValueTooLarge(f"the result of dump is over the sandbox's limit of {MAX_VALUE:,}")
-    return text
 
 
 def _json_value(value: Any) -> Any:
     """What JSON holds for the values of a template that JSON does not know."""
     if isinstance(value, datetime | date):
         return value.isoformat()
-    return None if blank(value) else str(value)
+    return None if blank(value) else str(check_printed(value))
 
 
 # Nunjucks-style (moment) format tokens, longest first; text in [brackets] is kept as is.
@@ -267,12 +204,16 @@ def _ordinal(day: int) -> str:
     return f"{day}{suffix}"
 
 
-FILTERS = {
-    **BOUNDED_FILTERS,
-    "round": round_number,
-    "truncate": truncate,
-    "nl2br": nl2br,
-    "urlencode": urlencode,
-    "dump": dump,
-    "date": format_date,
-}
+# Every filter a template can use, each bounded (`shared.templating.bounded_filters`).
+FILTERS = bound_filters(
+    {
+        **JINJA_FILTERS,
+        **REPLACED,
+        "round": round_number,
+        "truncate": truncate,
+        "nl2br": nl2br,
+        "urlencode": urlencode,
+        "dump": dump,
+        "date": format_date,
+    }
+)

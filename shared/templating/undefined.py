@@ -4,7 +4,8 @@ preview.
 `{{ order.total }}` with no `order` is an undefined value whose attributes and items are
 undefined too; printed, tested, iterated or compared it behaves like an empty value. The path
 of each one a render used (`order.total`) is recorded while `undefined_names` is open. The
-sandbox's refusals (an unsafe attribute) are not softened: they still fail when used.
+sandbox's refusals (an unsafe attribute) are errors, never undefined values
+(`BoundedSandbox.unsafe_undefined`).
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from contextlib import contextmanager
 from typing import Any
 
 from jinja2 import Undefined
-from jinja2.exceptions import UndefinedError
 from jinja2.utils import missing
 
 _met: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar(
@@ -57,11 +57,6 @@ class LenientUndefined(Undefined):
     __slots__ = ()
 
     @property
-    def _lenient(self) -> bool:
-        """False for the sandbox's refusals, which keep failing when used."""
-        return self._undefined_exception is UndefinedError
-
-    @property
     def _path_met(self) -> str | None:
         """Where the template met it: `order.total`, or a missing key's name."""
         name = self._undefined_name
@@ -73,12 +68,10 @@ class LenientUndefined(Undefined):
         """Note this value's path as used, when a preview is listening."""
         names = _met.get()
         path = self._path_met
-        if names is not None and path and self._lenient and path not in names:
+        if names is not None and path and path not in names:
             names.append(path)
 
     def _child(self, name: Any) -> LenientUndefined:
-        if not self._lenient:
-            self._fail_with_undefined_error()
         return type(self)(obj=missing, name=_path(self._path_met, name))
 
     def __getattr__(self, name: str) -> LenientUndefined:
@@ -91,8 +84,6 @@ class LenientUndefined(Undefined):
 
     def _used(self, *_: Any) -> LenientUndefined:
         """Arithmetic on an undefined value is undefined: it renders as nothing."""
-        if not self._lenient:
-            self._fail_with_undefined_error()
         self._record()
         return self
 
