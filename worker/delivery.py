@@ -13,14 +13,14 @@ from sqlalchemy import Engine, Row, bindparam, update
 from sqlalchemy.exc import InterfaceError, OperationalError
 from tenacity import Retrying, retry_if_exception_type, stop_after_delay, wait_exponential_jitter
 
+from shared.channels import FINAL, MESSAGE_FINAL, Channel, ChannelStatus, MessageStatus
 from shared.infra.config import Settings
 from shared.infra.db import autocommit
-from shared.messages.store import FINAL
-from shared.operations.metrics import MESSAGES, OUTCOMES, PROVIDER_SENDS, SEND_SECONDS
 from shared.infra.models import messages, utcnow
 from shared.messages.results import RESULT_COLUMNS, message_result
+from shared.operations.metrics import MESSAGES, OUTCOMES, PROVIDER_SENDS, SEND_SECONDS
 from worker.attempts import MAX_ATTEMPTS, crash_message
-from worker.channels import IN_CALL, PENDING, Channel, ChannelState
+from worker.channels import IN_CALL, PENDING, ChannelState
 from worker.claim import Claimed, claim_channels, read_message
 from worker.providers import Email, Provider, ProviderError, Sms, send_with_retries
 
@@ -100,9 +100,10 @@ def _save(services: Services, claimed: Claimed, outcomes: dict[Channel, ChannelS
     view (a channel another worker still has in flight leaves it `queued`, and the sweeper's
     next delivery of it finds every channel final). Retried on a database error for up to
     `WRITE_BUDGET` s; past it the channels stay `sending` and become `unknown`."""
-    states = {channel: channel.state(claimed.row) for channel in Channel} | outcomes
+    states = {channel: ChannelState.of(channel, claimed.row) for channel in Channel} | outcomes
     done = all(state.final for state in states.values())
-    values = {"status": "sent" if done else claimed.row.status, "updated_at": utcnow()}
+    status = MessageStatus.SENT if done else claimed.row.status
+    values = {"status": status, "updated_at": utcnow()}
     for channel, state in outcomes.items():
         values.update(state.values(channel))
     retrying = Retrying(
@@ -147,22 +148,24 @@ def _send(
     try:
         request = provider.build(content)
     except Exception as exc:  # noqa: BLE001 - the provider's library refused it: nothing went
-        outcomes[channel] = ChannelState("failed", f"build/failed: {type(exc).__name__}: {exc}")
+        detail = f"build/failed: {type(exc).__name__}: {exc}"
+        outcomes[channel] = ChannelState(ChannelStatus.FAILED, detail)
         log.warning("%s build failed: %s", channel, type(exc).__name__, extra={"channel": channel})
         return
-    outcomes[channel] = ChannelState("unknown", IN_CALL)
+    outcomes[channel] = ChannelState(ChannelStatus.UNKNOWN, IN_CALL)
     settings = services.settings
     name = settings.email_provider if channel == Channel.EMAIL else settings.sms_provider
     try:
         with SEND_SECONDS.labels(channel, name).time():
             provider_id = send_with_retries(provider, request, settings.provider_retry_budget)
     except ProviderError as exc:
-        state, code = ChannelState("unknown" if exc.unknown else "failed", str(exc)), exc.code
+        status = ChannelStatus.UNKNOWN if exc.unknown else ChannelStatus.FAILED
+        state, code = ChannelState(status, str(exc)), exc.code
     except Exception as exc:  # noqa: BLE001 - it broke during the call: it may have gone
         code = type(exc).__name__
-        state = ChannelState("unknown", f"unknown: {code}: {exc}")
+        state = ChannelState(ChannelStatus.UNKNOWN, f"unknown: {code}: {exc}")
     else:
-        state, code = ChannelState("sent", provider_id=provider_id), None
+        state, code = ChannelState(ChannelStatus.SENT, provider_id=provider_id), None
     outcomes[channel] = state
     if code is not None:
         log.warning("%s send %s: %s", channel, state.status, code, extra={"channel": channel})
@@ -175,7 +178,7 @@ def _count(states: dict[Channel, ChannelState], status: str) -> None:
     for channel, state in states.items():
         if state.status in FINAL:
             OUTCOMES.labels(channel, state.status).inc()
-    if status in ("sent", "failed"):
+    if status in MESSAGE_FINAL:
         MESSAGES.labels(status).inc()
     channels = {str(channel): state.status for channel, state in states.items() if state.status}
     log.info("message %s", status, extra={"status": status, "channels": channels})

@@ -24,9 +24,10 @@ from typing import Any, NamedTuple
 import redis
 from sqlalchemy import Connection, Engine, Row, bindparam, insert, select
 
+from shared.channels import ChannelStatus
+from shared.feed.reading import feed_message, front_message, unread_count
 from shared.infra.config import Settings
 from shared.infra.db import transaction
-from shared.feed.reading import feed_message, front_message, unread_count
 from shared.infra.models import feed_events, utcnow
 
 log = logging.getLogger("herald.events")
@@ -220,7 +221,8 @@ def emit(
 def widget_kind(row: Row) -> str:
     """The event of a delivery that rendered the widget: `message.new` if the row as read had
     the widget pending, else `message.incremented` (a refresh)."""
-    return "message.new" if row.widget_status == "pending" else "message.incremented"
+    pending = row.widget_status == ChannelStatus.PENDING
+    return "message.new" if pending else "message.incremented"
 
 
 def widget_written(settings: Settings, connection: Connection, row: Row) -> None:

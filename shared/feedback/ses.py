@@ -17,9 +17,10 @@ from typing import Any
 from prometheus_client import Counter
 from sqlalchemy import Engine, select, update
 
+from shared.channels import Channel, ChannelStatus
+from shared.contacts.suppressions import suppress
 from shared.infra.db import transaction
 from shared.infra.models import messages, utcnow
-from shared.contacts.suppressions import suppress
 
 log = logging.getLogger("herald.feedback")
 
@@ -29,17 +30,12 @@ FEEDBACK = Counter(
 
 # SES event -> the e-mail channel's state, and the states it may move the channel from.
 STATES = {
-    "Delivery": "delivered",
-    "Bounce": "bounced",
-    "Complaint": "complained",
-    "Reject": "rejected",
+    "Delivery": ChannelStatus.DELIVERED,
+    "Bounce": ChannelStatus.BOUNCED,
+    "Complaint": ChannelStatus.COMPLAINED,
+    "Reject": ChannelStatus.REJECTED,
 }
-MOVES_FROM = {
-    "delivered": ("sent",),
-    "rejected": ("sent",),
-    "bounced": ("sent", "delivered"),
-    "complained": ("sent", "delivered"),
-}
+MOVES_FROM = {state: sorted(Channel.EMAIL.sources(state)) for state in STATES.values()}
 
 
 @dataclass(frozen=True)
@@ -52,7 +48,7 @@ class SesEvent:
     suppress: tuple[str, ...] = ()
 
     @property
-    def state(self) -> str:
+    def state(self) -> ChannelStatus:
         """The e-mail channel state this event moves to."""
         return STATES[self.kind]
 

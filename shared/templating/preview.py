@@ -11,9 +11,11 @@ import uuid6
 from pydantic import ValidationError
 from sqlalchemy import Connection
 
+from shared.channels import Channel
+from shared.contacts.users import PROFILE_FIELDS, get_user
 from shared.infra.errors import HeraldError
+from shared.infra.validation import Data, Id, Item, Language, item_error
 from shared.notifications.catalog import get_notification, parse_notification
-from shared.tenancy.projects import Project
 from shared.templating.rendering import (
     build_context,
     pick_channel_languages,
@@ -21,11 +23,8 @@ from shared.templating.rendering import (
     render_time_limit,
 )
 from shared.templating.undefined import undefined_names
-from shared.contacts.users import PROFILE_FIELDS, get_user
-from shared.infra.validation import Data, Id, Item, Language, item_error
+from shared.tenancy.projects import Project
 
-# Each channel and the notification's flag that turns it on.
-CHANNEL_FLAGS = {"email": "with_email", "sms": "with_sms", "widget": "with_widget"}
 # Septets (GSM-7) or UTF-16 code units (UCS-2) of one SMS, and of each part of a longer one.
 SMS_SIZES = {"GSM-7": (160, 153), "UCS-2": (70, 67)}
 
@@ -74,7 +73,7 @@ def preview(connection: Connection, project: Project, body: PreviewBody, time_li
         notification = dict(get_notification(connection, project.id, body.notificationId)._mapping)
     profile, user_data = _profile(connection, project.id, body.userId)
     templates = notification["templates"] or {}
-    channels = [name for name, flag in CHANNEL_FLAGS.items() if notification[flag]]
+    channels = [channel for channel in Channel if notification[channel.with_column.name]]
     language, languages = pick_channel_languages(
         templates,
         body.language or profile.get("language"),

@@ -14,8 +14,10 @@ from typing import Any
 
 from jinja2 import Template, TemplateSyntaxError
 
-from shared.templating.email_text import text_from_html
+from shared.channels import Channel, TemplateField
 from shared.infra.errors import HeraldError
+from shared.templating.compiler import compile_template
+from shared.templating.email_text import text_from_html
 from shared.templating.filters import FILTERS
 from shared.templating.sandbox import (
     BoundedSandbox,
@@ -24,26 +26,15 @@ from shared.templating.sandbox import (
     check_deadline,
     render_deadline,
 )
-from shared.templating.compiler import compile_template
 
-# channel -> field -> (templated, autoescaped). Fields not templated are literal header values.
-CHANNEL_FIELDS: dict[str, dict[str, tuple[bool, bool]]] = {
-    "widget": {"content": (True, True), "icon": (True, False), "link": (True, False)},
-    "email": {
-        "subject": (True, False),
-        "html": (True, True),
-        "text": (True, False),
-        "from": (False, False),
-        "fromName": (False, False),
-        "replyTo": (False, False),
-    },
-    "sms": {"text": (True, False)},
+# channel -> field name -> its declaration (shared.channels): templated or literal, autoescaped,
+# a header, its size limit.
+FIELDS: dict[str, dict[str, TemplateField]] = {
+    channel: {field.name: field for field in channel.fields} for channel in Channel
 }
-HEADER_FIELDS = {
-    ("email", "subject"),
-    ("email", "from"),
-    ("email", "fromName"),
-    ("email", "replyTo"),
+# channel -> the fields made from another when the template has none (e-mail text from HTML).
+MADE: dict[str, tuple[TemplateField, ...]] = {
+    channel: tuple(field for field in channel.fields if field.made_from) for channel in Channel
 }
 
 
@@ -60,16 +51,6 @@ _ENVIRONMENTS = {
 }
 for _environment in _ENVIRONMENTS.values():
     _environment.filters.update(FILTERS)
-# channel, field -> (the most a rendered field may hold, "bytes" of UTF-8 or "characters").
-FIELD_LIMITS: dict[tuple[str, str], tuple[int, str]] = {
-    ("email", "html"): (512 * 1024, "bytes"),
-    ("email", "text"): (512 * 1024, "bytes"),
-    ("email", "subject"): (998, "characters"),
-    ("sms", "text"): (1600, "characters"),
-    ("widget", "content"): (64 * 1024, "bytes"),
-    ("widget", "icon"): (2048, "characters"),
-    ("widget", "link"): (2048, "characters"),
-}
 DEFAULT_RENDER_TIME_LIMIT = 2.0
 _NEWLINES = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]+")  # every control character
 
@@ -93,11 +74,11 @@ def compile_templates(templates: dict[str, dict[str, dict[str, Any]]]) -> None:
     for language, channels in templates.items():
         for channel, fields in channels.items():
             for field, source in fields.items():
-                templated, escaped = CHANNEL_FIELDS[channel][field]
-                if not templated or source is None:
+                declared = FIELDS[channel][field]
+                if not declared.templated or source is None:
                     continue
                 try:
-                    _compile(source, escaped)
+                    _compile(source, declared.escaped)
                 except TemplateSyntaxError as exc:
                     raise HeraldError(
                         "template/invalid",
@@ -164,21 +145,23 @@ def render_channel(
     """Render one channel's fields (the override already applied) with this context, within
     the time limit of the enclosing `render_time_limit` block (2 s when there is none)."""
     rendered: dict[str, str | None] = {}
+    declared = FIELDS[channel]
     with render_deadline(DEFAULT_RENDER_TIME_LIMIT):
-        for field, source in fields.items():
-            if source is None or field not in CHANNEL_FIELDS[channel]:
-                rendered[field] = None
+        for name, source in fields.items():
+            field = declared.get(name)
+            if source is None or field is None:
+                rendered[name] = None
                 continue
-            templated, escaped = CHANNEL_FIELDS[channel][field]
             text = str(source)
-            if templated:
-                label = f"{language}.{channel}.{field}"
-                text = _render_field(label, (channel, field), text, escaped, context)
-            if (channel, field) in HEADER_FIELDS:
+            if field.templated:
+                text = _render_field(f"{language}.{channel}.{name}", field, text, context)
+            if field.header:
                 text = _NEWLINES.sub(" ", text).strip()
-            rendered[field] = text
-        if channel == "email" and rendered.get("text") is None and rendered.get("html"):
-            rendered["text"] = _text_part(f"{language}.email.text", rendered["html"])
+            rendered[name] = text
+        for field in MADE[channel]:
+            html = rendered.get(field.made_from)
+            if rendered.get(field.name) is None and html:
+                rendered[field.name] = _text_part(f"{language}.{channel}.{field.name}", field, html)
     return rendered
 
 
@@ -200,7 +183,7 @@ def render_message(
     return rendered
 
 
-def _text_part(label: str, html: str) -> str:
+def _text_part(label: str, field: TemplateField, html: str) -> str:
     """The text part made from the rendered HTML, within the same size and time limits."""
     try:
         text = text_from_html(html)
@@ -209,22 +192,22 @@ def _text_part(label: str, html: str) -> str:
             f"Template {label} (made from the HTML) stopped: the message's rendering took "
             f"longer than its time limit of {exc.limit:g} s."
         ) from None
-    limit, _ = FIELD_LIMITS[("email", "text")]
-    if len(text.encode()) > limit:
+    limit = field.limit
+    size = len(text.encode()) if limit.unit == "bytes" else len(text)
+    if size > limit.most:
         raise RenderFailed(
-            f"Template {label} (made from the HTML) is past its size limit of {limit:,} bytes."
+            f"Template {label} (made from the HTML) is past its size limit of "
+            f"{limit.most:,} {limit.unit}."
         )
     return text
 
 
-def _render_field(
-    label: str, key: tuple[str, str], source: str, escaped: bool, context: dict[str, Any]
-) -> str:
+def _render_field(label: str, field: TemplateField, source: str, context: dict[str, Any]) -> str:
     """Stream the render and stop as soon as it is past its size limit or the deadline."""
-    limit, unit = FIELD_LIMITS.get(key, (1 << 20, "characters"))
+    limit, unit = field.limit.most, field.limit.unit
     size, parts = 0, []
     try:
-        for chunk in _compile(source, escaped).generate(context):
+        for chunk in _compile(source, field.escaped).generate(context):
             size += len(chunk.encode()) if unit == "bytes" else len(chunk)
             if size > limit:
                 raise RenderFailed(
