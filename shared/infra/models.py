@@ -37,6 +37,7 @@ metadata = MetaData(
 Json = JSON().with_variant(JSONB(), "postgresql")
 BigId = BigInteger().with_variant(Integer(), "sqlite")
 
+
 class UTCDateTime(TypeDecorator):
     """Timezone-aware UTC datetimes on both dialects (SQLite stores them naive)."""
 

@@ -10,12 +10,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, Engine, insert, select
 
 from shared.channels import Channel, ChannelStatus, MessageStatus
+from shared.contacts.users import fill_profiles
 from shared.infra.db import dialect_insert, transaction
 from shared.infra.errors import HeraldError, Refused
 from shared.infra.models import message_ids, messages, notifications, users
 from shared.messages.results import error_result, incremented_result, scheduled_result
 from shared.messages.stacking import StackKey, stack_onto
-from shared.contacts.users import fill_profiles
 
 MAX_SEND_AHEAD = timedelta(days=365)
 # What accepting a message needs of its notification: not its templates (a JSON document that

@@ -48,9 +48,7 @@ def scheduled_result(row: dict[str, Any]) -> dict[str, Any]:
         "ok": True,
         "status": MessageStatus.SCHEDULED,
         "scheduledAt": row["scheduled_at"].isoformat(),
-        "channels": {
-            c: {"status": ChannelStatus.PENDING} for c in Channel if row[c.status.name]
-        },
+        "channels": {c: {"status": ChannelStatus.PENDING} for c in Channel if row[c.status.name]},
     }
 
 
