@@ -22,7 +22,8 @@ from shared.operations.metrics import MESSAGES, OUTCOMES, PROVIDER_SENDS, SEND_S
 from worker.attempts import MAX_ATTEMPTS, crash_message
 from worker.channels import IN_CALL, PENDING, ChannelState
 from worker.claim import Claimed, claim_channels, read_message
-from worker.providers import Email, Provider, ProviderError, Sms, send_with_retries
+from worker.providers import Provider, ProviderError, send_with_retries
+from worker.providers.contents import ProviderContent
 
 log = logging.getLogger("herald.delivery")
 
@@ -119,7 +120,7 @@ def _save(services: Services, claimed: Claimed, outcomes: dict[Channel, ChannelS
 
 
 def _send_all(
-    services: Services, sends: dict[Channel, Email | Sms], outcomes: dict[Channel, ChannelState]
+    services: Services, sends: dict[Channel, ProviderContent], outcomes: dict[Channel, ChannelState]
 ) -> None:
     """Send every claimed channel into `outcomes`; the e-mail and the SMS of one message go at
     the same time, and an interrupted one still waits for the other's outcome."""
@@ -137,7 +138,7 @@ def _send_all(
 def _send(
     services: Services,
     channel: Channel,
-    content: Email | Sms,
+    content: ProviderContent,
     outcomes: dict[Channel, ChannelState],
 ) -> None:
     """Build the channel's request and call its provider. `outcomes[channel]` says at each step
@@ -154,7 +155,7 @@ def _send(
         return
     outcomes[channel] = ChannelState(ChannelStatus.UNKNOWN, IN_CALL)
     settings = services.settings
-    name = settings.email_provider if channel == Channel.EMAIL else settings.sms_provider
+    name = settings.provider_name(channel)
     try:
         with SEND_SECONDS.labels(channel, name).time():
             provider_id = send_with_retries(provider, request, settings.provider_retry_budget)

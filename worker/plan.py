@@ -10,21 +10,15 @@ from sqlalchemy import Row
 
 from shared.channels import WAITING, Channel, ChannelStatus, MessageStatus
 from shared.contacts.suppressions import SUPPRESSED
-from shared.contacts.users import PROFILE_FIELDS
 from shared.notifications.quiet_hours import quiet_until
 from shared.operations.metrics import RENDER_SECONDS
-from shared.templating.rendering import (
-    RenderFailed,
-    build_context,
-    pick_channel_languages,
-    render_message,
-)
+from shared.templating.message import Draft, Recipient, RenderedMessage, render_message
+from shared.templating.rendering import RenderFailed
 from worker.channels import SENDING, ChannelState
-from worker.providers import Email, Sms
+from worker.providers.contents import CONTENTS, ProviderContent
 from worker.statements import ALLOWS_MUTE, PROFILE
 
 STALE_SENDING = "unknown: the worker stopped during the provider call; not sent again"
-NO_FROM = "emailFrom/missing: neither the template nor the project sets From"
 # An e-mail or SMS waiting for the end of the notification's quiet hours (the message's
 # `scheduled_at`); the sweeper's release of the message decides it again.
 HELD = ChannelState(ChannelStatus.SCHEDULED, "quietHours")
@@ -54,7 +48,7 @@ class Plan:
 
     changes: dict[str, Any]
     channels: dict[Channel, ChannelState] = field(default_factory=dict)
-    sends: dict[Channel, Email | Sms] = field(default_factory=dict)
+    sends: dict[Channel, ProviderContent] = field(default_factory=dict)
     widget: Widget | None = None
 
     def values(self) -> dict[str, Any]:
@@ -75,33 +69,24 @@ class Decision:
     in_flight: bool
 
 
-@dataclass(frozen=True)
-class Languages:
-    """The message's language, picked once from the user's, and each channel's template
-    language: the message's, unless its templates lack that channel (then SPEC's fallback)."""
-
-    message: str
-    channels: dict[Channel, str]
-
-
 def plan_delivery(row: Row, now: datetime, stale_before: datetime, refresh_widget: bool) -> Plan:
     """Decide every channel of a message from the row as read: `decide_channels`, then
-    `pick_languages`, `render_channels`, `build_email`/`build_sms`, `hold_for_quiet_hours`
-    and `final_status`."""
+    `render_message` (of `draft`), `add_rendered`, `hold_for_quiet_hours` and
+    `final_status`."""
     if row.n_id is None:
         message = f"The notification {row.notification_id!r} was deleted."
         return failed_plan(row, Plan({"updated_at": now}), "notification/notFound", message)
     decision = decide_channels(row, stale_before, refresh_widget)
     plan = Plan({"updated_at": now}, dict(decision.channels))
     if decision.to_render:
-        languages = pick_languages(row, decision.to_render)
-        plan.changes["language"] = languages.message
         try:
             with RENDER_SECONDS.time():
-                rendered = render_channels(row, languages)
+                rendered = render_message(draft(row), decision.to_render, row)
         except RenderFailed as exc:
+            plan.changes["language"] = exc.language
             return failed_plan(row, plan, exc.code, exc.message, decision.to_render)
-        _add_rendered(row, plan, rendered)
+        plan.changes["language"] = rendered.language
+        add_rendered(row, plan, rendered)
     hold_for_quiet_hours(row, plan, now)
     if plan.sends:
         plan.channels.update(dict.fromkeys(plan.sends, SENDING))
@@ -154,49 +139,22 @@ def hold_for_quiet_hours(row: Row, plan: Plan, now: datetime) -> None:
     plan.changes.update(status=MessageStatus.SCHEDULED, scheduled_at=until)
 
 
-def pick_languages(row: Row, channels: list[Channel]) -> Languages:
-    """The message's language, and the language each channel's template is taken from."""
-    templates = row.n_templates or {}
-    language, by_channel = pick_channel_languages(
-        templates, row.user_language, row.n_default_language, list(channels)
+def draft(row: Row) -> Draft:
+    """What the message renders from, read from the row (its user's columns through LOAD's
+    labels)."""
+    mapping = row._mapping
+    columns = {column: mapping[label] for column, label in PROFILE.items()}
+    return Draft(
+        notification_id=row.notification_id,
+        notification_name=row.n_name,
+        templates=row.n_templates or {},
+        default_language=row.n_default_language,
+        message_id=row.id,
+        data=row.data or {},
+        recipient=Recipient(row.user_id, columns, row.user_data or {}),
+        increment=row.increment,
+        overrides={Channel.WIDGET: row.widget_override, Channel.EMAIL: row.email_override},
     )
-    return Languages(language, {Channel(name): value for name, value in by_channel.items()})
-
-
-def render_channels(row: Row, languages: Languages) -> dict[Channel, dict[str, str | None]]:
-    """Render each channel in its language, the message's overrides applied."""
-    templates = row.n_templates or {}
-    profile = {name: row._mapping[PROFILE[column]] for name, column in PROFILE_FIELDS.items()}
-    profile["id"] = row.user_id
-    notification = {"id": row.notification_id, "name": row.n_name}
-    context = build_context(
-        profile, row.user_data or {}, row.data or {}, row.increment, row.id, notification
-    )
-    overrides = {Channel.WIDGET: row.widget_override, Channel.EMAIL: row.email_override}
-    rendered = render_message(templates, dict(languages.channels), context, overrides)
-    return {Channel(name): fields for name, fields in rendered.items()}
-
-
-def build_email(row: Row, fields: dict[str, str | None]) -> Email | None:
-    """The e-mail to send; None when neither the template nor the project sets From."""
-    from_address = fields.get("from") or row.email_from
-    if not from_address:
-        return None
-    return Email(
-        row.id,
-        row.user_email,
-        from_address,
-        fields.get("fromName") or row.email_from_name,
-        fields.get("replyTo"),
-        fields.get("subject") or "",
-        fields.get("html"),
-        fields.get("text"),
-    )
-
-
-def build_sms(row: Row, fields: dict[str, str | None]) -> Sms:
-    """The SMS to send."""
-    return Sms(row.id, row.user_telephone, fields.get("text") or "", row.sms_sender_id)
 
 
 def final_status(row: Row, plan: Plan, in_flight: bool) -> str | None:
@@ -220,17 +178,16 @@ def failed_plan(
     return plan
 
 
-def _add_rendered(row: Row, plan: Plan, rendered: dict[Channel, dict[str, str | None]]) -> None:
-    """The rendered channels into the plan: the widget shown, the e-mail and SMS to send."""
-    for channel, fields in rendered.items():
+def add_rendered(row: Row, plan: Plan, rendered: RenderedMessage) -> None:
+    """The rendered channels into the plan: the widget shown, the others to send (or failed
+    when they can't go, such as an e-mail without From)."""
+    for channel, content in rendered.contents.items():
+        missing = rendered.missing(channel)
         if channel is Channel.WIDGET:
             plan.channels[channel] = ChannelState(ChannelStatus.SENT)
-            plan.widget = Widget(fields.get("content"), fields.get("icon"), fields.get("link"))
-        elif channel is Channel.EMAIL:
-            email = build_email(row, fields)
-            if email is None:
-                plan.channels[channel] = ChannelState(ChannelStatus.FAILED, NO_FROM)
-            else:
-                plan.sends[channel] = email
+            plan.widget = Widget(content["content"], content["icon"], content["link"])
+        elif missing is not None:
+            plan.channels[channel] = ChannelState(ChannelStatus.FAILED, missing)
         else:
-            plan.sends[channel] = build_sms(row, fields)
+            address = row._mapping[ADDRESSES[channel]]
+            plan.sends[channel] = CONTENTS[channel](row.id, address, content, row)

@@ -1,4 +1,5 @@
-"""Template compilation, language choice, the template context and sandboxed rendering.
+"""Template compilation and the sandboxed rendering of one channel's fields (a whole message is
+rendered by shared.templating.message).
 
 Every template is compiled once per distinct source text (an LRU cache), in a Jinja2
 sandbox: a template can't reach Python internals, files or the network. E-mail HTML and the
@@ -56,10 +57,12 @@ _NEWLINES = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]+")  # every control cha
 
 
 class RenderFailed(HeraldError):
-    """A template that fails with this data: the message gets `template/renderFailed`."""
+    """A template that fails with this data: the message gets `template/renderFailed`. Raised
+    for a whole message, it carries the language the message was being rendered in."""
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, language: str | None = None) -> None:
         super().__init__("template/renderFailed", message)
+        self.language = language
 
 
 @functools.lru_cache(maxsize=4096)
@@ -85,58 +88,6 @@ def compile_templates(templates: dict[str, dict[str, dict[str, Any]]]) -> None:
                         f"Template {language}.{channel}.{field}, line {exc.lineno}: "
                         f"{(exc.message or 'syntax error').rstrip('.')}.",
                     ) from None
-
-
-def pick_language(available: dict[str, Any], wanted: str | None, default: str) -> str:
-    """The user's language, then its base language (`pt-BR` -> `pt`), then the default."""
-    if wanted:
-        if wanted in available:
-            return wanted
-        base = wanted.split("-", 1)[0]
-        if base in available:
-            return base
-    return default
-
-
-def pick_channel_languages(
-    templates: dict[str, dict[str, Any]], wanted: str | None, default: str, channels: list[str]
-) -> tuple[str, dict[str, str]]:
-    """The message's language, and the language each channel's template is taken from: the
-    message's, unless its templates lack that channel (then the same fallback among those
-    that have it)."""
-    language = pick_language(templates, wanted, default)
-    by_channel = {}
-    for channel in channels:
-        if channel in templates.get(language, {}):
-            by_channel[channel] = language
-        else:
-            having = {name: t for name, t in templates.items() if channel in t}
-            by_channel[channel] = pick_language(having, wanted, default)
-    return language, by_channel
-
-
-def build_context(
-    profile: dict[str, Any],
-    user_data: dict[str, Any],
-    data: dict[str, Any],
-    increment: int,
-    message_id: str,
-    notification: dict[str, str],
-) -> dict[str, Any]:
-    """The template context: profile at top level and under `user`, then `data` on top.
-
-    Empty profile fields are left out, so `{{ firstName }}` renders as nothing, not "None".
-    """
-    profile = {name: value for name, value in profile.items() if value is not None}
-    user = {**profile, "data": user_data}
-    return {
-        **profile,
-        "user": user,
-        **data,
-        "increment": increment,
-        "messageId": message_id,
-        "notification": notification,
-    }
 
 
 def render_channel(
@@ -166,21 +117,6 @@ def render_channel(
 
 
 render_time_limit = render_deadline  # the block that bounds all the fields of one message
-
-
-def render_message(
-    templates: dict[str, dict[str, Any]],
-    languages: dict[str, str],
-    context: dict[str, Any],
-    overrides: dict[str, dict[str, Any] | None],
-) -> dict[str, dict[str, str | None]]:
-    """Render each channel in its language, the message's overrides applied."""
-    rendered = {}
-    for channel, language in languages.items():
-        template = templates.get(language, {}).get(channel, {})
-        fields = {**template, **(overrides.get(channel) or {})}
-        rendered[channel] = render_channel(language, channel, fields, context)
-    return rendered
 
 
 def _text_part(label: str, field: TemplateField, html: str) -> str:
