@@ -37,11 +37,17 @@ GONE = {
 
 
 @dataclass(frozen=True)
-class Claimed:
-    """A plan whose claim applied, and the message's row as the claim left it."""
+class Claim:
+    """What claiming a message's channels came to: the plan whose claim applied and the row as
+    the claim left it; or no plan when there was nothing to claim, and the row as last read
+    (None if the message is gone)."""
 
-    plan: Plan
-    row: Row
+    plan: Plan | None
+    row: Row | None
+
+    def answer(self) -> dict[str, Any]:
+        """The message's answer as its row has it: its result, or `message/notFound`."""
+        return message_result(self.row) if self.row is not None else dict(GONE)
 
 
 def read_message(connection: Connection, message_pk: int, count: bool) -> tuple[Row | None, int]:
@@ -62,17 +68,17 @@ def claim_channels(
     message_pk: int,
     refresh_widget: bool,
     row: Row | None,
-) -> Claimed | dict[str, Any]:
+) -> Claim:
     """Plan the message as read (`row`) and claim its channels, each an autocommitted statement
-    on this connection, reading it again if it changed meanwhile; or the message's answer if
-    there's nothing to claim (gone, not due, already final, or changed on every attempt)."""
+    on this connection, reading it again if it changed meanwhile; no plan if there's nothing to
+    claim (gone, not due, already final, or changed on every attempt)."""
     for _ in range(CLAIM_ATTEMPTS):
         now = utcnow()
         if row is None:
-            return dict(GONE)
+            return Claim(None, None)
         logs.annotate(project_id=row.project_id, message_id=row.id)
         if not _due(row, now, refresh_widget):
-            return message_result(row)
+            return Claim(None, row)
         stale_before = now - timedelta(seconds=settings.send_time_limit)
         with render_time_limit(settings.render_time_limit):  # all its templates
             plan = plan_delivery(row, now, stale_before, refresh_widget)
@@ -81,9 +87,9 @@ def claim_channels(
                 plan.changes.pop(name, None)
         claimed = _apply(settings, connection, row, plan)
         if claimed is not None:
-            return Claimed(plan, claimed)
+            return Claim(plan, claimed)
         row = connection.execute(LOAD, {"message_pk": message_pk}).first()
-    return message_result(row) if row is not None else dict(GONE)  # whoever changed it delivers
+    return Claim(None, row)  # whoever changed it delivers
 
 
 def _apply(settings: Settings, connection: Connection, row: Row, plan: Plan) -> Row | None:

@@ -21,7 +21,7 @@ from shared.messages.results import RESULT_COLUMNS, message_result
 from shared.operations.metrics import MESSAGES, OUTCOMES, PROVIDER_SENDS, SEND_SECONDS
 from worker.attempts import MAX_ATTEMPTS, crash_message
 from worker.channels import IN_CALL, PENDING, ChannelState
-from worker.claim import Claimed, claim_channels, read_message
+from worker.claim import Claim, claim_channels, read_message
 from worker.providers import Provider, ProviderError, send_with_retries
 from worker.providers.contents import ProviderContent
 
@@ -79,10 +79,10 @@ def deliver_message(
         return crashed or deliver_message(services, message_pk, refresh_widget)
 
 
-def _send_and_save(services: Services, claimed: Claimed | dict[str, Any]) -> dict[str, Any]:
+def _send_and_save(services: Services, claimed: Claim) -> dict[str, Any]:
     """Send what was claimed and record the outcomes: the message's result."""
-    if not isinstance(claimed, Claimed):
-        return claimed
+    if claimed.plan is None:
+        return claimed.answer()
     if not claimed.plan.sends:
         _count(claimed.plan.channels, claimed.row.status)
         return message_result(claimed.row)
@@ -96,7 +96,7 @@ def _send_and_save(services: Services, claimed: Claimed | dict[str, Any]) -> dic
     return message_result(saved)
 
 
-def _save(services: Services, claimed: Claimed, outcomes: dict[Channel, ChannelState]) -> Row:
+def _save(services: Services, claimed: Claim, outcomes: dict[Channel, ChannelState]) -> Row:
     """Write the outcomes; the message is `sent` once every channel is final in this worker's
     view (a channel another worker still has in flight leaves it `queued`, and the sweeper's
     next delivery of it finds every channel final). Retried on a database error for up to
