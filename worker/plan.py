@@ -182,11 +182,10 @@ def add_rendered(row: Row, plan: Plan, rendered: RenderedMessage) -> None:
     """The rendered channels into the plan: the widget shown, the others to send (or failed
     when they can't go, such as an e-mail without From)."""
     for channel, content in rendered.contents.items():
-        missing = rendered.missing(channel)
         if channel is Channel.WIDGET:
             plan.channels[channel] = ChannelState(ChannelStatus.SENT)
             plan.widget = Widget(content["content"], content["icon"], content["link"])
-        elif missing is not None:
+        elif missing := rendered.missing(channel):
             plan.channels[channel] = ChannelState(ChannelStatus.FAILED, missing)
         else:
             address = row._mapping[ADDRESSES[channel]]
