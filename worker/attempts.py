@@ -7,10 +7,12 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, update
 
-from shared.operations.metrics import CRASHED_MESSAGES, MESSAGES
+from shared.channels import Channel, MessageStatus
 from shared.infra.models import messages, utcnow
 from shared.messages.results import RESULT_COLUMNS, message_result
-from worker.channels import CRASHED, Channel, crashed_values
+from shared.messages.store import CRASHED
+from shared.operations.metrics import CRASHED_MESSAGES, MESSAGES
+from worker.channels import crashed_values
 
 log = logging.getLogger("herald.delivery")
 MAX_ATTEMPTS = 3  # deliveries of a message that may die before it fails with delivery/crashed
@@ -18,16 +20,16 @@ MAX_ATTEMPTS = 3  # deliveries of a message that may die before it fails with de
 # that kills its worker (or runs past the time limit) is counted too.
 START = (
     update(messages)
-    .where(messages.c.pk == bindparam("message_pk"), messages.c.status == "queued")
+    .where(messages.c.pk == bindparam("message_pk"), messages.c.status == MessageStatus.QUEUED)
     .values(attempts=messages.c.attempts + 1)
     .returning(messages.c.attempts, messages.c.pk)
 )
 _CRASH = (
     update(messages)
-    .where(messages.c.pk == bindparam("message_pk"), messages.c.status == "queued")
+    .where(messages.c.pk == bindparam("message_pk"), messages.c.status == MessageStatus.QUEUED)
     .values({name: value for channel in Channel for name, value in crashed_values(channel).items()})
     .values(
-        status="failed",
+        status=MessageStatus.FAILED,
         error=CRASHED,
         error_message=(
             f"Its delivery stopped {MAX_ATTEMPTS} times (the worker was killed or ran past the "
@@ -53,6 +55,7 @@ def crash_message(connection: Connection, message_pk: int) -> dict[str, Any] | N
     if row is None:
         return None
     CRASHED_MESSAGES.inc()
-    MESSAGES.labels("failed").inc()
-    log.warning("message failed: %s", CRASHED, extra={"status": "failed", "error": CRASHED})
+    MESSAGES.labels(MessageStatus.FAILED).inc()
+    failed = {"status": MessageStatus.FAILED, "error": CRASHED}
+    log.warning("message failed: %s", CRASHED, extra=failed)
     return message_result(row)

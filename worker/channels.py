@@ -1,58 +1,35 @@
-"""A message's channels as delivery sees them: each channel's columns and its state."""
+"""A message's channels as delivery sees them: each channel's state in a row, and its changes.
+The channels themselves, their columns and statuses are declared in shared.channels."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import Column, Row, case
 
-from shared.messages.store import CRASHED, FINAL
-from shared.infra.models import CHANNELS, messages
-
-
-class Channel(StrEnum):
-    """A channel of a message, with its columns of the messages table."""
-
-    EMAIL = "email"
-    SMS = "sms"
-    WIDGET = "widget"
-
-    @property
-    def status(self) -> Column:
-        """`pending`, `sending` or a final status; NULL when the notification doesn't use it."""
-        return messages.c[f"{self}_status"]
-
-    @property
-    def detail(self) -> Column:
-        """Why it was skipped, muted or failed: a code, or the provider's error."""
-        return messages.c[f"{self}_detail"]
-
-    @property
-    def provider_id(self) -> Column:
-        """The provider's message id of a sent e-mail or SMS."""
-        return messages.c[f"{self}_provider_id"]
-
-    def state(self, row: Row) -> ChannelState:
-        """This channel's state in a row of the messages table (or of a statement returning its
-        columns by name)."""
-        mapping = row._mapping
-        return ChannelState(
-            mapping[f"{self}_status"], mapping[f"{self}_detail"], mapping[f"{self}_provider_id"]
-        )
-
-
-assert tuple(Channel) == CHANNELS, "Channel lists the channels of shared.infra.models, in its order"
+from shared.channels import FINAL, Channel, ChannelStatus
+from shared.messages.store import CRASHED
 
 
 @dataclass(frozen=True)
 class ChannelState:
     """What the row says of one channel: status, detail and provider message id."""
 
-    status: str | None
+    status: ChannelStatus | None
     detail: str | None = None
     provider_id: str | None = None
+
+    @classmethod
+    def of(cls, channel: Channel, row: Row) -> ChannelState:
+        """This channel's state in a row of the messages table (or of a statement returning
+        its columns by name, such as a claim's CTE)."""
+        mapping = row._mapping
+        return cls(
+            mapping[channel.status.name],
+            mapping[channel.detail.name],
+            mapping[channel.provider_id.name],
+        )
 
     @property
     def final(self) -> bool:
@@ -68,8 +45,8 @@ class ChannelState:
         }
 
 
-SENDING = ChannelState("sending")
-PENDING = ChannelState("pending")  # nothing went: the next delivery sends it
+SENDING = ChannelState(ChannelStatus.SENDING)
+PENDING = ChannelState(ChannelStatus.PENDING)  # nothing went: the next delivery sends it
 IN_CALL = "unknown: the delivery stopped during the provider call; not sent again"
 
 
@@ -77,11 +54,10 @@ def crashed_values(channel: Channel) -> dict[Column, Any]:
     """A crashed message's changes to `channel`: pending fails, an in-flight send is unknown,
     a final status stays (as SQL, each read from the row as it was)."""
     status = channel.status
+    pending, sending = status == ChannelStatus.PENDING, status == ChannelStatus.SENDING
     return {
         status: case(
-            (status == "pending", "failed"), (status == "sending", "unknown"), else_=status
+            (pending, ChannelStatus.FAILED), (sending, ChannelStatus.UNKNOWN), else_=status
         ),
-        channel.detail: case(
-            (status == "pending", CRASHED), (status == "sending", IN_CALL), else_=channel.detail
-        ),
+        channel.detail: case((pending, CRASHED), (sending, IN_CALL), else_=channel.detail),
     }

@@ -8,14 +8,14 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, Update
 
+from shared.channels import MESSAGE_FINAL, Channel, ChannelStatus, MessageStatus
+from shared.feed.events import announce_widget, widget_kind, widget_written
 from shared.infra import logs
 from shared.infra.config import Settings
-from shared.feed.events import announce_widget, widget_kind, widget_written
 from shared.infra.models import utcnow
 from shared.messages.results import message_result
 from shared.templating.rendering import render_time_limit
 from worker.attempts import start_delivery
-from worker.channels import Channel
 from worker.plan import Plan, plan_delivery
 from worker.statements import (
     CLAIM,
@@ -29,7 +29,7 @@ CLAIM_ATTEMPTS = 5
 GONE = {
     "id": None,
     "ok": False,
-    "status": "failed",
+    "status": MessageStatus.FAILED,
     "channels": {},
     "error": "message/notFound",
     "message": "The message no longer exists.",
@@ -37,11 +37,17 @@ GONE = {
 
 
 @dataclass(frozen=True)
-class Claimed:
-    """A plan whose claim applied, and the message's row as the claim left it."""
+class Claim:
+    """What claiming a message's channels came to: the plan whose claim applied and the row as
+    the claim left it; or no plan when there was nothing to claim, and the row as last read
+    (None if the message is gone)."""
 
-    plan: Plan
-    row: Row
+    plan: Plan | None
+    row: Row | None
+
+    def answer(self) -> dict[str, Any]:
+        """The message's answer as its row has it: its result, or `message/notFound`."""
+        return message_result(self.row) if self.row is not None else dict(GONE)
 
 
 def read_message(connection: Connection, message_pk: int, count: bool) -> tuple[Row | None, int]:
@@ -62,28 +68,28 @@ def claim_channels(
     message_pk: int,
     refresh_widget: bool,
     row: Row | None,
-) -> Claimed | dict[str, Any]:
+) -> Claim:
     """Plan the message as read (`row`) and claim its channels, each an autocommitted statement
-    on this connection, reading it again if it changed meanwhile; or the message's answer if
-    there's nothing to claim (gone, not due, already final, or changed on every attempt)."""
+    on this connection, reading it again if it changed meanwhile; no plan if there's nothing to
+    claim (gone, not due, already final, or changed on every attempt)."""
     for _ in range(CLAIM_ATTEMPTS):
         now = utcnow()
         if row is None:
-            return dict(GONE)
+            return Claim(None, None)
         logs.annotate(project_id=row.project_id, message_id=row.id)
         if not _due(row, now, refresh_widget):
-            return message_result(row)
+            return Claim(None, row)
         stale_before = now - timedelta(seconds=settings.send_time_limit)
         with render_time_limit(settings.render_time_limit):  # all its templates
             plan = plan_delivery(row, now, stale_before, refresh_widget)
-        if row.status in ("sent", "failed"):  # a widget refresh never changes it
+        if row.status in MESSAGE_FINAL:  # a widget refresh never changes it
             for name in ("status", "error", "error_message"):
                 plan.changes.pop(name, None)
         claimed = _apply(settings, connection, row, plan)
         if claimed is not None:
-            return Claimed(plan, claimed)
+            return Claim(plan, claimed)
         row = connection.execute(LOAD, {"message_pk": message_pk}).first()
-    return message_result(row) if row is not None else dict(GONE)  # whoever changed it delivers
+    return Claim(None, row)  # whoever changed it delivers
 
 
 def _apply(settings: Settings, connection: Connection, row: Row, plan: Plan) -> Row | None:
@@ -117,17 +123,18 @@ def _due(row: Row, now: datetime, refresh_widget: bool) -> bool:
     """Whether this delivery has anything to do: not for a message scheduled later (unless a
     refresh of a widget already shown while quiet hours hold its e-mail and SMS), nor for a
     final one (unless a refresh of its widget)."""
-    shown = refresh_widget and row.widget_status == "sent"
-    if row.status == "scheduled" and row.scheduled_at > now and not shown:
+    shown = refresh_widget and row.widget_status == ChannelStatus.SENT
+    if row.status == MessageStatus.SCHEDULED and row.scheduled_at > now and not shown:
         return False
-    return row.status not in ("sent", "failed") or bool(refresh_widget and row.widget_status)
+    return row.status not in MESSAGE_FINAL or bool(refresh_widget and row.widget_status)
 
 
 def _claim(row: Row, plan: Plan) -> tuple[Update, dict[str, Any]]:
     """The check-and-set of a plan: it applies only if the message's status and channel
     statuses are as they were read."""
     params = {"message_pk": row.pk, "seen_status": row.status, "seen_increment": row.increment}
-    params.update({f"seen_{channel}": row._mapping[channel.status] for channel in Channel})
+    mapping = row._mapping
+    params.update({f"seen_{channel}": mapping[channel.status.name] for channel in Channel})
     params.update(plan.values())
     if plan.widget is None:
         return CLAIM, params

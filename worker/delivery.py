@@ -13,16 +13,17 @@ from sqlalchemy import Engine, Row, bindparam, update
 from sqlalchemy.exc import InterfaceError, OperationalError
 from tenacity import Retrying, retry_if_exception_type, stop_after_delay, wait_exponential_jitter
 
+from shared.channels import FINAL, MESSAGE_FINAL, Channel, ChannelStatus, MessageStatus
 from shared.infra.config import Settings
 from shared.infra.db import autocommit
-from shared.messages.store import FINAL
-from shared.operations.metrics import MESSAGES, OUTCOMES, PROVIDER_SENDS, SEND_SECONDS
 from shared.infra.models import messages, utcnow
 from shared.messages.results import RESULT_COLUMNS, message_result
+from shared.operations.metrics import MESSAGES, OUTCOMES, PROVIDER_SENDS, SEND_SECONDS
 from worker.attempts import MAX_ATTEMPTS, crash_message
-from worker.channels import IN_CALL, PENDING, Channel, ChannelState
-from worker.claim import Claimed, claim_channels, read_message
-from worker.providers import Email, Provider, ProviderError, Sms, send_with_retries
+from worker.channels import IN_CALL, PENDING, ChannelState
+from worker.claim import Claim, claim_channels, read_message
+from worker.providers import Provider, ProviderError, send_with_retries
+from worker.providers.contents import ProviderContent
 
 log = logging.getLogger("herald.delivery")
 
@@ -78,10 +79,10 @@ def deliver_message(
         return crashed or deliver_message(services, message_pk, refresh_widget)
 
 
-def _send_and_save(services: Services, claimed: Claimed | dict[str, Any]) -> dict[str, Any]:
+def _send_and_save(services: Services, claimed: Claim) -> dict[str, Any]:
     """Send what was claimed and record the outcomes: the message's result."""
-    if not isinstance(claimed, Claimed):
-        return claimed
+    if claimed.plan is None:
+        return claimed.answer()
     if not claimed.plan.sends:
         _count(claimed.plan.channels, claimed.row.status)
         return message_result(claimed.row)
@@ -95,14 +96,15 @@ def _send_and_save(services: Services, claimed: Claimed | dict[str, Any]) -> dic
     return message_result(saved)
 
 
-def _save(services: Services, claimed: Claimed, outcomes: dict[Channel, ChannelState]) -> Row:
+def _save(services: Services, claimed: Claim, outcomes: dict[Channel, ChannelState]) -> Row:
     """Write the outcomes; the message is `sent` once every channel is final in this worker's
     view (a channel another worker still has in flight leaves it `queued`, and the sweeper's
     next delivery of it finds every channel final). Retried on a database error for up to
     `WRITE_BUDGET` s; past it the channels stay `sending` and become `unknown`."""
-    states = {channel: channel.state(claimed.row) for channel in Channel} | outcomes
+    states = {channel: ChannelState.of(channel, claimed.row) for channel in Channel} | outcomes
     done = all(state.final for state in states.values())
-    values = {"status": "sent" if done else claimed.row.status, "updated_at": utcnow()}
+    status = MessageStatus.SENT if done else claimed.row.status
+    values = {"status": status, "updated_at": utcnow()}
     for channel, state in outcomes.items():
         values.update(state.values(channel))
     retrying = Retrying(
@@ -118,7 +120,7 @@ def _save(services: Services, claimed: Claimed, outcomes: dict[Channel, ChannelS
 
 
 def _send_all(
-    services: Services, sends: dict[Channel, Email | Sms], outcomes: dict[Channel, ChannelState]
+    services: Services, sends: dict[Channel, ProviderContent], outcomes: dict[Channel, ChannelState]
 ) -> None:
     """Send every claimed channel into `outcomes`; the e-mail and the SMS of one message go at
     the same time, and an interrupted one still waits for the other's outcome."""
@@ -136,7 +138,7 @@ def _send_all(
 def _send(
     services: Services,
     channel: Channel,
-    content: Email | Sms,
+    content: ProviderContent,
     outcomes: dict[Channel, ChannelState],
 ) -> None:
     """Build the channel's request and call its provider. `outcomes[channel]` says at each step
@@ -147,22 +149,24 @@ def _send(
     try:
         request = provider.build(content)
     except Exception as exc:  # noqa: BLE001 - the provider's library refused it: nothing went
-        outcomes[channel] = ChannelState("failed", f"build/failed: {type(exc).__name__}: {exc}")
+        detail = f"build/failed: {type(exc).__name__}: {exc}"
+        outcomes[channel] = ChannelState(ChannelStatus.FAILED, detail)
         log.warning("%s build failed: %s", channel, type(exc).__name__, extra={"channel": channel})
         return
-    outcomes[channel] = ChannelState("unknown", IN_CALL)
+    outcomes[channel] = ChannelState(ChannelStatus.UNKNOWN, IN_CALL)
     settings = services.settings
-    name = settings.email_provider if channel == Channel.EMAIL else settings.sms_provider
+    name = settings.provider_name(channel)
     try:
         with SEND_SECONDS.labels(channel, name).time():
             provider_id = send_with_retries(provider, request, settings.provider_retry_budget)
     except ProviderError as exc:
-        state, code = ChannelState("unknown" if exc.unknown else "failed", str(exc)), exc.code
+        status = ChannelStatus.UNKNOWN if exc.unknown else ChannelStatus.FAILED
+        state, code = ChannelState(status, str(exc)), exc.code
     except Exception as exc:  # noqa: BLE001 - it broke during the call: it may have gone
         code = type(exc).__name__
-        state = ChannelState("unknown", f"unknown: {code}: {exc}")
+        state = ChannelState(ChannelStatus.UNKNOWN, f"unknown: {code}: {exc}")
     else:
-        state, code = ChannelState("sent", provider_id=provider_id), None
+        state, code = ChannelState(ChannelStatus.SENT, provider_id=provider_id), None
     outcomes[channel] = state
     if code is not None:
         log.warning("%s send %s: %s", channel, state.status, code, extra={"channel": channel})
@@ -175,7 +179,7 @@ def _count(states: dict[Channel, ChannelState], status: str) -> None:
     for channel, state in states.items():
         if state.status in FINAL:
             OUTCOMES.labels(channel, state.status).inc()
-    if status in ("sent", "failed"):
+    if status in MESSAGE_FINAL:
         MESSAGES.labels(status).inc()
     channels = {str(channel): state.status for channel, state in states.items() if state.status}
     log.info("message %s", status, extra={"status": status, "channels": channels})

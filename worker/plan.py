@@ -8,33 +8,25 @@ from typing import Any
 
 from sqlalchemy import Row
 
-from shared.operations.metrics import RENDER_SECONDS
-from shared.notifications.quiet_hours import quiet_until
+from shared.channels import WAITING, Channel, ChannelStatus, MessageStatus
 from shared.contacts.suppressions import SUPPRESSED
-from shared.templating.rendering import (
-    RenderFailed,
-    build_context,
-    pick_channel_languages,
-    render_message,
-)
-from shared.contacts.users import PROFILE_FIELDS
-from worker.channels import SENDING, Channel, ChannelState
-from worker.providers import Email, Sms
+from shared.notifications.quiet_hours import quiet_until
+from shared.operations.metrics import RENDER_SECONDS
+from shared.templating.message import Draft, Recipient, RenderedMessage, render_message
+from shared.templating.rendering import RenderFailed
+from worker.channels import SENDING, ChannelState
+from worker.providers.contents import CONTENTS, ProviderContent
+from worker.statements import ALLOWS_MUTE, PROFILE
 
 STALE_SENDING = "unknown: the worker stopped during the provider call; not sent again"
-NO_FROM = "emailFrom/missing: neither the template nor the project sets From"
 # An e-mail or SMS waiting for the end of the notification's quiet hours (the message's
 # `scheduled_at`); the sweeper's release of the message decides it again.
-HELD = ChannelState("scheduled", "quietHours")
-# Per channel: the notification's flag allowing the mute, and the user's preference setting it.
-MUTES = {
-    Channel.EMAIL: ("n_allow_mute_email", "muteEmail"),
-    Channel.SMS: ("n_allow_mute_sms", "muteSMS"),
-    Channel.WIDGET: ("n_allow_mute_widget", "muteWidget"),
-}
-# The user's address a channel can't go without, and the detail of its skip when it's missing.
-ADDRESSES = {Channel.EMAIL: "user_email", Channel.SMS: "user_telephone"}
-MISSING = {Channel.EMAIL: "userEmail/missing", Channel.SMS: "userTelephone/missing"}
+HELD = ChannelState(ChannelStatus.SCHEDULED, "quietHours")
+MUTED = ChannelState(ChannelStatus.MUTED, "user/muted")
+# The user's address a channel can't go without (read through LOAD's label of it), and its
+# skip when it's missing.
+ADDRESSES = {c: PROFILE[c.declared.address] for c in Channel if c.declared.address}
+MISSING = {c: ChannelState(ChannelStatus.SKIPPED, c.declared.missing) for c in ADDRESSES}
 
 
 @dataclass(frozen=True)
@@ -56,7 +48,7 @@ class Plan:
 
     changes: dict[str, Any]
     channels: dict[Channel, ChannelState] = field(default_factory=dict)
-    sends: dict[Channel, Email | Sms] = field(default_factory=dict)
+    sends: dict[Channel, ProviderContent] = field(default_factory=dict)
     widget: Widget | None = None
 
     def values(self) -> dict[str, Any]:
@@ -77,33 +69,24 @@ class Decision:
     in_flight: bool
 
 
-@dataclass(frozen=True)
-class Languages:
-    """The message's language, picked once from the user's, and each channel's template
-    language: the message's, unless its templates lack that channel (then SPEC's fallback)."""
-
-    message: str
-    channels: dict[Channel, str]
-
-
 def plan_delivery(row: Row, now: datetime, stale_before: datetime, refresh_widget: bool) -> Plan:
     """Decide every channel of a message from the row as read: `decide_channels`, then
-    `pick_languages`, `render_channels`, `build_email`/`build_sms`, `hold_for_quiet_hours`
-    and `final_status`."""
+    `render_message` (of `draft`), `add_rendered`, `hold_for_quiet_hours` and
+    `final_status`."""
     if row.n_id is None:
         message = f"The notification {row.notification_id!r} was deleted."
         return failed_plan(row, Plan({"updated_at": now}), "notification/notFound", message)
     decision = decide_channels(row, stale_before, refresh_widget)
     plan = Plan({"updated_at": now}, dict(decision.channels))
     if decision.to_render:
-        languages = pick_languages(row, decision.to_render)
-        plan.changes["language"] = languages.message
         try:
             with RENDER_SECONDS.time():
-                rendered = render_channels(row, languages)
+                rendered = render_message(draft(row), decision.to_render, row)
         except RenderFailed as exc:
+            plan.changes["language"] = exc.language
             return failed_plan(row, plan, exc.code, exc.message, decision.to_render)
-        _add_rendered(row, plan, rendered)
+        plan.changes["language"] = rendered.language
+        add_rendered(row, plan, rendered)
     hold_for_quiet_hours(row, plan, now)
     if plan.sends:
         plan.channels.update(dict.fromkeys(plan.sends, SENDING))
@@ -118,26 +101,26 @@ def decide_channels(row: Row, stale_before: datetime, refresh_widget: bool) -> D
     """Mutes, skips for a missing or suppressed address, and a `sending` whose worker died
     (`unknown`)."""
     preferences = (row.user_preferences or {}).get(row.notification_id, {})
+    mapping = row._mapping
     decision = Decision({}, [], in_flight=False)
     for channel in Channel:
-        status = row._mapping[channel.status]
-        released = status == HELD.status and row.status != "scheduled"
-        if status == "pending" or released:
-            allowed, muted = MUTES[channel]
-            if row._mapping[allowed] and preferences.get(muted):
-                decision.channels[channel] = ChannelState("muted", "user/muted")
-            elif channel in ADDRESSES and not row._mapping[ADDRESSES[channel]]:
-                decision.channels[channel] = ChannelState("skipped", MISSING[channel])
+        status = mapping[channel.status.name]
+        released = status == HELD.status and row.status != MessageStatus.SCHEDULED
+        if status == ChannelStatus.PENDING or released:
+            if channel.muted(mapping[ALLOWS_MUTE[channel]], preferences):
+                decision.channels[channel] = MUTED
+            elif channel in ADDRESSES and not mapping[ADDRESSES[channel]]:
+                decision.channels[channel] = MISSING[channel]
             elif channel is Channel.EMAIL and row.email_suppressed:
-                decision.channels[channel] = ChannelState("skipped", SUPPRESSED)
+                decision.channels[channel] = ChannelState(ChannelStatus.SKIPPED, SUPPRESSED)
             else:
                 decision.to_render.append(channel)
-        elif status == "sending":
+        elif status == ChannelStatus.SENDING:
             if row.sending_since is None or row.sending_since < stale_before:
-                decision.channels[channel] = ChannelState("unknown", STALE_SENDING)
+                decision.channels[channel] = ChannelState(ChannelStatus.UNKNOWN, STALE_SENDING)
             else:
                 decision.in_flight = True
-        elif channel is Channel.WIDGET and status == "sent" and refresh_widget:
+        elif channel is Channel.WIDGET and status == ChannelStatus.SENT and refresh_widget:
             decision.to_render.append(channel)
     return decision
 
@@ -153,59 +136,32 @@ def hold_for_quiet_hours(row: Row, plan: Plan, now: datetime) -> None:
     for channel in list(plan.sends):
         del plan.sends[channel]
         plan.channels[channel] = HELD
-    plan.changes.update(status="scheduled", scheduled_at=until)
+    plan.changes.update(status=MessageStatus.SCHEDULED, scheduled_at=until)
 
 
-def pick_languages(row: Row, channels: list[Channel]) -> Languages:
-    """The message's language, and the language each channel's template is taken from."""
-    templates = row.n_templates or {}
-    language, by_channel = pick_channel_languages(
-        templates, row.user_language, row.n_default_language, list(channels)
+def draft(row: Row) -> Draft:
+    """What the message renders from, read from the row (its user's columns through LOAD's
+    labels)."""
+    mapping = row._mapping
+    columns = {column: mapping[label] for column, label in PROFILE.items()}
+    return Draft(
+        notification_id=row.notification_id,
+        notification_name=row.n_name,
+        templates=row.n_templates or {},
+        default_language=row.n_default_language,
+        message_id=row.id,
+        data=row.data or {},
+        recipient=Recipient(row.user_id, columns, row.user_data or {}),
+        increment=row.increment,
+        overrides={Channel.WIDGET: row.widget_override, Channel.EMAIL: row.email_override},
     )
-    return Languages(language, {Channel(name): value for name, value in by_channel.items()})
-
-
-def render_channels(row: Row, languages: Languages) -> dict[Channel, dict[str, str | None]]:
-    """Render each channel in its language, the message's overrides applied."""
-    templates = row.n_templates or {}
-    profile = {name: row._mapping[f"user_{column}"] for name, column in PROFILE_FIELDS.items()}
-    profile["id"] = row.user_id
-    notification = {"id": row.notification_id, "name": row.n_name}
-    context = build_context(
-        profile, row.user_data or {}, row.data or {}, row.increment, row.id, notification
-    )
-    overrides = {Channel.WIDGET: row.widget_override, Channel.EMAIL: row.email_override}
-    rendered = render_message(templates, dict(languages.channels), context, overrides)
-    return {Channel(name): fields for name, fields in rendered.items()}
-
-
-def build_email(row: Row, fields: dict[str, str | None]) -> Email | None:
-    """The e-mail to send; None when neither the template nor the project sets From."""
-    from_address = fields.get("from") or row.email_from
-    if not from_address:
-        return None
-    return Email(
-        row.id,
-        row.user_email,
-        from_address,
-        fields.get("fromName") or row.email_from_name,
-        fields.get("replyTo"),
-        fields.get("subject") or "",
-        fields.get("html"),
-        fields.get("text"),
-    )
-
-
-def build_sms(row: Row, fields: dict[str, str | None]) -> Sms:
-    """The SMS to send."""
-    return Sms(row.id, row.user_telephone, fields.get("text") or "", row.sms_sender_id)
 
 
 def final_status(row: Row, plan: Plan, in_flight: bool) -> str | None:
     """`sent` when nothing is left to send on any channel; None leaves the status as it is."""
-    states = [plan.channels.get(channel) or channel.state(row) for channel in Channel]
+    states = [plan.channels.get(channel) or ChannelState.of(channel, row) for channel in Channel]
     if not plan.sends and not in_flight and all(state.final for state in states):
-        return "sent"
+        return MessageStatus.SENT
     return None
 
 
@@ -214,25 +170,23 @@ def failed_plan(
 ) -> Plan:
     """The message can't be delivered: it and its undecided channels fail with this code."""
     for channel in Channel if channels is None else channels:
-        if row._mapping[channel.status] in ("pending", HELD.status):
-            plan.channels[channel] = ChannelState("failed", code)
-    plan.changes.update(status="failed", error=code, error_message=message)
+        if row._mapping[channel.status.name] in WAITING:
+            plan.channels[channel] = ChannelState(ChannelStatus.FAILED, code)
+    plan.changes.update(status=MessageStatus.FAILED, error=code, error_message=message)
     plan.sends.clear()
     plan.widget = None
     return plan
 
 
-def _add_rendered(row: Row, plan: Plan, rendered: dict[Channel, dict[str, str | None]]) -> None:
-    """The rendered channels into the plan: the widget shown, the e-mail and SMS to send."""
-    for channel, fields in rendered.items():
+def add_rendered(row: Row, plan: Plan, rendered: RenderedMessage) -> None:
+    """The rendered channels into the plan: the widget shown, the others to send (or failed
+    when they can't go, such as an e-mail without From)."""
+    for channel, content in rendered.contents.items():
         if channel is Channel.WIDGET:
-            plan.channels[channel] = ChannelState("sent")
-            plan.widget = Widget(fields.get("content"), fields.get("icon"), fields.get("link"))
-        elif channel is Channel.EMAIL:
-            email = build_email(row, fields)
-            if email is None:
-                plan.channels[channel] = ChannelState("failed", NO_FROM)
-            else:
-                plan.sends[channel] = email
+            plan.channels[channel] = ChannelState(ChannelStatus.SENT)
+            plan.widget = Widget(content["content"], content["icon"], content["link"])
+        elif missing := rendered.missing(channel):
+            plan.channels[channel] = ChannelState(ChannelStatus.FAILED, missing)
         else:
-            plan.sends[channel] = build_sms(row, fields)
+            address = row._mapping[ADDRESSES[channel]]
+            plan.sends[channel] = CONTENTS[channel](row.id, address, content, row)

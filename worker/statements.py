@@ -12,29 +12,30 @@ from functools import cache
 
 from sqlalchemy import Select, String, bindparam, case, func, insert, select, true, update
 
-from shared.infra.models import feed_events, messages, notifications, projects, users
-from shared.messages.results import LOAD_COLUMNS, RESULT_COLUMNS
+from shared.channels import Channel
 from shared.contacts.suppressions import email_suppressed
 from shared.contacts.users import PROFILE_FIELDS
+from shared.infra.models import feed_events, messages, notifications, projects, users
+from shared.messages.results import LOAD_COLUMNS, RESULT_COLUMNS
 from worker.attempts import START
-from worker.channels import Channel
 
-_USER = [users.c[column].label(f"user_{column}") for column in PROFILE_FIELDS.values()]
-_USER += [users.c.data.label("user_data"), users.c.preferences.label("user_preferences")]
+# What LOAD reads of the user, notification and project beside the message's own columns; the
+# plan reads a column of a channel or of the profile through these labels.
+PROFILE = {column: users.c[column].label(f"user_{column}") for column in PROFILE_FIELDS.values()}
+_USER = [*PROFILE.values(), users.c.data.label("user_data")]
+_USER.append(users.c.preferences.label("user_preferences"))
+ALLOWS_MUTE = {c: c.allow_mute_column.label(f"n_{c.allow_mute_column.name}") for c in Channel}
 _NOTIFICATION = [
     notifications.c[column].label(f"n_{column}")
-    for column in (
-        "name",
-        "templates",
-        "default_language",
-        "allow_mute_widget",
-        "allow_mute_email",
-        "allow_mute_sms",
-        "quiet_hours",
-    )
+    for column in ("id", "name", "templates", "default_language", "quiet_hours")
 ]
-_NOTIFICATION.append(notifications.c.id.label("n_id"))
-_PROJECT = [projects.c.email_from, projects.c.email_from_name, projects.c.sms_sender_id]
+_NOTIFICATION += ALLOWS_MUTE.values()
+# The project's settings the channels' contents take (a default From, the SMS sender id).
+SENDER_COLUMNS = sorted(
+    {f.project_default for c in Channel for f in c.fields if f.project_default}
+    | {column for c in Channel for column in c.declared.project_columns}
+)
+_PROJECT = [projects.c[column] for column in SENDER_COLUMNS]
 _PROJECT.append(projects.c.id.label("project_id"))  # for the log lines of the delivery
 # The row of a message with what delivery needs of its user, notification and project, and
 # the check-and-set that claims channels only if the row is as it was read.

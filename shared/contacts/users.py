@@ -6,9 +6,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, create_model
 from sqlalchemy import Connection, Engine, delete, func, select
 
+from shared.channels import API_ORDER
 from shared.infra.db import dialect_insert, merge_json, transaction
 from shared.infra.errors import Refused, not_found
 from shared.infra.models import messages, stacks, users, utcnow
@@ -46,14 +47,14 @@ PROFILE_FIELDS = {field.name: field.column for field in PROFILE}
 RESET_PREFERENCES = "preferences:reset"
 
 
-class Preference(BaseModel):
-    """The channel mutes of one notification; a field left out means not muted."""
-
-    model_config = ConfigDict(strict=True, extra="forbid")
-    notificationId: str | None = None
-    muteWidget: bool = False
-    muteEmail: bool = False
-    muteSMS: bool = False
+Preference = create_model(
+    "Preference",
+    __config__=ConfigDict(strict=True, extra="forbid"),
+    __doc__="The channel mutes of one notification; a field left out means not muted.",
+    notificationId=(str | None, None),
+    **{channel.preference: (bool, False) for channel in API_ORDER},
+)
+MUTES = tuple(channel.preference for channel in API_ORDER)  # a stored entry's keys
 
 
 @dataclass(frozen=True)
@@ -64,11 +65,10 @@ class UserChange:
     fields: dict[str, Any]
 
 
-def preferences_json(preferences: dict[str, Preference] | None) -> dict[str, dict]:
+def preferences_json(preferences: dict[str, BaseModel] | None) -> dict[str, dict]:
     """Stored preference entries: every flag explicit, so a JSON merge replaces whole entries."""
     return {
-        key: {"muteWidget": p.muteWidget, "muteEmail": p.muteEmail, "muteSMS": p.muteSMS}
-        for key, p in (preferences or {}).items()
+        key: {mute: getattr(p, mute) for mute in MUTES} for key, p in (preferences or {}).items()
     }
 
 

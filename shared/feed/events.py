@@ -21,6 +21,7 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, Engine, Row, bindparam, insert, select
 
+from shared.channels import ChannelStatus
 from shared.feed.hubs.base import FeedHub
 from shared.feed.hubs.memory import MemoryHub
 from shared.feed.hubs.redis import RedisHub, feed_channel
@@ -187,7 +188,8 @@ def emit(
 def widget_kind(row: Row) -> str:
     """The event of a delivery that rendered the widget: `message.new` if the row as read had
     the widget pending, else `message.incremented` (a refresh)."""
-    return "message.new" if row.widget_status == "pending" else "message.incremented"
+    pending = row.widget_status == ChannelStatus.PENDING
+    return "message.new" if pending else "message.incremented"
 
 
 def widget_written(settings: Settings, connection: Connection, row: Row) -> None:

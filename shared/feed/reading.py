@@ -11,17 +11,18 @@ from typing import Any
 from pydantic import create_model
 from sqlalchemy import Connection, func, select, update
 
+from shared.channels import API_ORDER, Channel, ChannelStatus
+from shared.contacts.users import PROFILE, PROFILE_FIELDS, Preference, UserChange, upsert_users
 from shared.infra.errors import HeraldError, Unauthorized, not_found
 from shared.infra.models import messages, notifications, projects, users, utcnow
-from shared.notifications.catalog import notification_json
-from shared.contacts.users import PROFILE, PROFILE_FIELDS, Preference, UserChange, upsert_users
 from shared.infra.validation import Id, Item, parse_item
+from shared.notifications.catalog import notification_json
 
 MAX_PAGE = 50
 # What a browser may change of its own profile; everything else it sends is ignored.
 BROWSER_FIELDS = ("language", "timezone")
-MUTE_FLAGS = {"muteWidget": "allow_mute_widget", "muteEmail": "allow_mute_email"}
-MUTE_FLAGS["muteSMS"] = "allow_mute_sms"
+# Each channel's preference key, and the notification's column allowing it.
+MUTE_FLAGS = {channel.preference: channel.allow_mute_column for channel in API_ORDER}
 BrowserProfile = create_model(
     "BrowserProfile",
     __base__=Item,
@@ -30,11 +31,11 @@ BrowserProfile = create_model(
     preferences=(dict[Id, Preference] | None, None),
 )
 # What the widget sees of a notification: its name and channel flags, not its templates.
-FRONT_FIELDS = ("id", "name", "withWidget", "withEmail", "withSMS")
-FRONT_FIELDS += ("allowMuteWidget", "allowMuteEmail", "allowMuteSMS")
+FRONT_FIELDS = ("id", "name", *(channel.with_flag for channel in API_ORDER))
+FRONT_FIELDS += tuple(channel.allow_mute_flag for channel in API_ORDER)
 
 # The feed: a user's messages whose widget channel was delivered.
-_FEED = (messages.c.widget_status == "sent",)
+_FEED = (Channel.WIDGET.status == ChannelStatus.SENT,)
 # A feed message as the widget reads it: its keys and the columns they show.
 FRONT_MESSAGE = {"id": "id", "notificationId": "notification_id", "content": "widget_content"}
 FRONT_MESSAGE |= {"icon": "widget_icon", "link": "widget_link", "createdAt": "created_at"}

@@ -22,6 +22,7 @@ from typing import Any
 from prometheus_client import Counter
 from sqlalchemy import ColumnElement, Connection, Engine, Row, select, update
 
+from shared.channels import Channel, ChannelStatus
 from shared.contacts.suppressions import suppress
 from shared.infra.db import transaction
 from shared.infra.models import messages, users, utcnow
@@ -34,17 +35,12 @@ FEEDBACK = Counter(
 
 # SES event -> the e-mail channel's state, and the states it may move the channel from.
 STATES = {
-    "Delivery": "delivered",
-    "Bounce": "bounced",
-    "Complaint": "complained",
-    "Reject": "rejected",
+    "Delivery": ChannelStatus.DELIVERED,
+    "Bounce": ChannelStatus.BOUNCED,
+    "Complaint": ChannelStatus.COMPLAINED,
+    "Reject": ChannelStatus.REJECTED,
 }
-MOVES_FROM = {
-    "delivered": ("sent",),
-    "rejected": ("sent",),
-    "bounced": ("sent", "delivered"),
-    "complained": ("sent", "delivered"),
-}
+MOVES_FROM = {state: sorted(Channel.EMAIL.sources(state)) for state in STATES.values()}
 
 
 @dataclass(frozen=True)
@@ -59,7 +55,7 @@ class SesEvent:
     suppresses: bool = False  # a permanent bounce or a complaint
 
     @property
-    def state(self) -> str:
+    def state(self) -> ChannelStatus:
         """The e-mail channel state this event moves to."""
         return STATES[self.kind]
 

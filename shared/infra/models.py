@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 from sqlalchemy import (
     JSON,
     BigInteger,
-    Boolean,
     Column,
     DateTime,
     Float,
@@ -24,6 +23,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.types import TypeDecorator
 
+from shared.channels import API_ORDER, Channel
+
 metadata = MetaData(
     naming_convention={
         "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -35,9 +36,6 @@ metadata = MetaData(
 
 Json = JSON().with_variant(JSONB(), "postgresql")
 BigId = BigInteger().with_variant(Integer(), "sqlite")
-
-# A message's channels. A channel column is NULL when the notification does not use it.
-CHANNELS = ("email", "sms", "widget")
 
 
 class UTCDateTime(TypeDecorator):
@@ -125,16 +123,15 @@ notifications = Table(
     Column("project_id", String(40), nullable=False),
     Column("id", String(128), nullable=False),
     Column("name", String(200), nullable=False),
-    Column("with_widget", Boolean, nullable=False),
-    Column("with_email", Boolean, nullable=False),
-    Column("with_sms", Boolean, nullable=False),
-    Column("allow_mute_widget", Boolean, nullable=False),
-    Column("allow_mute_email", Boolean, nullable=False),
-    Column("allow_mute_sms", Boolean, nullable=False),
+    # Per channel (declared in shared.channels): whether the notification uses it, and whether
+    # a user may mute it.
+    *(channel.with_column for channel in API_ORDER),
+    *(channel.allow_mute_column for channel in API_ORDER),
     Column("default_language", String(35), nullable=False),
     Column("stack_timeout", Integer, nullable=False),
     Column("templates", Json, nullable=False),
-    # {"start": "HH:MM", "end": "HH:MM", "timezone"?}: see shared.notifications.quiet_hours; NULL for none.
+    # {"start": "HH:MM", "end": "HH:MM", "timezone"?}: see shared.notifications.quiet_hours;
+    # NULL for none.
     Column("quiet_hours", Json),
     # Bumped on every upsert. The compiled-template cache keys on the template text, not on this.
     Column("version", Integer, nullable=False),
@@ -142,18 +139,6 @@ notifications = Table(
     Column("updated_at", UTCDateTime, nullable=False),
     PrimaryKeyConstraint("project_id", "id"),
 )
-
-
-def _channel_columns() -> list[Column]:
-    """Per channel: status, detail (skip reason or provider error), provider message id."""
-    columns = []
-    for channel in CHANNELS:
-        columns += [
-            Column(f"{channel}_status", String(16)),
-            Column(f"{channel}_detail", Text),
-            Column(f"{channel}_provider_id", String(255)),
-        ]
-    return columns
 
 
 messages = Table(
@@ -167,12 +152,14 @@ messages = Table(
     Column("data", Json, nullable=False),
     Column("increment_id", String(128)),
     Column("increment", Integer, nullable=False, default=1),
-    # queued -> sent | failed; scheduled -> queued when sendAt comes (see shared.messages.store).
+    # A MessageStatus: queued -> sent | failed; scheduled -> queued when sendAt comes.
     Column("status", String(16), nullable=False),
     Column("error", String(64)),
     Column("error_message", Text),
     Column("language", String(35)),
-    *_channel_columns(),
+    # Per channel (declared in shared.channels): its status, its detail (a skip reason or the
+    # provider's error) and its provider message id; NULL when the notification doesn't use it.
+    *(column for c in Channel for column in (c.status, c.detail, c.provider_id)),
     Column("widget_content", Text),
     Column("widget_icon", String(2048)),
     Column("widget_link", String(2048)),

@@ -108,6 +108,7 @@ Language = Annotated[str, StringConstraints(max_length=35), AfterValidator(check
 Country = Annotated[str, AfterValidator(check_country)]
 Url = Annotated[str, StringConstraints(max_length=2048), AfterValidator(check_url)]
 Name = Annotated[str, StringConstraints(max_length=200)]
+TemplateText = Annotated[str, StringConstraints(max_length=100_000)]  # a template's source
 Data = Annotated[dict[str, Any], AfterValidator(check_data)]
 
 

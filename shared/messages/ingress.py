@@ -8,10 +8,11 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, insert, select
 
+from shared.channels import Channel, ChannelStatus, MessageStatus
 from shared.contacts.users import fill_profiles
 from shared.infra.db import dialect_insert, transaction
 from shared.infra.errors import HeraldError, Refused
-from shared.infra.models import CHANNELS, message_ids, messages, notifications, users
+from shared.infra.models import message_ids, messages, notifications, users
 from shared.messages.results import error_result, incremented_result, scheduled_result
 from shared.messages.send_at import SendAt
 from shared.messages.stacking import StackKey, stack_onto
@@ -19,8 +20,9 @@ from shared.messages.stacking import StackKey, stack_onto
 # What accepting a message needs of its notification: not its templates (a JSON document that
 # would be decoded for every batch), which only the worker reads.
 _NOTIFICATION_COLUMNS = [
-    notifications.c[name]
-    for name in ("id", "stack_timeout", *(f"with_{channel}" for channel in CHANNELS))
+    notifications.c.id,
+    notifications.c.stack_timeout,
+    *(channel.with_column for channel in Channel),
 ]
 
 
@@ -186,7 +188,7 @@ def _place(
             connection.execute(insert(messages).values(row))
         else:
             rows.append(row)
-        if row["status"] == "scheduled":
+        if row["status"] == MessageStatus.SCHEDULED:
             outcomes[m.id] = Outcome(m.id, scheduled_result(row))
     if rows:
         connection.execute(insert(messages), rows)
@@ -235,7 +237,7 @@ def _message_row(
         "data": m.data,
         "increment_id": m.increment_id,
         "increment": 1,
-        "status": "scheduled" if scheduled else "queued",
+        "status": MessageStatus.SCHEDULED if scheduled else MessageStatus.QUEUED,
         "widget_override": m.widget_override,
         "email_override": m.email_override,
         "scheduled_at": scheduled_at,
@@ -244,9 +246,9 @@ def _message_row(
         "created_at": now,
         "updated_at": now,
     }
-    for channel in CHANNELS:
-        enabled = notification._mapping[f"with_{channel}"]
-        row[f"{channel}_status"] = "pending" if enabled else None
-        row[f"{channel}_detail"] = None
-        row[f"{channel}_provider_id"] = None
+    for channel in Channel:
+        enabled = notification._mapping[channel.with_column]
+        row[channel.status.name] = ChannelStatus.PENDING if enabled else None
+        row[channel.detail.name] = None
+        row[channel.provider_id.name] = None
     return row

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from shared.channels import FAILURES, Channel, ChannelStatus, MessageStatus
 from shared.infra.errors import HeraldError, Refused
-from shared.infra.models import CHANNELS, messages
+from shared.infra.models import messages
 
+INCREMENTED = "incremented"  # the result of an item stacked onto an open message
 # What `message_result` reads of a row, and what delivery reads besides.
 RESULT_COLUMNS = [
     messages.c[name]
     for name in ("pk", "id", "status", "error", "error_message", "scheduled_at", "increment")
-] + [messages.c[f"{c}_{part}"] for c in CHANNELS for part in ("status", "detail", "provider_id")]
+] + [column for c in Channel for column in (c.status, c.detail, c.provider_id)]
+_REPORTED = [channel for channel in Channel if channel.declared.result_error]
 LOAD_COLUMNS = [column.name for column in RESULT_COLUMNS] + [
     "user_id",
     "notification_id",
@@ -24,7 +27,7 @@ LOAD_COLUMNS = [column.name for column in RESULT_COLUMNS] + [
 
 def error_result(message_id: str | None, error: HeraldError) -> dict[str, Any]:
     """The result of a message Herald did not take."""
-    return {**Refused(message_id, error).result(), "status": "failed", "channels": {}}
+    return {**Refused(message_id, error).result(), "status": MessageStatus.FAILED, "channels": {}}
 
 
 def incremented_result(message_id: str, increment: int) -> dict[str, Any]:
@@ -32,7 +35,7 @@ def incremented_result(message_id: str, increment: int) -> dict[str, Any]:
     return {
         "id": message_id,
         "ok": True,
-        "status": "incremented",
+        "status": INCREMENTED,
         "increment": increment,
         "channels": {},
     }
@@ -43,22 +46,24 @@ def scheduled_result(row: dict[str, Any]) -> dict[str, Any]:
     return {
         "id": row["id"],
         "ok": True,
-        "status": "scheduled",
+        "status": MessageStatus.SCHEDULED,
         "scheduledAt": row["scheduled_at"].isoformat(),
-        "channels": {c: {"status": "pending"} for c in CHANNELS if row[f"{c}_status"]},
+        "channels": {c: {"status": ChannelStatus.PENDING} for c in Channel if row[c.status.name]},
     }
 
 
-def channel_json(row, channel: str) -> dict[str, Any]:
-    """One channel's outcome as the API shows it."""
-    out: dict[str, Any] = {"status": row._mapping[f"{channel}_status"]}
-    detail = row._mapping[f"{channel}_detail"]
-    provider_id = row._mapping[f"{channel}_provider_id"]
+def channel_json(row, channel: Channel) -> dict[str, Any]:
+    """One channel's outcome as the API shows it (read by column name: the row may come from a
+    statement selecting the columns of a CTE)."""
+    mapping = row._mapping
+    out: dict[str, Any] = {"status": mapping[channel.status.name]}
+    detail = mapping[channel.detail.name]
+    provider_id = mapping[channel.provider_id.name]
     if detail:
         out["reason"] = detail
     if provider_id:
         out["providerMessageId"] = provider_id
-    if out["status"] == "scheduled":  # held by quiet hours until the message's scheduledAt
+    if out["status"] == ChannelStatus.SCHEDULED:  # held by quiet hours until its scheduledAt
         out["scheduledAt"] = row.scheduled_at.isoformat()
     return out
 
@@ -66,14 +71,15 @@ def channel_json(row, channel: str) -> dict[str, Any]:
 def message_result(row) -> dict[str, Any]:
     """The `messages.send` result of a message, from its row (worker and ingress alike)."""
     mapping = row._mapping
-    result: dict[str, Any] = {"id": row.id, "ok": row.status != "failed", "status": row.status}
-    if row.status == "failed":
+    failed = row.status == MessageStatus.FAILED
+    result: dict[str, Any] = {"id": row.id, "ok": not failed, "status": row.status}
+    if failed:
         result.update(error=row.error, message=row.error_message)
-    elif row.status == "scheduled":
+    elif row.status == MessageStatus.SCHEDULED:
         result["scheduledAt"] = row.scheduled_at.isoformat()
-    for channel, key in (("email", "emailError"), ("sms", "smsError")):
-        if mapping[f"{channel}_status"] in ("failed", "unknown") and row.status != "failed":
-            result[key] = mapping[f"{channel}_detail"]
+    for channel in _REPORTED:
+        if mapping[channel.status.name] in FAILURES and not failed:
+            result[channel.declared.result_error] = mapping[channel.detail.name]
     result["channels"] = _channels_json(row)
     return result
 
@@ -82,8 +88,8 @@ def _channels_json(row) -> dict[str, Any]:
     """The outcome of each channel the message uses."""
     return {
         channel: channel_json(row, channel)
-        for channel in CHANNELS
-        if row._mapping[f"{channel}_status"] is not None
+        for channel in Channel
+        if row._mapping[channel.status.name] is not None
     }
 
 
@@ -110,7 +116,7 @@ def message_json(row) -> dict[str, Any]:
         "channels": _channels_json(row),
         **stamp,
     }
-    if row.status == "failed":
+    if row.status == MessageStatus.FAILED:
         out.update(error=row.error, message=row.error_message)
     if row.widget_status is not None:
         out["widget"] = {

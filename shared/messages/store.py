@@ -2,7 +2,8 @@
 
 # A message's life: `queued` (or `scheduled` until its sendAt) -> `sent` once every channel is
 # final, or `failed` when its templates cannot render with its data. Each channel moves
-# `pending` -> `sending` -> `sent` | `failed` | `unknown`, or `pending` -> `skipped` | `muted`.
+# `pending` -> `sending` -> `sent` | `failed` | `unknown`, or `pending` -> `skipped` | `muted`
+# (the statuses and their moves are declared in shared.channels).
 
 from __future__ import annotations
 
@@ -11,13 +12,11 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, Row, select
 
+from shared.channels import MessageStatus
 from shared.infra.errors import HeraldError, not_found
 from shared.infra.models import message_ids, messages
 
 MAX_BATCH = 50
-FINAL = {"sent", "failed", "skipped", "muted", "unknown"}  # a channel's final statuses
-FINAL |= {"delivered", "bounced", "complained", "rejected"}  # e-mail, after SES feedback
-MESSAGE_STATUSES = ("queued", "scheduled", "sent", "failed")
 CRASHED = "delivery/crashed"  # the error of a message whose delivery kept dying
 MAX_PAGE = 100
 
@@ -43,8 +42,8 @@ class MessageFilter:
         if not 1 <= limit <= MAX_PAGE:
             raise HeraldError("limit/invalid", f"limit must be between 1 and {MAX_PAGE}.")
         status = args.get("status") or None
-        if status and status not in MESSAGE_STATUSES:
-            choices = ", ".join(MESSAGE_STATUSES)
+        if status and status not in tuple(MessageStatus):
+            choices = ", ".join(MessageStatus)
             raise HeraldError("status/invalid", f"status must be one of {choices}.")
         return cls(
             limit, cursor, args.get("userId") or None, args.get("notificationId") or None, status

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 import dramatiq
 from sqlalchemy import Connection, Engine, func, select, update
 
+from shared.channels import MessageStatus
 from shared.infra.broker import enqueue_delivery
 from shared.infra.config import Settings
 from shared.infra.db import autocommit
@@ -68,10 +69,10 @@ def release_scheduled(engine: Engine, broker: dramatiq.Broker, now: datetime) ->
     """Queue and enqueue the scheduled messages whose time has come, a chunk at a time."""
     released = 0
     while True:
-        due = (messages.c.status == "scheduled", messages.c.scheduled_at <= now)
+        due = (messages.c.status == MessageStatus.SCHEDULED, messages.c.scheduled_at <= now)
         with autocommit(engine) as connection:
             chunk = _chunk(connection, due)
-            pks = _take(connection, chunk, due, status="queued", enqueued_at=now)
+            pks = _take(connection, chunk, due, status=MessageStatus.QUEUED, enqueued_at=now)
         _enqueue(broker, pks)
         released += len(pks)
         if len(chunk) < CHUNK:
@@ -84,7 +85,7 @@ def requeue_lost(engine: Engine, broker: dramatiq.Broker, stale: datetime, now: 
     backlog never grows by re-enqueueing it)."""
     requeued, after = 0, 0
     while True:
-        old = (messages.c.status == "queued", messages.c.enqueued_at < stale)
+        old = (messages.c.status == MessageStatus.QUEUED, messages.c.enqueued_at < stale)
         with autocommit(engine) as connection:
             chunk = _chunk(connection, (*old, messages.c.pk > after))
         lost = sorted(set(chunk) - jobs_waiting(broker, chunk))

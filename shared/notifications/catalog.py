@@ -11,20 +11,22 @@ from pydantic import (
     Field,
     StringConstraints,
     ValidationError,
+    create_model,
 )
 from sqlalchemy import Connection, delete, select
 
+from shared.channels import API_ORDER, Channel
 from shared.infra.db import dialect_insert
 from shared.infra.errors import HeraldError, not_found
 from shared.infra.models import notifications, utcnow
+from shared.infra.validation import Language, Name, check_language, item_error
 from shared.notifications.quiet_hours import QuietHours
-from shared.tenancy.senders import check_template_senders
 from shared.templating.rendering import compile_templates
-from shared.infra.validation import Email, Language, Name, check_language, item_error
+from shared.tenancy.senders import check_template_senders
 
 Slug = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")]
-Text = Annotated[str, StringConstraints(max_length=100_000)]
 DEFAULT_STACK_TIMEOUT = 86_400
+STRICT = ConfigDict(strict=True, extra="forbid")
 
 
 def _whole(value: Any) -> Any:
@@ -35,59 +37,41 @@ def _whole(value: Any) -> Any:
 Seconds = Annotated[int, BeforeValidator(_whole), Field(ge=0, le=31_536_000)]
 
 
-class WidgetTemplate(BaseModel):
-    model_config = ConfigDict(strict=True, extra="forbid")
-    content: Text | None = None
-    icon: Text | None = None
-    link: Text | None = None
+def _template_model(channel: Channel) -> type[BaseModel]:
+    """The model of one channel's template, from its declared fields."""
+    fields: dict[str, Any] = {
+        f.attribute: (f.kind | None, Field(None, alias=f.name) if f.attribute != f.name else None)
+        for f in channel.fields
+    }
+    name = f"{channel.declared.title.capitalize()}Template"
+    doc = f"The template of the {channel} channel in one language."
+    return create_model(name, __config__=STRICT, __doc__=doc, **fields)
 
 
-class EmailTemplate(BaseModel):
-    model_config = ConfigDict(strict=True, extra="forbid")
-    subject: Text | None = None
-    html: Text | None = None
-    text: Text | None = None
-    from_: Email | None = Field(default=None, alias="from")
-    fromName: Name | None = None
-    replyTo: Email | None = None
-
-
-class SmsTemplate(BaseModel):
-    model_config = ConfigDict(strict=True, extra="forbid")
-    text: Text | None = None
-
-
-class LanguageTemplates(BaseModel):
-    model_config = ConfigDict(strict=True, extra="forbid")
-    widget: WidgetTemplate | None = None
-    email: EmailTemplate | None = None
-    sms: SmsTemplate | None = None
-
-
-class NotificationBody(BaseModel):
-    """The body of `notifications.upsert` (SPEC §1 fields)."""
-
-    model_config = ConfigDict(strict=True, extra="forbid")
-    id: Slug
-    name: Name
-    withWidget: bool = False
-    withEmail: bool = False
-    withSMS: bool = False
-    allowMuteWidget: bool = False
-    allowMuteEmail: bool = False
-    allowMuteSMS: bool = False
-    defaultLanguage: Language = "en"
-    stackTimeout: Seconds = DEFAULT_STACK_TIMEOUT
-    templates: dict[str, LanguageTemplates] = {}
-    quietHours: QuietHours | None = None
-
-
+TEMPLATE_MODELS = {channel: _template_model(channel) for channel in API_ORDER}
+WidgetTemplate = TEMPLATE_MODELS[Channel.WIDGET]
+EmailTemplate = TEMPLATE_MODELS[Channel.EMAIL]
+LanguageTemplates = create_model(
+    "LanguageTemplates",
+    __config__=STRICT,
+    __doc__="The templates of one language, by channel.",
+    **{channel.value: (model | None, None) for channel, model in TEMPLATE_MODELS.items()},
+)
+NotificationBody = create_model(
+    "NotificationBody",
+    __config__=STRICT,
+    __doc__="The body of `notifications.upsert` (SPEC §1 fields).",
+    id=(Slug, ...),
+    name=(Name, ...),
+    **{channel.with_flag: (bool, False) for channel in API_ORDER},
+    **{channel.allow_mute_flag: (bool, False) for channel in API_ORDER},
+    defaultLanguage=(Language, "en"),
+    stackTimeout=(Seconds, DEFAULT_STACK_TIMEOUT),
+    templates=(dict[str, LanguageTemplates], {}),
+    quietHours=(QuietHours | None, None),
+)
 # What each enabled channel needs in the default language's templates.
-REQUIRED = {
-    "withWidget": ("widget", ("content",)),
-    "withEmail": ("email", ("subject",)),
-    "withSMS": ("sms", ("text",)),
-}
+REQUIRED = {channel.with_flag: (channel, channel.declared.required) for channel in API_ORDER}
 
 
 def parse_notification(raw: Any) -> dict[str, Any]:
@@ -107,12 +91,8 @@ def parse_notification(raw: Any) -> dict[str, Any]:
     return {
         "id": body.id,
         "name": body.name,
-        "with_widget": body.withWidget,
-        "with_email": body.withEmail,
-        "with_sms": body.withSMS,
-        "allow_mute_widget": body.allowMuteWidget,
-        "allow_mute_email": body.allowMuteEmail,
-        "allow_mute_sms": body.allowMuteSMS,
+        **{c.with_column.name: getattr(body, c.with_flag) for c in API_ORDER},
+        **{c.allow_mute_column.name: getattr(body, c.allow_mute_flag) for c in API_ORDER},
         "default_language": body.defaultLanguage,
         "stack_timeout": body.stackTimeout,
         "templates": templates,
@@ -120,7 +100,7 @@ def parse_notification(raw: Any) -> dict[str, Any]:
     }
 
 
-def _templates_by_tag(body: NotificationBody) -> dict[str, dict[str, dict[str, Any]]]:
+def _templates_by_tag(body: BaseModel) -> dict[str, dict[str, dict[str, Any]]]:
     """The templates keyed by canonical language tag; two keys of one language are refused."""
     templates: dict[str, dict[str, dict[str, Any]]] = {}
     keys: dict[str, str] = {}
@@ -138,14 +118,14 @@ def _templates_by_tag(body: NotificationBody) -> dict[str, dict[str, dict[str, A
             )
         keys[tag] = language
         templates[tag] = {
-            channel: getattr(channels, channel).model_dump(by_alias=True, exclude_none=True)
-            for channel in ("widget", "email", "sms")
+            channel.value: getattr(channels, channel).model_dump(by_alias=True, exclude_none=True)
+            for channel in TEMPLATE_MODELS
             if getattr(channels, channel) is not None
         }
     return templates
 
 
-def _check_required(body: NotificationBody, templates: dict[str, dict[str, Any]]) -> None:
+def _check_required(body: BaseModel, templates: dict[str, dict[str, Any]]) -> None:
     """Each enabled channel has what it needs in the default language's templates."""
     for flag, (channel, fields) in REQUIRED.items():
         if not getattr(body, flag):
@@ -158,10 +138,12 @@ def _check_required(body: NotificationBody, templates: dict[str, dict[str, Any]]
                     f"{flag} is on, so templates.{body.defaultLanguage}.{channel}."
                     f"{field} (the default language's) is required.",
                 )
-        if channel == "email" and not (template.get("html") or template.get("text")):
+        one_of = channel.declared.required_one_of
+        if one_of and not any(template.get(field) for field in one_of):
             raise HeraldError(
                 "templates/invalid",
-                f"withEmail is on, so templates.{body.defaultLanguage}.email needs html or text.",
+                f"{flag} is on, so templates.{body.defaultLanguage}.{channel} needs "
+                f"{' or '.join(one_of)}.",
             )
 
 
@@ -221,12 +203,8 @@ def notification_json(row) -> dict[str, Any]:
     return {
         "id": row.id,
         "name": row.name,
-        "withWidget": row.with_widget,
-        "withEmail": row.with_email,
-        "withSMS": row.with_sms,
-        "allowMuteWidget": row.allow_mute_widget,
-        "allowMuteEmail": row.allow_mute_email,
-        "allowMuteSMS": row.allow_mute_sms,
+        **{c.with_flag: row._mapping[c.with_column] for c in API_ORDER},
+        **{c.allow_mute_flag: row._mapping[c.allow_mute_column] for c in API_ORDER},
         "defaultLanguage": row.default_language,
         "stackTimeout": row.stack_timeout,
         "templates": row.templates,

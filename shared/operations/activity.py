@@ -17,10 +17,12 @@ from typing import Any
 from prometheus_client import REGISTRY, CollectorRegistry
 from sqlalchemy import Connection, func, select
 
+from shared.channels import ERRORS, MESSAGE_FINAL, NOT_TRIED, Channel, MessageStatus
 from shared.infra.models import messages
 
 WINDOW = 60  # minutes
-ERRORS = ("failed", "unknown", "bounced", "complained", "rejected")
+SENT_BY_PROVIDER = [channel for channel in Channel if channel.sent_by_provider]
+OUTCOMES = [status for status in MessageStatus if status in MESSAGE_FINAL]  # sent, failed
 LATENCY_METRIC = "herald_provider_send_seconds"
 QUANTILES = (0.5, 0.9, 0.99)
 
@@ -43,26 +45,22 @@ def per_minute(connection: Connection, now: datetime) -> dict[str, Any]:
     """Messages finished per minute by outcome, and each channel's error rate per minute."""
     start = now.replace(second=0, microsecond=0) - timedelta(minutes=WINDOW - 1)
     minute = _minute(connection, messages.c.updated_at).label("minute")
+    statuses = [channel.status for channel in SENT_BY_PROVIDER]
     rows = connection.execute(
-        select(
-            minute,
-            messages.c.status,
-            messages.c.email_status,
-            messages.c.sms_status,
-            func.count().label("n"),
-        )
-        .where(messages.c.updated_at >= start, messages.c.status.in_(("sent", "failed")))
-        .group_by(minute, messages.c.status, messages.c.email_status, messages.c.sms_status)
+        select(minute, messages.c.status, *statuses, func.count().label("n"))
+        .where(messages.c.updated_at >= start, messages.c.status.in_(OUTCOMES))
+        .group_by(minute, messages.c.status, *statuses)
     ).all()
-    outcomes = {status: [0] * WINDOW for status in ("sent", "failed")}
-    channels = {c: {"total": [0] * WINDOW, "errors": [0] * WINDOW} for c in ("email", "sms")}
+    outcomes = {status: [0] * WINDOW for status in OUTCOMES}
+    channels = {c: {"total": [0] * WINDOW, "errors": [0] * WINDOW} for c in SENT_BY_PROVIDER}
     for row in rows:
         index = int((_as_datetime(row.minute) - start).total_seconds() // 60)
         if not 0 <= index < WINDOW:
             continue
         outcomes[row.status][index] += row.n
-        for channel, status in (("email", row.email_status), ("sms", row.sms_status)):
-            if status not in (None, "skipped", "muted"):
+        for channel in SENT_BY_PROVIDER:
+            status = row._mapping[channel.status]
+            if status is not None and status not in NOT_TRIED:
                 channels[channel]["total"][index] += row.n
                 channels[channel]["errors"][index] += row.n if status in ERRORS else 0
     return {"start": start.isoformat(), "outcomes": outcomes, "channels": channels}
@@ -73,8 +71,8 @@ def oldest_waiting(connection: Connection, now: datetime) -> dict[str, Any] | No
     row = connection.execute(
         select(messages.c.id, messages.c.project_id, messages.c.created_at)
         .where(
-            (messages.c.status == "queued")
-            | ((messages.c.status == "scheduled") & (messages.c.scheduled_at <= now))
+            (messages.c.status == MessageStatus.QUEUED)
+            | ((messages.c.status == MessageStatus.SCHEDULED) & (messages.c.scheduled_at <= now))
         )
         .order_by(messages.c.created_at)
         .limit(1)

@@ -11,14 +11,14 @@ import dramatiq
 import uuid6
 from sqlalchemy import Engine, select
 
-from shared.infra.db import transaction
+from shared.contacts.users import UserChange, upsert_users
 from shared.feed.reading import user_hmac
-from shared.messages.ingress import NewMessage
+from shared.infra.db import transaction
 from shared.infra.models import projects
+from shared.messages.ingress import NewMessage
+from shared.messages.sending import send_batch
 from shared.notifications.catalog import parse_notification, upsert_notification
 from shared.tenancy.projects import create_project
-from shared.messages.sending import send_batch
-from shared.contacts.users import UserChange, upsert_users
 
 DEMO_PROJECT = "Herald demo"
 DEMO_USER = "demo-user"

@@ -11,21 +11,16 @@ import uuid6
 from pydantic import ValidationError
 from sqlalchemy import Connection
 
+from shared.channels import API_ORDER, Channel
+from shared.contacts.users import get_user
 from shared.infra.errors import HeraldError
-from shared.notifications.catalog import get_notification, parse_notification
-from shared.tenancy.projects import Project
-from shared.templating.rendering import (
-    build_context,
-    pick_channel_languages,
-    render_message,
-    render_time_limit,
-)
-from shared.templating.undefined import undefined_names
-from shared.contacts.users import PROFILE_FIELDS, get_user
 from shared.infra.validation import Data, Id, Item, Language, item_error
+from shared.notifications.catalog import get_notification, parse_notification
+from shared.templating.message import Content, Draft, Recipient, render_message
+from shared.templating.rendering import render_time_limit
+from shared.templating.undefined import undefined_names
+from shared.tenancy.projects import Project
 
-# Each channel and the notification's flag that turns it on.
-CHANNEL_FLAGS = {"email": "with_email", "sms": "with_sms", "widget": "with_widget"}
 # Septets (GSM-7) or UTF-16 code units (UCS-2) of one SMS, and of each part of a longer one.
 SMS_SIZES = {"GSM-7": (160, 153), "UCS-2": (70, 67)}
 
@@ -72,72 +67,42 @@ def preview(connection: Connection, project: Project, body: PreviewBody, time_li
         notification = parse_notification(body.notification)
     else:
         notification = dict(get_notification(connection, project.id, body.notificationId)._mapping)
-    profile, user_data = _profile(connection, project.id, body.userId)
-    templates = notification["templates"] or {}
-    channels = [name for name, flag in CHANNEL_FLAGS.items() if notification[flag]]
-    language, languages = pick_channel_languages(
-        templates,
-        body.language or profile.get("language"),
-        notification["default_language"],
-        channels,
+    draft = Draft(
+        notification_id=notification["id"],
+        notification_name=notification["name"],
+        templates=notification["templates"] or {},
+        default_language=notification["default_language"],
+        message_id=str(uuid6.uuid7()),
+        data=body.data or {},
+        recipient=_recipient(connection, project.id, body.userId),
+        language=body.language,
     )
-    context = build_context(
-        profile,
-        user_data,
-        body.data or {},
-        1,
-        str(uuid6.uuid7()),
-        {"id": notification["id"], "name": notification["name"]},
-    )
+    channels = [channel for channel in Channel if notification[channel.with_column.name]]
     with render_time_limit(time_limit), undefined_names() as names:
-        rendered = render_message(templates, languages, context, {})
-    return {
-        "language": language,
-        "widget": _widget(rendered.get("widget")),
-        "email": _email(rendered.get("email"), project),
-        "sms": _sms(rendered.get("sms")),
-        "undefined": sorted(names),
-    }
+        rendered = render_message(draft, channels, project)
+    answer: dict[str, Any] = {"language": rendered.language}
+    for channel in API_ORDER:
+        content = rendered.contents.get(channel)
+        answer[channel] = None if content is None else _shown(channel, content)
+    answer["undefined"] = sorted(names)
+    return answer
 
 
-def _profile(
-    connection: Connection, project_id: str, user_id: str | None
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The user's profile fields and data as a send sees them; none without a userId."""
+def _recipient(connection: Connection, project_id: str, user_id: str | None) -> Recipient | None:
+    """The user as a send sees them; none without a userId."""
     if user_id is None:
-        return {}, {}
+        return None
     row = get_user(connection, project_id, user_id)
-    profile = {name: row._mapping[column] for name, column in PROFILE_FIELDS.items()}
-    return {**profile, "id": row.id}, row.data or {}
+    return Recipient(row.id, row._mapping, row.data or {})
 
 
-def _widget(fields: dict[str, str | None] | None) -> dict[str, str | None] | None:
-    if fields is None:
-        return None
-    return {name: fields.get(name) for name in ("content", "icon", "link")}
-
-
-def _email(fields: dict[str, str | None] | None, project: Project) -> dict[str, Any] | None:
-    """The e-mail as it would go: the project's sender where the template sets none."""
-    if fields is None:
-        return None
+def _shown(channel: Channel, content: Content) -> dict[str, Any]:
+    """A channel's content as the preview shows it: an SMS with how a carrier counts it."""
+    if channel is not Channel.SMS:
+        return dict(content)
+    count = count_sms(content["text"] or "")
     return {
-        "subject": fields.get("subject") or "",
-        "html": fields.get("html"),
-        "text": fields.get("text"),
-        "from": fields.get("from") or project.email_from,
-        "fromName": fields.get("fromName") or project.email_from_name,
-        "replyTo": fields.get("replyTo"),
-    }
-
-
-def _sms(fields: dict[str, str | None] | None) -> dict[str, Any] | None:
-    if fields is None:
-        return None
-    text = fields.get("text") or ""
-    count = count_sms(text)
-    return {
-        "text": text,
+        **content,
         "length": count.length,
         "segments": count.segments,
         "encoding": count.encoding,

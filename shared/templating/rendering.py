@@ -1,4 +1,5 @@
-"""Template compilation, language choice, the template context and sandboxed rendering.
+"""Template compilation and the sandboxed rendering of one channel's fields (a whole message is
+rendered by shared.templating.message).
 
 Every template is compiled once per distinct source text (an LRU cache), in a Jinja2
 sandbox: a template can't reach Python internals, files or the network. E-mail HTML and the
@@ -13,8 +14,11 @@ from typing import Any
 
 from jinja2 import Template, TemplateSyntaxError
 
-from shared.templating.email_text import text_from_html
+from shared.channels import Channel, TemplateField
 from shared.infra.errors import HeraldError
+from shared.templating.cache import COMPILED
+from shared.templating.compiler import compile_template
+from shared.templating.email_text import text_from_html
 from shared.templating.filters import FILTERS
 from shared.templating.sandbox import (
     BoundedSandbox,
@@ -23,27 +27,15 @@ from shared.templating.sandbox import (
     check_deadline,
     render_deadline,
 )
-from shared.templating.cache import COMPILED
-from shared.templating.compiler import compile_template
 
-# channel -> field -> (templated, autoescaped). Fields not templated are literal header values.
-CHANNEL_FIELDS: dict[str, dict[str, tuple[bool, bool]]] = {
-    "widget": {"content": (True, True), "icon": (True, False), "link": (True, False)},
-    "email": {
-        "subject": (True, False),
-        "html": (True, True),
-        "text": (True, False),
-        "from": (False, False),
-        "fromName": (False, False),
-        "replyTo": (False, False),
-    },
-    "sms": {"text": (True, False)},
+# channel -> field name -> its declaration (shared.channels): templated or literal, autoescaped,
+# a header, its size limit.
+FIELDS: dict[str, dict[str, TemplateField]] = {
+    channel: {field.name: field for field in channel.fields} for channel in Channel
 }
-HEADER_FIELDS = {
-    ("email", "subject"),
-    ("email", "from"),
-    ("email", "fromName"),
-    ("email", "replyTo"),
+# channel -> the fields made from another when the template has none (e-mail text from HTML).
+MADE: dict[str, tuple[TemplateField, ...]] = {
+    channel: tuple(field for field in channel.fields if field.made_from) for channel in Channel
 }
 
 
@@ -60,25 +52,17 @@ _ENVIRONMENTS = {
 }
 for _environment in _ENVIRONMENTS.values():
     _environment.filters.update(FILTERS)
-# channel, field -> (the most a rendered field may hold, "bytes" of UTF-8 or "characters").
-FIELD_LIMITS: dict[tuple[str, str], tuple[int, str]] = {
-    ("email", "html"): (512 * 1024, "bytes"),
-    ("email", "text"): (512 * 1024, "bytes"),
-    ("email", "subject"): (998, "characters"),
-    ("sms", "text"): (1600, "characters"),
-    ("widget", "content"): (64 * 1024, "bytes"),
-    ("widget", "icon"): (2048, "characters"),
-    ("widget", "link"): (2048, "characters"),
-}
 DEFAULT_RENDER_TIME_LIMIT = 2.0
 _NEWLINES = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]+")  # every control character
 
 
 class RenderFailed(HeraldError):
-    """A template that fails with this data: the message gets `template/renderFailed`."""
+    """A template that fails with this data: the message gets `template/renderFailed`. Raised
+    for a whole message, it carries the language the message was being rendered in."""
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, language: str | None = None) -> None:
         super().__init__("template/renderFailed", message)
+        self.language = language
 
 
 def _compile(source: str, escaped: bool) -> Template:
@@ -93,11 +77,11 @@ def compile_templates(templates: dict[str, dict[str, dict[str, Any]]]) -> None:
     for language, channels in templates.items():
         for channel, fields in channels.items():
             for field, source in fields.items():
-                templated, escaped = CHANNEL_FIELDS[channel][field]
-                if not templated or source is None:
+                declared = FIELDS[channel][field]
+                if not declared.templated or source is None:
                     continue
                 try:
-                    _compile(source, escaped)
+                    _compile(source, declared.escaped)
                 except TemplateSyntaxError as exc:
                     raise HeraldError(
                         "template/invalid",
@@ -106,101 +90,36 @@ def compile_templates(templates: dict[str, dict[str, dict[str, Any]]]) -> None:
                     ) from None
 
 
-def pick_language(available: dict[str, Any], wanted: str | None, default: str) -> str:
-    """The user's language, then its base language (`pt-BR` -> `pt`), then the default."""
-    if wanted:
-        if wanted in available:
-            return wanted
-        base = wanted.split("-", 1)[0]
-        if base in available:
-            return base
-    return default
-
-
-def pick_channel_languages(
-    templates: dict[str, dict[str, Any]], wanted: str | None, default: str, channels: list[str]
-) -> tuple[str, dict[str, str]]:
-    """The message's language, and the language each channel's template is taken from: the
-    message's, unless its templates lack that channel (then the same fallback among those
-    that have it)."""
-    language = pick_language(templates, wanted, default)
-    by_channel = {}
-    for channel in channels:
-        if channel in templates.get(language, {}):
-            by_channel[channel] = language
-        else:
-            having = {name: t for name, t in templates.items() if channel in t}
-            by_channel[channel] = pick_language(having, wanted, default)
-    return language, by_channel
-
-
-def build_context(
-    profile: dict[str, Any],
-    user_data: dict[str, Any],
-    data: dict[str, Any],
-    increment: int,
-    message_id: str,
-    notification: dict[str, str],
-) -> dict[str, Any]:
-    """The template context: profile at top level and under `user`, then `data` on top.
-
-    Empty profile fields are left out, so `{{ firstName }}` renders as nothing, not "None".
-    """
-    profile = {name: value for name, value in profile.items() if value is not None}
-    user = {**profile, "data": user_data}
-    return {
-        **profile,
-        "user": user,
-        **data,
-        "increment": increment,
-        "messageId": message_id,
-        "notification": notification,
-    }
-
-
 def render_channel(
     language: str, channel: str, fields: dict[str, Any], context: dict[str, Any]
 ) -> dict[str, str | None]:
     """Render one channel's fields (the override already applied) with this context, within
     the time limit of the enclosing `render_time_limit` block (2 s when there is none)."""
     rendered: dict[str, str | None] = {}
+    declared = FIELDS[channel]
     with render_deadline(DEFAULT_RENDER_TIME_LIMIT):
-        for field, source in fields.items():
-            if source is None or field not in CHANNEL_FIELDS[channel]:
-                rendered[field] = None
+        for name, source in fields.items():
+            field = declared.get(name)
+            if source is None or field is None:
+                rendered[name] = None
                 continue
-            templated, escaped = CHANNEL_FIELDS[channel][field]
             text = str(source)
-            if templated:
-                label = f"{language}.{channel}.{field}"
-                text = _render_field(label, (channel, field), text, escaped, context)
-            if (channel, field) in HEADER_FIELDS:
+            if field.templated:
+                text = _render_field(f"{language}.{channel}.{name}", field, text, context)
+            if field.header:
                 text = _NEWLINES.sub(" ", text).strip()
-            rendered[field] = text
-        if channel == "email" and rendered.get("text") is None and rendered.get("html"):
-            rendered["text"] = _text_part(f"{language}.email.text", rendered["html"])
+            rendered[name] = text
+        for field in MADE[channel]:
+            html = rendered.get(field.made_from)
+            if rendered.get(field.name) is None and html:
+                rendered[field.name] = _text_part(f"{language}.{channel}.{field.name}", field, html)
     return rendered
 
 
 render_time_limit = render_deadline  # the block that bounds all the fields of one message
 
 
-def render_message(
-    templates: dict[str, dict[str, Any]],
-    languages: dict[str, str],
-    context: dict[str, Any],
-    overrides: dict[str, dict[str, Any] | None],
-) -> dict[str, dict[str, str | None]]:
-    """Render each channel in its language, the message's overrides applied."""
-    rendered = {}
-    for channel, language in languages.items():
-        template = templates.get(language, {}).get(channel, {})
-        fields = {**template, **(overrides.get(channel) or {})}
-        rendered[channel] = render_channel(language, channel, fields, context)
-    return rendered
-
-
-def _text_part(label: str, html: str) -> str:
+def _text_part(label: str, field: TemplateField, html: str) -> str:
     """The text part made from the rendered HTML, within the same size and time limits."""
     try:
         text = text_from_html(html)
@@ -209,22 +128,22 @@ def _text_part(label: str, html: str) -> str:
             f"Template {label} (made from the HTML) stopped: the message's rendering took "
             f"longer than its time limit of {exc.limit:g} s."
         ) from None
-    limit, _ = FIELD_LIMITS[("email", "text")]
-    if len(text.encode()) > limit:
+    limit = field.limit
+    size = len(text.encode()) if limit.unit == "bytes" else len(text)
+    if size > limit.most:
         raise RenderFailed(
-            f"Template {label} (made from the HTML) is past its size limit of {limit:,} bytes."
+            f"Template {label} (made from the HTML) is past its size limit of "
+            f"{limit.most:,} {limit.unit}."
         )
     return text
 
 
-def _render_field(
-    label: str, key: tuple[str, str], source: str, escaped: bool, context: dict[str, Any]
-) -> str:
+def _render_field(label: str, field: TemplateField, source: str, context: dict[str, Any]) -> str:
     """Stream the render and stop as soon as it is past its size limit or the deadline."""
-    limit, unit = FIELD_LIMITS.get(key, (1 << 20, "characters"))
+    limit, unit = field.limit.most, field.limit.unit
     size, parts = 0, []
     try:
-        for chunk in _compile(source, escaped).generate(context):
+        for chunk in _compile(source, field.escaped).generate(context):
             size += len(chunk.encode()) if unit == "bytes" else len(chunk)
             if size > limit:
                 raise RenderFailed(

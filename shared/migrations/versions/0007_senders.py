@@ -32,7 +32,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("project_id", "sender", name="pk_allowed_senders"),
     )
     # Existing projects keep sending from their default From: it becomes an allowed sender.
-    # Stored in the compared form of `shared.tenancy.senders.sender_form` (kept here as it is today).
+    # Stored in the compared form of `shared.tenancy.senders.sender_form` (as it is today).
     connection = op.get_bind()
     projects = sa.table("projects", sa.column("id"), sa.column("email_from"))
     rows = connection.execute(
