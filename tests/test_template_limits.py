@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import answer, notification, send, token, upsert_notification
-from tests.received import emails_sent
+from tests.support.calls import answer, send, upsert_notification
+from tests.support.data import notification, token
+from tests.support.received import emails_sent
 
 MAX_GROWTH_MB = 50
 ROOT = Path(__file__).resolve().parent.parent
