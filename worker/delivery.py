@@ -15,14 +15,14 @@ from tenacity import Retrying, retry_if_exception_type, stop_after_delay, wait_e
 
 from shared.infra.config import Settings
 from shared.infra.db import autocommit
-from shared.messages.store import FINAL
-from shared.operations.metrics import MESSAGES, OUTCOMES, PROVIDER_SENDS, SEND_SECONDS
 from shared.infra.models import messages, utcnow
 from shared.messages.results import RESULT_COLUMNS, message_result
+from shared.messages.store import FINAL
+from shared.operations.metrics import MESSAGES, OUTCOMES, PROVIDER_SENDS, SEND_SECONDS
 from worker.attempts import MAX_ATTEMPTS, crash_message
 from worker.channels import IN_CALL, PENDING, Channel, ChannelState
 from worker.claim import Claimed, claim_channels, read_message
-from worker.providers import Email, Provider, ProviderError, Sms, send_with_retries
+from worker.providers import BuildFailed, Email, Provider, ProviderError, Sms, send_with_retries
 
 log = logging.getLogger("herald.delivery")
 
@@ -139,23 +139,25 @@ def _send(
     content: Email | Sms,
     outcomes: dict[Channel, ChannelState],
 ) -> None:
-    """Build the channel's request and call its provider. `outcomes[channel]` says at each step
-    what is true if the delivery stops there: nothing went while building, the send may have
-    gone once the call started."""
+    """Send one channel's content with its provider. `outcomes[channel]` says at each step
+    what is true if the delivery stops there: nothing went while the request was built, the
+    send may have gone once it started to go (`posting`)."""
     provider = services.providers[channel]
     outcomes[channel] = PENDING
+
+    def posting() -> None:  # the request is built and starts to go: it may have gone
+        outcomes[channel] = ChannelState("unknown", IN_CALL)
+
+    budget = services.settings.provider_retry_budget
     try:
-        request = provider.build(content)
-    except Exception as exc:  # noqa: BLE001 - the provider's library refused it: nothing went
-        outcomes[channel] = ChannelState("failed", f"build/failed: {type(exc).__name__}: {exc}")
-        log.warning("%s build failed: %s", channel, type(exc).__name__, extra={"channel": channel})
+        with SEND_SECONDS.labels(channel, provider.name).time():
+            provider_id = send_with_retries(provider, content, budget, posting)
+    except BuildFailed as exc:  # the provider's library refused it: nothing went
+        outcomes[channel] = ChannelState("failed", str(exc))
+        log.warning(
+            "%s build failed: %s", channel, type(exc.cause).__name__, extra={"channel": channel}
+        )
         return
-    outcomes[channel] = ChannelState("unknown", IN_CALL)
-    settings = services.settings
-    name = settings.email_provider if channel == Channel.EMAIL else settings.sms_provider
-    try:
-        with SEND_SECONDS.labels(channel, name).time():
-            provider_id = send_with_retries(provider, request, settings.provider_retry_budget)
     except ProviderError as exc:
         state, code = ChannelState("unknown" if exc.unknown else "failed", str(exc)), exc.code
     except Exception as exc:  # noqa: BLE001 - it broke during the call: it may have gone
@@ -166,7 +168,7 @@ def _send(
     outcomes[channel] = state
     if code is not None:
         log.warning("%s send %s: %s", channel, state.status, code, extra={"channel": channel})
-    PROVIDER_SENDS.labels(channel, name, state.status).inc()
+    PROVIDER_SENDS.labels(channel, provider.name, state.status).inc()
 
 
 def _count(states: dict[Channel, ChannelState], status: str) -> None:

@@ -7,16 +7,19 @@ import os
 import threading
 import uuid
 from email.utils import make_msgid
-from pathlib import Path
 
-from worker.providers.base import Email, Provider, ProviderError, Sms
+from shared.infra.config import Settings
+from worker.providers.base import Provider, ProviderError
+from worker.providers.content import Email, Sms
 
 
 class OutboxEmailProvider(Provider):
     """Writes each e-mail as `<outbox>/email/<provider id>.eml`."""
 
-    def __init__(self, outbox: Path) -> None:
-        self.folder = outbox / "email"
+    name = "outbox"
+
+    def __init__(self, settings: Settings) -> None:
+        self.folder = settings.outbox_dir / "email"
         self.folder.mkdir(parents=True, exist_ok=True)
 
     def build(self, content: Email) -> tuple[str, bytes]:
@@ -40,11 +43,12 @@ class OutboxEmailProvider(Provider):
 class OutboxSmsProvider(Provider):
     """Appends each SMS as one JSON line to `<outbox>/sms.log`."""
 
+    name = "outbox"
     _lock = threading.Lock()
 
-    def __init__(self, outbox: Path) -> None:
-        outbox.mkdir(parents=True, exist_ok=True)
-        self.path = outbox / "sms.log"
+    def __init__(self, settings: Settings) -> None:
+        settings.outbox_dir.mkdir(parents=True, exist_ok=True)
+        self.path = settings.outbox_dir / "sms.log"
 
     def build(self, content: Sms) -> tuple[str, bytes]:
         provider_id = str(uuid.uuid4())
