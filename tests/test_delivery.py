@@ -29,7 +29,7 @@ from tests.conftest import (
 )
 from tests.processes import CountingStandIn
 from tests.servers import standin_herald
-from worker.delivery import Services, deliver_message
+from worker.delivery import DeliveryServices, deliver_message
 from worker.providers import build_providers
 
 NOTIFICATION = {
@@ -172,8 +172,8 @@ def test_a_send_without_answer_is_unknown_and_never_retried(slow_client, standin
     assert received(standin, address, number) == (1, 1)
 
 
-def _services(herald) -> Services:
-    return Services(herald.settings, herald.engine, build_providers(herald.settings))
+def _services(herald) -> DeliveryServices:
+    return DeliveryServices(herald.settings, herald.engine, build_providers(herald.settings))
 
 
 def _pk(herald, message_id: str) -> int:

@@ -35,8 +35,8 @@ WRITE_BUDGET = 15.0
 
 
 @dataclass
-class Services:
-    """What the actor needs, built once per process."""
+class DeliveryServices:
+    """What the actor needs, built once per process: settings, engine, providers, send pool."""
 
     settings: Settings
     engine: Engine
@@ -48,7 +48,7 @@ class Services:
 
 
 def deliver_message(
-    services: Services, message_pk: int, refresh_widget: bool = False
+    services: DeliveryServices, message_pk: int, refresh_widget: bool = False
 ) -> dict[str, Any]:
     """Deliver one message on its channels; return its `messages.send` result.
 
@@ -78,7 +78,7 @@ def deliver_message(
         return crashed or deliver_message(services, message_pk, refresh_widget)
 
 
-def _send_and_save(services: Services, claimed: Claimed | dict[str, Any]) -> dict[str, Any]:
+def _send_and_save(services: DeliveryServices, claimed: Claimed | dict[str, Any]) -> dict[str, Any]:
     """Send what was claimed and record the outcomes: the message's result."""
     if not isinstance(claimed, Claimed):
         return claimed
@@ -95,7 +95,9 @@ def _send_and_save(services: Services, claimed: Claimed | dict[str, Any]) -> dic
     return message_result(saved)
 
 
-def _save(services: Services, claimed: Claimed, outcomes: dict[Channel, ChannelState]) -> Row:
+def _save(
+    services: DeliveryServices, claimed: Claimed, outcomes: dict[Channel, ChannelState]
+) -> Row:
     """Write the outcomes; the message is `sent` once every channel is final in this worker's
     view (a channel another worker still has in flight leaves it `queued`, and the sweeper's
     next delivery of it finds every channel final). Retried on a database error for up to
@@ -118,7 +120,9 @@ def _save(services: Services, claimed: Claimed, outcomes: dict[Channel, ChannelS
 
 
 def _send_all(
-    services: Services, sends: dict[Channel, Email | Sms], outcomes: dict[Channel, ChannelState]
+    services: DeliveryServices,
+    sends: dict[Channel, Email | Sms],
+    outcomes: dict[Channel, ChannelState],
 ) -> None:
     """Send every claimed channel into `outcomes`; the e-mail and the SMS of one message go at
     the same time, and an interrupted one still waits for the other's outcome."""
@@ -134,7 +138,7 @@ def _send_all(
 
 
 def _send(
-    services: Services,
+    services: DeliveryServices,
     channel: Channel,
     content: Email | Sms,
     outcomes: dict[Channel, ChannelState],
