@@ -99,7 +99,7 @@ def test_the_mime_reads_back_to_the_same_headers_and_parts(subject, from_name):
     from email import message_from_bytes
     from email.header import decode_header, make_header
 
-    from worker.providers.base import Email
+    from worker.providers import Email
 
     body = "Hello\n--==herald.0== is not a boundary\n"
     mail = Email(

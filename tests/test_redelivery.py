@@ -12,12 +12,12 @@ from shared.infra.db import transaction
 from shared.infra.models import messages, utcnow
 from tests.support.data import phone, token
 from tests.support.servers import one_message, received
-from worker.delivery import Services, deliver_message
+from worker.delivery import DeliveryServices, deliver_message
 from worker.providers import build_providers
 
 
-def _services(herald) -> Services:
-    return Services(herald.settings, herald.engine, build_providers(herald.settings))
+def _services(herald) -> DeliveryServices:
+    return DeliveryServices(herald.settings, herald.engine, build_providers(herald.settings))
 
 
 def _pk(herald, message_id: str) -> int:

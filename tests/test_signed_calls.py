@@ -40,10 +40,10 @@ def content(service: str, recipient: str) -> Email | Sms:
     return Sms(f"m-{token()}", recipient, "Code 1234 — ünïcode & = + ok", "Herald")
 
 
-def outcome(provider: Provider, request) -> tuple[str, str | None]:
+def outcome(provider: Provider, message: Email | Sms) -> tuple[str, str | None]:
     """The channel's outcome as the worker records it: sent, failed or unknown, with the code."""
     try:
-        send_with_retries(provider, request, BUDGET)
+        send_with_retries(provider, message, BUDGET)
     except ProviderError as exc:
         return ("unknown" if exc.unknown else "failed"), exc.code
     return "sent", None
@@ -127,7 +127,7 @@ def test_each_fault_has_the_same_outcome_either_way(by_mode, standin, service, r
     _mode, sent = by_mode
     to = recipient(service)
     standin.inject(service, *faults)
-    status, code = outcome(sent[service], sent[service].build(content(service, to)))
+    status, code = outcome(sent[service], content(service, to))
     assert status == expected[0]
     assert code == expected[1]
     assert received(standin, service, to) == copies
@@ -141,7 +141,7 @@ def test_an_unreachable_endpoint_fails_after_retries(by_mode, service):
         port = closed.getsockname()[1]
     provider = providers(f"http://127.0.0.1:{port}", mode)[service]
     started = time.monotonic()
-    status, code = outcome(provider, provider.build(content(service, recipient(service))))
+    status, code = outcome(provider, content(service, recipient(service)))
     assert (status, code) == ("failed", "ConnectionFailed")
     assert time.monotonic() - started >= BUDGET  # retried until the budget ran out
 
@@ -150,11 +150,11 @@ def test_an_unreachable_endpoint_fails_after_retries(by_mode, service):
 def test_a_connection_closed_while_idle_is_replaced_before_the_next_send(by_mode, standin, service):
     _mode, sent = by_mode
     first, second = recipient(service), recipient(service)
-    assert outcome(sent[service], sent[service].build(content(service, first)))[0] == "sent"
+    assert outcome(sent[service], content(service, first))[0] == "sent"
     # When the stand-in closes the kept-alive connection after its idle timeout
     time.sleep(0.6)
     # Then the next send opens another and goes, once
-    assert outcome(sent[service], sent[service].build(content(service, second))) == ("sent", None)
+    assert outcome(sent[service], content(service, second)) == ("sent", None)
     assert received(standin, service, second) == 1
 
 
@@ -191,7 +191,7 @@ def refusal(moto: str, mode: str, service: str) -> tuple[str, str, str]:
     """The outcome, code and message of one send refused by moto."""
     provider = providers(moto, mode)[service]
     with pytest.raises(ProviderError) as refused:
-        provider.deliver(provider.build(content(service, recipient(service))))
+        provider.send(content(service, recipient(service)))
     error = refused.value
     return ("unknown" if error.unknown else "failed"), error.code, error.message
 
@@ -200,8 +200,8 @@ def test_moto_checks_the_signature_and_refuses_a_wrong_one(moto, enforced_signat
     for mode in MODES:
         sent = providers(moto, mode)
         for service in ("ses", "sns"):
-            request = sent[service].build(content(service, recipient(service)))
-            assert outcome(sent[service], request) == ("sent", None), (mode, service)
+            to = recipient(service)
+            assert outcome(sent[service], content(service, to)) == ("sent", None), (mode, service)
     # When the secret is not the key's
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "not-" + enforced_signatures["SecretAccessKey"])
     # Then moto refuses both calls, and the signed path reads its refusal as the client does

@@ -22,8 +22,8 @@ from shared.operations.metrics import MESSAGES, OUTCOMES, PROVIDER_SENDS, SEND_S
 from worker.attempts import MAX_ATTEMPTS, crash_message
 from worker.channels import IN_CALL, PENDING, ChannelState
 from worker.claim import Claim, claim_channels, read_message
-from worker.providers import Provider, ProviderError, send_with_retries
-from worker.providers.contents import ProviderContent
+from worker.providers import BuildFailed, Provider, ProviderError, send_with_retries
+from worker.providers.content import ProviderContent
 
 log = logging.getLogger("herald.delivery")
 
@@ -36,8 +36,8 @@ WRITE_BUDGET = 15.0
 
 
 @dataclass
-class Services:
-    """What the actor needs, built once per process."""
+class DeliveryServices:
+    """What the actor needs, built once per process: settings, engine, providers, send pool."""
 
     settings: Settings
     engine: Engine
@@ -49,7 +49,7 @@ class Services:
 
 
 def deliver_message(
-    services: Services, message_pk: int, refresh_widget: bool = False
+    services: DeliveryServices, message_pk: int, refresh_widget: bool = False
 ) -> dict[str, Any]:
     """Deliver one message on its channels; return its `messages.send` result.
 
@@ -79,7 +79,7 @@ def deliver_message(
         return crashed or deliver_message(services, message_pk, refresh_widget)
 
 
-def _send_and_save(services: Services, claimed: Claim) -> dict[str, Any]:
+def _send_and_save(services: DeliveryServices, claimed: Claim) -> dict[str, Any]:
     """Send what was claimed and record the outcomes: the message's result."""
     if claimed.plan is None:
         return claimed.answer()
@@ -96,7 +96,7 @@ def _send_and_save(services: Services, claimed: Claim) -> dict[str, Any]:
     return message_result(saved)
 
 
-def _save(services: Services, claimed: Claim, outcomes: dict[Channel, ChannelState]) -> Row:
+def _save(services: DeliveryServices, claimed: Claim, outcomes: dict[Channel, ChannelState]) -> Row:
     """Write the outcomes; the message is `sent` once every channel is final in this worker's
     view (a channel another worker still has in flight leaves it `queued`, and the sweeper's
     next delivery of it finds every channel final). Retried on a database error for up to
@@ -120,7 +120,9 @@ def _save(services: Services, claimed: Claim, outcomes: dict[Channel, ChannelSta
 
 
 def _send_all(
-    services: Services, sends: dict[Channel, ProviderContent], outcomes: dict[Channel, ChannelState]
+    services: DeliveryServices,
+    sends: dict[Channel, ProviderContent],
+    outcomes: dict[Channel, ChannelState],
 ) -> None:
     """Send every claimed channel into `outcomes`; the e-mail and the SMS of one message go at
     the same time, and an interrupted one still waits for the other's outcome."""
@@ -136,29 +138,30 @@ def _send_all(
 
 
 def _send(
-    services: Services,
+    services: DeliveryServices,
     channel: Channel,
     content: ProviderContent,
     outcomes: dict[Channel, ChannelState],
 ) -> None:
-    """Build the channel's request and call its provider. `outcomes[channel]` says at each step
-    what is true if the delivery stops there: nothing went while building, the send may have
-    gone once the call started."""
+    """Send one channel's content with its provider. `outcomes[channel]` says at each step
+    what is true if the delivery stops there: nothing went while the request was built, the
+    send may have gone once it started to go (`posting`)."""
     provider = services.providers[channel]
     outcomes[channel] = PENDING
+
+    def posting() -> None:  # the request is built and starts to go: it may have gone
+        outcomes[channel] = ChannelState(ChannelStatus.UNKNOWN, IN_CALL)
+
+    budget = services.settings.provider_retry_budget
     try:
-        request = provider.build(content)
-    except Exception as exc:  # noqa: BLE001 - the provider's library refused it: nothing went
-        detail = f"build/failed: {type(exc).__name__}: {exc}"
-        outcomes[channel] = ChannelState(ChannelStatus.FAILED, detail)
-        log.warning("%s build failed: %s", channel, type(exc).__name__, extra={"channel": channel})
+        with SEND_SECONDS.labels(channel, provider.name).time():
+            provider_id = send_with_retries(provider, content, budget, posting)
+    except BuildFailed as exc:  # the provider's library refused it: nothing went
+        outcomes[channel] = ChannelState(ChannelStatus.FAILED, str(exc))
+        log.warning(
+            "%s build failed: %s", channel, type(exc.cause).__name__, extra={"channel": channel}
+        )
         return
-    outcomes[channel] = ChannelState(ChannelStatus.UNKNOWN, IN_CALL)
-    settings = services.settings
-    name = settings.provider_name(channel)
-    try:
-        with SEND_SECONDS.labels(channel, name).time():
-            provider_id = send_with_retries(provider, request, settings.provider_retry_budget)
     except ProviderError as exc:
         status = ChannelStatus.UNKNOWN if exc.unknown else ChannelStatus.FAILED
         state, code = ChannelState(status, str(exc)), exc.code
@@ -170,7 +173,7 @@ def _send(
     outcomes[channel] = state
     if code is not None:
         log.warning("%s send %s: %s", channel, state.status, code, extra={"channel": channel})
-    PROVIDER_SENDS.labels(channel, name, state.status).inc()
+    PROVIDER_SENDS.labels(channel, provider.name, state.status).inc()
 
 
 def _count(states: dict[Channel, ChannelState], status: str) -> None:

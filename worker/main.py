@@ -1,4 +1,5 @@
-"""Entry point of `dramatiq worker.main`: the production worker process."""
+"""Entry point of `dramatiq worker.main`: the production worker process, wired as the embedded
+mode's in-process pool is (`worker.runtime.wire_worker`)."""
 
 from __future__ import annotations
 
@@ -7,16 +8,13 @@ import dramatiq
 from shared.infra.broker import build_broker
 from shared.infra.config import Settings
 from shared.infra.db import check_schema, make_engine
-from shared.infra.logs import JobLogs, configure_logging
-from worker.runtime import QuietWorkerThreads, SweeperMiddleware, register_actors
+from shared.infra.logs import configure_logging
+from worker.runtime import wire_worker
 
 configure_logging("worker")
 settings = Settings.from_env()
 engine = make_engine(settings, threads=settings.worker_threads)
 check_schema(engine)  # refuse to start on an old schema, saying to run `herald db upgrade`
 broker = build_broker(settings)
-broker.add_middleware(SweeperMiddleware(settings, engine))
-broker.add_middleware(JobLogs())
-broker.add_middleware(QuietWorkerThreads())
 dramatiq.set_broker(broker)
-deliver_message = register_actors(broker, settings, engine)
+deliver_message = wire_worker(broker, settings, engine)

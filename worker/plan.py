@@ -15,7 +15,7 @@ from shared.operations.metrics import RENDER_SECONDS
 from shared.templating.message import Draft, Recipient, RenderedMessage, render_message
 from shared.templating.rendering import RenderFailed
 from worker.channels import SENDING, ChannelState
-from worker.providers.contents import CONTENTS, ProviderContent
+from worker.providers.content import CONTENTS, ProviderContent
 from worker.statements import ALLOWS_MUTE, PROFILE
 
 STALE_SENDING = "unknown: the worker stopped during the provider call; not sent again"

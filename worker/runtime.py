@@ -1,4 +1,6 @@
-"""Wiring of a worker: the actor bound to a broker, the sweeper thread, the in-process pool."""
+"""Wiring of a worker, one for both modes: `wire_worker` readies a broker to deliver (the actor,
+the sweeper thread, job logs, quiet idle threads); `worker.main` calls it in dramatiq's worker
+processes, `start_worker` in-process (the embedded mode, and the tests)."""
 
 from __future__ import annotations
 
@@ -12,15 +14,23 @@ from shared.infra.broker import DELIVER, QUEUE
 from shared.infra.config import Settings
 from shared.infra.logs import JobLogs
 from shared.messages.sweeper import sweep
-from worker.delivery import Services, deliver_message
+from worker.delivery import DeliveryServices, deliver_message
 from worker.providers import build_providers
 
 log = logging.getLogger("herald.worker")
 
 
-def register_actors(broker: dramatiq.Broker, settings: Settings, engine) -> dramatiq.Actor:
+def wire_worker(broker: dramatiq.Broker, settings: Settings, engine) -> dramatiq.Actor:
+    """Ready `broker` to deliver in this process: its middleware, and the actor."""
+    broker.add_middleware(SweeperMiddleware(settings, engine))
+    broker.add_middleware(JobLogs())
+    broker.add_middleware(QuietWorkerThreads())
+    return _declare_actor(broker, settings, engine)
+
+
+def _declare_actor(broker: dramatiq.Broker, settings: Settings, engine) -> dramatiq.Actor:
     """Declare `deliver_message` on this broker with the services it runs with."""
-    services = Services(settings, engine, build_providers(settings))
+    services = DeliveryServices(settings, engine, build_providers(settings))
 
     def deliver(message_pk: int, refresh_widget: bool = False) -> dict:
         return deliver_message(services, message_pk, refresh_widget)
@@ -79,10 +89,7 @@ def start_worker(
     broker: dramatiq.Broker, settings: Settings, engine, threads: int | None = None
 ) -> dramatiq.Worker:
     """An in-process worker pool (the embedded mode, and the tests)."""
-    register_actors(broker, settings, engine)
-    broker.add_middleware(SweeperMiddleware(settings, engine))
-    broker.add_middleware(JobLogs())
-    broker.add_middleware(QuietWorkerThreads())
+    wire_worker(broker, settings, engine)
     worker = dramatiq.Worker(
         broker, worker_threads=threads or settings.worker_threads, worker_timeout=20
     )

@@ -68,10 +68,6 @@ class Settings:
         """Hosts SNS certificates and subscription URLs may come from."""
         return self.sns_certificate_hosts or (f"sns.{self.aws_region}.amazonaws.com",)
 
-    def provider_name(self, channel: str) -> str:
-        """The provider a channel goes through (`HERALD_EMAIL_PROVIDER`, ...)."""
-        return {"email": self.email_provider, "sms": self.sms_provider}[channel]
-
     @property
     def is_sqlite(self) -> bool:
         """True when the database is a SQLite file."""

@@ -1,29 +1,47 @@
-"""Channel providers, picked by configuration (`HERALD_EMAIL_PROVIDER`, `HERALD_SMS_PROVIDER`)."""
+"""Channel providers, one module each, picked by configuration (`HERALD_EMAIL_PROVIDER`,
+`HERALD_SMS_PROVIDER`): `base.py` says what a provider implements."""
 
 from __future__ import annotations
 
-from shared.infra.config import Settings
-from worker.providers.base import Email, Provider, ProviderError, Sms, send_with_retries
+from importlib import import_module
 
-__all__ = ["Email", "Provider", "ProviderError", "Sms", "build_providers", "send_with_retries"]
+from shared.infra.config import Settings
+from worker.providers.base import BuildFailed, Provider, ProviderError, send_with_retries
+from worker.providers.content import Email, Sms
+
+__all__ = [
+    "BuildFailed",
+    "Email",
+    "Provider",
+    "ProviderError",
+    "Sms",
+    "build_providers",
+    "send_with_retries",
+]
+
+# Each channel's providers by name (the values `Settings.from_env` accepts): module and class,
+# imported only when picked, so that the outbox of the embedded mode never loads boto3.
+PROVIDERS = {
+    "email": {
+        "ses": "worker.providers.ses:SesEmailProvider",
+        "outbox": "worker.providers.outbox:OutboxEmailProvider",
+    },
+    "sms": {
+        "sns": "worker.providers.sns:SnsSmsProvider",
+        "outbox": "worker.providers.outbox:OutboxSmsProvider",
+    },
+}
 
 
 def build_providers(settings: Settings) -> dict[str, Provider]:
     """The e-mail and SMS providers of these settings."""
-    if settings.email_provider == "ses":
-        from worker.providers.ses import SesEmailProvider
+    picked = {"email": settings.email_provider, "sms": settings.sms_provider}
+    return {channel: _provider(channel, name, settings) for channel, name in picked.items()}
 
-        email: Provider = SesEmailProvider(settings)
-    else:
-        from worker.providers.outbox import OutboxEmailProvider
 
-        email = OutboxEmailProvider(settings.outbox_dir)
-    if settings.sms_provider == "sns":
-        from worker.providers.sns import SnsSmsProvider
-
-        sms: Provider = SnsSmsProvider(settings)
-    else:
-        from worker.providers.outbox import OutboxSmsProvider
-
-        sms = OutboxSmsProvider(settings.outbox_dir)
-    return {"email": email, "sms": sms}
+def _provider(channel: str, name: str, settings: Settings) -> Provider:
+    """The provider called `name` of this channel, built from the settings."""
+    module, cls = PROVIDERS[channel][name].split(":")
+    provider = getattr(import_module(module), cls)(settings)
+    assert provider.name == name, f"{cls}.name is {provider.name!r}, listed as {name!r}"
+    return provider

@@ -1,94 +1,16 @@
-"""The channel provider interface: `send` builds the provider's request, posts it and parses the
-answer; each provider overrides those steps. Every failure becomes one `ProviderError`."""
+"""The channel provider interface: `Provider.send` builds the provider's request, posts it and
+parses the answer, each provider implementing those steps; every failure is a `ProviderError`.
+`send_with_retries` is how the delivery calls `send`."""
 
 from __future__ import annotations
 
 import random
-import secrets
 import time
-from dataclasses import dataclass
-from email.header import Header
-from email.message import Message
-from email.mime.multipart import MIMEMultipart
-from email.mime.text import MIMEText
-from email.policy import Compat32
-from email.utils import formataddr, formatdate
+from collections.abc import Callable
 
 from tenacity import Retrying, retry_if_exception, stop_after_delay, wait_exponential_jitter
 
-
-@dataclass(frozen=True)
-class Email:
-    """A rendered e-mail, ready for a provider."""
-
-    message_id: str
-    to: str
-    from_address: str
-    from_name: str | None
-    reply_to: str | None
-    subject: str
-    html: str | None
-    text: str | None
-
-    def mime(self) -> Message:
-        """The e-mail as MIME: the text part, and the HTML as its alternative. Built with the
-        compat32 classes: the modern header registry costs milliseconds an e-mail."""
-        if self.html is None:
-            mail: Message = _part(self.text or "", "plain")
-        else:
-            # The parts are base64, which has no '.': a boundary with one never occurs in them,
-            # so the generator need not search the parts for a free one.
-            boundary = f"==herald.{secrets.token_hex(16)}=="
-            mail = MIMEMultipart("alternative", boundary=boundary, policy=POLICY)
-            mail.attach(_part(self.text or "", "plain"))
-            mail.attach(_part(self.html, "html"))
-        mail["From"] = formataddr((self.from_name or "", self.from_address), charset="utf-8")
-        mail["To"] = _header(self.to)
-        if self.reply_to:
-            mail["Reply-To"] = _header(self.reply_to)
-        mail["Subject"] = _header(self.subject)
-        mail["Date"] = formatdate(localtime=False)
-        mail["X-Herald-Message-Id"] = self.message_id
-        return mail
-
-
-class _Compat32(Compat32):
-    """compat32, writing a header that is ASCII, one line and short as it is: compat32 folds
-    every header through `email.header.Header`, about 10 µs each, for nothing to fold."""
-
-    def _fold(self, name, value, sanitize):
-        if (
-            isinstance(value, str)
-            and value.isascii()
-            and len(name) + len(value) < 76
-            and not any(c in value for c in "\r\n")
-        ):
-            return f"{name}: {value}{self.linesep}"
-        return super()._fold(name, value, sanitize)
-
-
-POLICY = _Compat32()
-
-
-def _part(body: str, subtype: str) -> MIMEText:
-    """One UTF-8 text part, ending with a newline as e-mail bodies do."""
-    text = body if body.endswith("\n") else body + "\n"
-    return MIMEText(text, subtype, "utf-8", policy=POLICY)
-
-
-def _header(value: str) -> str | Header:
-    """A header value, RFC 2047-encoded when it is not ASCII."""
-    return value if value.isascii() else Header(value, "utf-8")
-
-
-@dataclass(frozen=True)
-class Sms:
-    """A rendered SMS, ready for a provider."""
-
-    message_id: str
-    to: str
-    text: str
-    sender_id: str | None
+from worker.providers.content import Email, Sms
 
 
 class ProviderError(Exception):
@@ -112,12 +34,42 @@ class ProviderError(Exception):
         return f"{self.code}: {self.message}"
 
 
-class Provider:
-    """Base of the providers of one channel (`email` or `sms`)."""
+class BuildFailed(ProviderError):
+    """The provider's request could not be built from the content (its library refused it):
+    nothing went."""
 
-    def send(self, content: Email | Sms) -> str:
-        """Deliver `content`; return the provider's message id or raise ProviderError."""
-        return self.deliver(self.build(content))
+    def __init__(self, cause: Exception) -> None:
+        super().__init__("build/failed", f"{type(cause).__name__}: {cause}")
+        self.cause = cause
+
+
+def _nothing() -> None:
+    """No one to tell that the request is going."""
+
+
+class Provider:
+    """Base of a channel's providers, one module each (`ses.py`, `sns.py`, `outbox.py`; an SMTP
+    or Twilio provider is one more). A provider:
+
+    - says its `name`, its value of `HERALD_EMAIL_PROVIDER`/`HERALD_SMS_PROVIDER`, which names
+      it in logs and metrics (`build_providers` picks it by that name);
+    - is built from the `Settings` alone, once per process, and is used from many threads;
+    - implements `build`, `post` and `parse`, which `send` calls in that order. `post` and
+      `parse` raise `ProviderError` for every failure: `transient=True` where a retry may get
+      through (nothing was processed), `unknown=True` where the request may have gone.
+    """
+
+    name: str = ""
+
+    def send(self, content: Email | Sms, posting: Callable[[], object] = _nothing) -> str:
+        """Deliver `content`: the provider's message id, or ProviderError (`BuildFailed` when
+        nothing went). `posting` is called once the request is built, as it starts to go."""
+        try:
+            request = self.build(content)
+        except Exception as exc:  # noqa: BLE001 - whatever refused it, nothing went
+            raise BuildFailed(exc) from exc
+        posting()
+        return self.deliver(request)
 
     def deliver(self, request) -> str:
         """Post a built request and parse the answer: the provider's message id."""
@@ -125,23 +77,28 @@ class Provider:
 
     def build(self, content):
         """The provider's request for this content."""
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} must implement build")
 
     def post(self, request):
         """Send the request; raise ProviderError on any failure."""
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} must implement post")
 
     def parse(self, response) -> str:
         """The provider's message id from its answer."""
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} must implement parse")
 
 
-def send_with_retries(provider: Provider, request, budget: float) -> str:
-    """`provider.deliver` of a built request, retrying transient errors with jittered backoff
-    for at most `budget` s."""
+def send_with_retries(
+    provider: Provider,
+    content: Email | Sms,
+    budget: float,
+    posting: Callable[[], object] = _nothing,
+) -> str:
+    """`provider.send`, sent again after a transient error with jittered backoff for at most
+    `budget` s."""
     started = time.monotonic()
     try:
-        return provider.deliver(request)  # the usual case pays for no retry machinery
+        return provider.send(content, posting)  # the usual case pays for no retry machinery
     except ProviderError as exc:
         if not exc.transient or budget <= 0.1:
             raise
@@ -153,4 +110,4 @@ def send_with_retries(provider: Provider, request, budget: float) -> str:
         sleep=time.sleep,
         reraise=True,
     )
-    return retrying(provider.deliver, request)
+    return retrying(provider.send, content, posting)

@@ -9,7 +9,9 @@ import uuid
 from email.utils import make_msgid
 from pathlib import Path
 
-from worker.providers.base import Email, Provider, ProviderError, Sms
+from shared.infra.config import Settings
+from worker.providers.base import Provider, ProviderError
+from worker.providers.content import Email, Sms
 
 
 def _private_folder(folder: Path) -> Path:
@@ -21,8 +23,10 @@ def _private_folder(folder: Path) -> Path:
 class OutboxEmailProvider(Provider):
     """Writes each e-mail as `<outbox>/email/<provider id>.eml`."""
 
-    def __init__(self, outbox: Path) -> None:
-        self.folder = _private_folder(_private_folder(outbox) / "email")
+    name = "outbox"
+
+    def __init__(self, settings: Settings) -> None:
+        self.folder = _private_folder(_private_folder(settings.outbox_dir) / "email")
 
     def build(self, content: Email) -> tuple[str, bytes]:
         provider_id = str(uuid.uuid4())
@@ -48,10 +52,11 @@ class OutboxEmailProvider(Provider):
 class OutboxSmsProvider(Provider):
     """Appends each SMS as one JSON line to `<outbox>/sms.log`."""
 
+    name = "outbox"
     _lock = threading.Lock()
 
-    def __init__(self, outbox: Path) -> None:
-        self.path = _private_folder(outbox) / "sms.log"
+    def __init__(self, settings: Settings) -> None:
+        self.path = _private_folder(settings.outbox_dir) / "sms.log"
 
     def build(self, content: Sms) -> tuple[str, bytes]:
         provider_id = str(uuid.uuid4())
