@@ -8,6 +8,7 @@ from shared.infra.broker import build_broker
 from shared.infra.config import Settings
 from shared.infra.db import ensure_schema, make_engine
 from shared.infra.logs import configure_logging
+from shared.templating.isolated import use_settings
 
 
 def create_app(settings: Settings | None = None, run_worker: bool | None = None) -> Flask:
@@ -15,6 +16,7 @@ def create_app(settings: Settings | None = None, run_worker: bool | None = None)
     in this process. Production: refuse an old schema; the workers run as their own processes."""
     configure_logging("web")
     settings = settings or Settings.from_env()
+    use_settings(settings)  # tenants' templates render in this process's pool, so sized
     engine = make_engine(settings)
     ensure_schema(engine, settings.embedded)
     broker = build_broker(settings)

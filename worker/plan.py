@@ -153,6 +153,7 @@ def draft(row: Row) -> Draft:
         data=row.data or {},
         recipient=Recipient(row.user_id, columns, row.user_data or {}),
         increment=row.increment,
+        project_id=row.project_id,
         overrides={Channel.WIDGET: row.widget_override, Channel.EMAIL: row.email_override},
     )
 

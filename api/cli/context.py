@@ -7,14 +7,17 @@ from sqlalchemy import Engine
 
 from shared.infra.config import ConfigError, Settings
 from shared.infra.db import SchemaOutdated, ensure_schema, make_engine
+from shared.templating.isolated import use_settings
 
 
 def load_settings() -> Settings:
     """The settings from the environment; a wrong variable is the command's error line."""
     try:
-        return Settings.from_env()
+        settings = Settings.from_env()
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from None
+    use_settings(settings)  # `notifications import` compiles templates in the render pool
+    return settings
 
 
 def open_engine(settings: Settings) -> Engine:

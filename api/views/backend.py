@@ -129,4 +129,4 @@ def templates_preview():
     body = parse_preview(json_body())
     svc = services()
     with autocommit(svc.engine) as connection:
-        return preview(connection, current_project(), body, svc.settings.render_time_limit)
+        return preview(connection, current_project(), body)

@@ -13,7 +13,7 @@ from shared.infra.validation import Data, Id, Item, parse_item
 from shared.messages.ingress import NewMessage
 from shared.messages.send_at import SendAt
 from shared.notifications.catalog import EmailTemplate, WidgetTemplate
-from shared.templating.rendering import compile_templates
+from shared.templating.isolated import check_templates
 
 UserItem = create_model(
     "UserItem",
@@ -125,7 +125,7 @@ def parse_message(raw: Any) -> NewMessage:
     overrides = {name: _dump(getattr(item, name)) for name, _ in OVERRIDES}
     for name, channel in OVERRIDES:
         if overrides[name] is not None:  # a syntax error is `template/invalid`, as on upsert
-            compile_templates({"override": {channel: overrides[name]}})
+            check_templates({"override": {channel: overrides[name]}})
     return NewMessage(
         id=item.id or str(uuid6.uuid7()),
         user_id=item.userId,

@@ -42,6 +42,8 @@ class Settings:
     send_time_limit: float = 60.0
     stream_heartbeat: float = 15.0
     render_time_limit: float = 2.0
+    render_processes: int = 2  # render pool children of each web and worker process
+    render_memory_mb: int = 256  # the address space each of them may use (RLIMIT_AS)
     rate_limit: float = 100.0
     rate_burst: int = 200
     front_rate_limit: float = 10.0
@@ -100,6 +102,8 @@ class Settings:
             sweep_interval=_number(env, "HERALD_SWEEP_INTERVAL", cls.sweep_interval),
             sweep_requeue_after=_number(env, "HERALD_SWEEP_REQUEUE_AFTER", cls.sweep_requeue_after),
             render_time_limit=_number(env, "HERALD_RENDER_TIME_LIMIT", cls.render_time_limit),
+            render_processes=int(_number(env, "HERALD_RENDER_PROCESSES", cls.render_processes)),
+            render_memory_mb=int(_number(env, "HERALD_RENDER_MEMORY_MB", cls.render_memory_mb)),
             rate_limit=_number(env, "HERALD_RATE_LIMIT", cls.rate_limit),
             rate_burst=int(_number(env, "HERALD_RATE_BURST", cls.rate_burst)),
             front_rate_limit=_number(env, "HERALD_FRONT_RATE_LIMIT", cls.front_rate_limit),

@@ -21,7 +21,7 @@ from shared.infra.errors import HeraldError, not_found
 from shared.infra.models import notifications, utcnow
 from shared.infra.validation import Language, Name, check_language, item_error
 from shared.notifications.quiet_hours import QuietHours
-from shared.templating.rendering import compile_templates
+from shared.templating.isolated import check_templates
 from shared.tenancy.senders import check_template_senders
 
 Slug = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")]
@@ -87,7 +87,7 @@ def parse_notification(raw: Any) -> dict[str, Any]:
         raise item_error(exc) from None
     templates = _templates_by_tag(body)
     _check_required(body, templates)
-    compile_templates(templates)
+    check_templates(templates)
     return {
         "id": body.id,
         "name": body.name,

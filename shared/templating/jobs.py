@@ -6,20 +6,23 @@ from collections.abc import Callable
 from typing import Any
 
 from shared.templating.cache import for_project
-from shared.templating.rendering import compile_templates, render_message, render_time_limit
+from shared.templating.rendering import compile_templates, render_channel, render_time_limit
+from shared.templating.undefined import undefined_names
+
+# One channel to render: its template's language, the channel, its fields (override applied).
+Item = tuple[str, str, dict[str, Any]]
 
 
 def render(
-    project_id: str,
-    templates: dict[str, Any],
-    languages: dict[str, str],
-    context: dict[str, Any],
-    overrides: dict[str, Any],
-    seconds: float,
+    project_id: str, items: list[Item], context: dict[str, Any], seconds: float
 ) -> dict[str, Any]:
-    """Every channel of a message rendered, within the message's time limit."""
-    with for_project(project_id), render_time_limit(seconds):
-        return render_message(templates, languages, context, overrides)
+    """Each channel's rendered fields and the undefined names met, within the time limit."""
+    with for_project(project_id), render_time_limit(seconds), undefined_names() as names:
+        contents = {
+            channel: render_channel(language, channel, fields, context)
+            for language, channel, fields in items
+        }
+    return {"contents": contents, "undefined": sorted(names)}
 
 
 def compile_all(project_id: str, templates: dict[str, Any]) -> None:

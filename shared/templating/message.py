@@ -1,7 +1,8 @@
 """A message rendered as a send renders it: the one path of the worker's delivery and of
 `templates.preview`. It picks the message's language and each channel's, builds the template
-context from the user's profile and the data, renders each channel (its override applied) and
-fills in what the templates leave out (the project's From, an empty subject).
+context from the user's profile and the data, renders each channel (its override applied) in
+the render pool (`shared.templating.isolated`), and fills in what the templates leave out (the
+project's From, an empty subject).
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from typing import Any
 
 from shared.channels import Channel
 from shared.contacts.users import PROFILE_FIELDS
-from shared.templating.rendering import RenderFailed, render_channel
+from shared.templating.isolated import render_channels
+from shared.templating.rendering import RenderFailed
 
 Content = dict[str, str | None]  # a channel's rendered fields, by their API name
 
@@ -47,6 +49,7 @@ class Draft:
     increment: int = 1
     language: str | None = None  # the language asked for, before the user's
     overrides: Mapping[Channel, dict[str, Any] | None] = field(default_factory=dict)
+    project_id: str = ""  # whose compiled templates the render pool's cache charges
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,7 @@ class RenderedMessage:
 
     language: str
     contents: dict[Channel, Content]
+    undefined: list[str] = field(default_factory=list)  # names the templates used, no value
 
     def missing(self, channel: Channel) -> str | None:
         """Why the channel can't go as rendered (no From anywhere), or None."""
@@ -83,16 +87,20 @@ def render_message(draft: Draft, channels: Iterable[Channel], sender: Any) -> Re
         draft.message_id,
         {"id": draft.notification_id, "name": draft.notification_name},
     )
-    contents = {}
+    items = []
+    for channel, channel_language in languages.items():
+        template = draft.templates.get(channel_language, {}).get(channel, {})
+        fields = {**template, **(draft.overrides.get(channel) or {})}
+        items.append((channel_language, str(channel), fields))
     try:
-        for channel, channel_language in languages.items():
-            template = draft.templates.get(channel_language, {}).get(channel, {})
-            fields = {**template, **(draft.overrides.get(channel) or {})}
-            rendered = render_channel(channel_language, channel, fields, context)
-            contents[channel] = _content(channel, rendered, sender)
+        rendered = render_channels(draft.project_id, items, context)
     except RenderFailed as exc:
         raise RenderFailed(exc.message, language) from None
-    return RenderedMessage(language, contents)
+    contents = {
+        Channel(name): _content(Channel(name), fields, sender)
+        for name, fields in rendered.contents.items()
+    }
+    return RenderedMessage(language, contents, rendered.undefined)
 
 
 def _content(channel: Channel, rendered: Content, sender: Any) -> Content:

@@ -17,8 +17,6 @@ from shared.infra.errors import HeraldError
 from shared.infra.validation import Data, Id, Item, Language, item_error
 from shared.notifications.catalog import get_notification, parse_notification
 from shared.templating.message import Content, Draft, Recipient, render_message
-from shared.templating.rendering import render_time_limit
-from shared.templating.undefined import undefined_names
 from shared.tenancy.projects import Project
 
 # Septets (GSM-7) or UTF-16 code units (UCS-2) of one SMS, and of each part of a longer one.
@@ -61,7 +59,7 @@ def parse_preview(raw: Any) -> PreviewBody:
     return body
 
 
-def preview(connection: Connection, project: Project, body: PreviewBody, time_limit: float):
+def preview(connection: Connection, project: Project, body: PreviewBody):
     """Render every channel the notification has for this user and data; nothing is written."""
     if body.notification is not None:
         notification = parse_notification(body.notification)
@@ -76,15 +74,15 @@ def preview(connection: Connection, project: Project, body: PreviewBody, time_li
         data=body.data or {},
         recipient=_recipient(connection, project.id, body.userId),
         language=body.language,
+        project_id=project.id,
     )
     channels = [channel for channel in Channel if notification[channel.with_column.name]]
-    with render_time_limit(time_limit), undefined_names() as names:
-        rendered = render_message(draft, channels, project)
+    rendered = render_message(draft, channels, project)
     answer: dict[str, Any] = {"language": rendered.language}
     for channel in API_ORDER:
         content = rendered.contents.get(channel)
         answer[channel] = None if content is None else _shown(channel, content)
-    answer["undefined"] = sorted(names)
+    answer["undefined"] = rendered.undefined
     return answer
 
 
