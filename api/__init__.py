@@ -8,7 +8,7 @@ from shared.infra.broker import build_broker
 from shared.infra.config import Settings
 from shared.infra.db import ensure_schema, make_engine
 from shared.infra.logs import configure_logging
-from shared.templating.isolated import use_settings
+from shared.templating.isolated import render_pool_started, use_settings
 
 
 def create_app(settings: Settings | None = None, run_worker: bool | None = None) -> Flask:
@@ -17,6 +17,7 @@ def create_app(settings: Settings | None = None, run_worker: bool | None = None)
     configure_logging("web")
     settings = settings or Settings.from_env()
     use_settings(settings)  # tenants' templates render in this process's pool, so sized
+    render_pool_started()  # its children start now, not at the first request
     engine = make_engine(settings)
     ensure_schema(engine, settings.embedded)
     broker = build_broker(settings)

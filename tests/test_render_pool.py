@@ -25,7 +25,7 @@ MANY_VALUES = "".join(f'{{% set a{i} = "a" * 1000000 %}}' for i in range(600)) +
 @pytest.fixture(scope="module")
 def pool():
     """A pool of its own, so the kills of these tests don't disturb the apps'."""
-    pool = RenderPool(Limits(processes=2, memory_mb=256, seconds=1.0))
+    pool = RenderPool(Limits(processes=2, memory_mb=512, seconds=5.0))
     yield pool
     pool.close()
 
@@ -33,12 +33,12 @@ def pool():
 def render(pool: RenderPool, text: str, context: dict | None = None) -> dict:
     """The SMS `text` rendered in the pool: each channel's fields."""
     items = [("en", "sms", {"text": text})]
-    return pool.run("render", "p", items, context or {}, 1.0)["contents"]
+    return pool.run("render", "p", items, context or {}, 5.0)["contents"]
 
 
 def test_a_render_comes_back_from_the_child(pool):
     answer = pool.run("render", "p", [("en", "sms", {"text": "Hi {{ firstName }} {{ plan }}"})],
-                      {"firstName": "Ann"}, 1.0)  # fmt: skip
+                      {"firstName": "Ann"}, 5.0)  # fmt: skip
     assert answer == {"contents": {"sms": {"text": "Hi Ann "}}, "undefined": ["plan"]}
 
 
@@ -59,8 +59,9 @@ def test_a_job_past_the_hard_limit_is_killed_and_the_caller_keeps_answering(pool
     # When a template takes far longer than the limit to compile
     with pytest.raises(HeraldError) as refused:
         pool.run(
-            "compile", "p", {"en": {"sms": {"text": SLOW_TO_COMPILE}}}, failure="template/invalid"
-        )
+            "compile", "p", {"en": {"sms": {"text": SLOW_TO_COMPILE}}}, seconds=1.0,
+            failure="template/invalid", doing="compiling",
+        )  # fmt: skip
     took = time.monotonic() - started
     stop.set()
     beating.join()
@@ -77,7 +78,7 @@ def test_a_render_past_the_memory_limit_fails_naming_it_and_the_pool_recovers(po
     with pytest.raises(HeraldError) as refused:
         render(pool, MANY_VALUES)
     assert refused.value.code == "template/renderFailed"
-    assert "memory limit of 256 MB" in refused.value.message
+    assert "memory limit of 512 MB" in refused.value.message
     assert render(pool, "{{ 2 * 3 }}") == {"sms": {"text": "6"}}
 
 

@@ -14,7 +14,7 @@ from shared.infra.broker import DELIVER, QUEUE
 from shared.infra.config import Settings
 from shared.infra.logs import JobLogs
 from shared.messages.sweeper import sweep
-from shared.templating.isolated import use_settings
+from shared.templating.isolated import render_pool_started, use_settings
 from worker.delivery import DeliveryServices, deliver_message
 from worker.providers import build_providers
 
@@ -24,6 +24,7 @@ log = logging.getLogger("herald.worker")
 def wire_worker(broker: dramatiq.Broker, settings: Settings, engine) -> dramatiq.Actor:
     """Ready `broker` to deliver in this process: its middleware, and the actor."""
     use_settings(settings)  # the render pool that delivery renders tenants' templates in
+    render_pool_started()
     broker.add_middleware(SweeperMiddleware(settings, engine))
     broker.add_middleware(JobLogs())
     broker.add_middleware(QuietWorkerThreads())

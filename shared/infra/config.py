@@ -43,7 +43,7 @@ class Settings:
     stream_heartbeat: float = 15.0
     render_time_limit: float = 2.0
     render_processes: int = 2  # render pool children of each web and worker process
-    render_memory_mb: int = 256  # the address space each of them may use (RLIMIT_AS)
+    render_memory_mb: int = 512  # the address space each of them may use (RLIMIT_AS)
     rate_limit: float = 100.0
     rate_burst: int = 200
     front_rate_limit: float = 10.0

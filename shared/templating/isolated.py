@@ -37,6 +37,11 @@ def pool() -> RenderPool:
     return render_pool(_limits)
 
 
+def render_pool_started() -> None:
+    """Start this process's render pool (its children come up in the background)."""
+    pool()
+
+
 @dataclass(frozen=True)
 class Rendered:
     """Each channel's rendered fields, and the names the templates used without a value."""
@@ -48,7 +53,7 @@ class Rendered:
 def check_templates(templates: dict[str, Any], project_id: str = "") -> None:
     """Compile every template; `template/invalid` names the first that fails (or the limit
     its compiling ran past)."""
-    pool().run("compile", project_id, templates, failure="template/invalid")
+    pool().run("compile", project_id, templates, failure="template/invalid", doing="compiling")
 
 
 def render_channels(project_id: str, items: list[Item], context: dict[str, Any]) -> Rendered:

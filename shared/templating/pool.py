@@ -39,7 +39,7 @@ class Limits:
     """How many render processes a process keeps, and what each may use."""
 
     processes: int = 2
-    memory_mb: int = 256
+    memory_mb: int = 512
     seconds: float = 2.0
 
 
@@ -97,9 +97,11 @@ class RenderPool:
         *args: Any,
         seconds: float | None = None,
         failure: str = "template/renderFailed",
+        doing: str = "rendering",
     ) -> Any:
         """The value of `operation(*args)` in a child, killed past `seconds` (the pool's
-        limit by default); a HeraldError (`failure` for a child killed or out of memory)."""
+        limit by default); a HeraldError (`failure`, naming the limit and what the child was
+        `doing`, for a child killed or out of memory)."""
         seconds = self.limits.seconds if seconds is None else seconds
         try:
             child = self._idle.get(timeout=_START_WAIT)
@@ -108,18 +110,15 @@ class RenderPool:
         try:
             child.connection.send((operation, args))
             if not child.connection.poll(seconds + _SPARE):
-                raise self._stopped(
-                    child, failure, f"took longer than its time limit of {seconds:g} s"
-                )
+                limit = f"took longer than its time limit of {seconds:g} s"
+                raise self._stopped(child, failure, f"{doing} {limit}")
             reply = json.loads(child.connection.recv_bytes())
         except (EOFError, OSError, ValueError):
-            raise self._stopped(
-                child, failure, f"stopped (memory limit of {self.limits.memory_mb} MB, or a crash)"
-            ) from None
+            limit = f"stopped (memory limit of {self.limits.memory_mb} MB, or a crash)"
+            raise self._stopped(child, failure, f"{doing} {limit}") from None
         if reply.get("memory"):
-            raise self._stopped(
-                child, failure, f"went past its memory limit of {self.limits.memory_mb} MB"
-            )
+            limit = f"went past its memory limit of {self.limits.memory_mb} MB"
+            raise self._stopped(child, failure, f"{doing} {limit}")
         self._idle.put(child)
         if "error" in reply:
             raise HeraldError(*reply["error"])
@@ -138,7 +137,7 @@ class RenderPool:
             self._children.discard(child)
         child.kill()
         self._spawns.put(None)
-        return HeraldError(failure, f"The template's rendering {what}; it was stopped.")
+        return HeraldError(failure, f"The template's {what}; it was stopped.")
 
     def _spawner(self) -> None:
         """Start a child for each request, and make it available."""
