@@ -29,6 +29,10 @@ BOMBS = [
     ("email", "subject", DEEP),
     ("widget", "content", "{{ " + "-" * 2000 + "increment }}"),
     ("email", "html", "{{ firstName" + "|upper" * 80 + " }}"),
+    # folded at compile time before the bounds summed them: a named width, a huge wrap
+    ("sms", "text", '{{ "%(a)200000000s" % {"a": "x"} }}'),
+    ("email", "html", '{{ ("a " * 50000)|wordwrap(1, wrapstring="w" * 1000) }}'),
+    ("widget", "content", '{{ ("é" * 200000)|tojson }}'),
 ]
 OVERRIDE_BOMBS = [
     ("emailSettingsOverride", "subject", '{{ "a" * 1000000000 }}'),
@@ -38,6 +42,7 @@ OVERRIDE_BOMBS = [
     ("widgetSettingsOverride", "content", DEEP),
     ("emailSettingsOverride", "html", DEEP),
     ("widgetSettingsOverride", "link", '{{ "x"|center(10**9) }}'),
+    ("emailSettingsOverride", "html", '{{ "%(a)200000000s" % {"a": "x"} }}'),
 ]
 
 
