@@ -22,6 +22,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -31,6 +32,7 @@ from shared.infra.errors import HeraldError
 
 _ROOT = str(Path(__file__).resolve().parents[2])  # the folder that holds `shared/`
 _START_WAIT = 30.0  # seconds a job waits for an idle child before it is an error of ours
+_SLICE = 0.1  # seconds of one wait for an answer (a pending exception arrives between waits)
 _SPARE = 0.5  # seconds past the sandbox's own deadline before the child is killed
 
 
@@ -108,14 +110,16 @@ class RenderPool:
         except queue.Empty:
             raise RuntimeError("no render process started in time") from None
         try:
-            child.connection.send((operation, args))
-            if not child.connection.poll(seconds + _SPARE):
-                limit = f"took longer than its time limit of {seconds:g} s"
-                raise self._stopped(child, failure, f"{doing} {limit}")
-            reply = json.loads(child.connection.recv_bytes())
+            reply = self._ask(child, (operation, args), seconds)
+        except TimeoutError:
+            limit = f"took longer than its time limit of {seconds:g} s"
+            raise self._stopped(child, failure, f"{doing} {limit}") from None
         except (EOFError, OSError, ValueError):
             limit = f"stopped (memory limit of {self.limits.memory_mb} MB, or a crash)"
             raise self._stopped(child, failure, f"{doing} {limit}") from None
+        except BaseException:  # the caller was stopped mid-job (a worker's time limit)
+            self._stopped(child, failure, "was interrupted")
+            raise
         if reply.get("memory"):
             limit = f"went past its memory limit of {self.limits.memory_mb} MB"
             raise self._stopped(child, failure, f"{doing} {limit}")
@@ -123,6 +127,17 @@ class RenderPool:
         if "error" in reply:
             raise HeraldError(*reply["error"])
         return reply["value"]
+
+    @staticmethod
+    def _ask(child: _Child, job: tuple[str, tuple[Any, ...]], seconds: float) -> dict[str, Any]:
+        """Send the job and wait for its answer up to `seconds` (+ the spare), in short waits
+        so that an exception meant for this thread (a time limit) reaches it meanwhile."""
+        child.connection.send(job)
+        deadline = time.monotonic() + seconds + _SPARE
+        while not child.connection.poll(min(_SLICE, max(deadline - time.monotonic(), 0))):
+            if time.monotonic() >= deadline:
+                raise TimeoutError
+        return json.loads(child.connection.recv_bytes())
 
     def close(self) -> None:
         """Stop every child (at exit, and in tests)."""
