@@ -29,6 +29,7 @@ from shared.infra.config import Settings
 from shared.infra.db import autocommit, check_schema, make_engine
 from shared.infra.errors import HeraldError
 from shared.infra.logs import configure_logging
+from shared.infra.secrets import secret_box
 from shared.operations.metrics import STREAM_CONNECTIONS
 
 PATH = "/front/messages.stream"
@@ -41,9 +42,11 @@ async def _authenticate(request: web.Request) -> tuple[str, str]:
     if any(value and "\x00" in value for value in values):
         raise HeraldError("query/invalid", "A query parameter contains a NUL character.")
 
+    box = secret_box(request.app["settings"].secret_keys)
+
     def verify() -> None:
         with autocommit(request.app["engine"]) as connection:
-            verify_user(connection, *values)
+            verify_user(connection, box, *values)
 
     await asyncio.to_thread(verify)
     return values[0], values[1]

@@ -20,6 +20,7 @@ from shared.feed.reading import (
 )
 from shared.infra.db import autocommit, transaction
 from shared.infra.errors import HeraldError
+from shared.infra.secrets import SecretBox, secret_box
 
 bp = Blueprint("front", __name__, url_prefix="/front")
 bp.before_request(refuse_nul_in_query)
@@ -44,9 +45,14 @@ def require_user() -> None:
     source = {**request.args.to_dict(), **g.body}
     project_id, user_id, signature = (source.get(name) for name in AUTH_FIELDS)
     with autocommit(services().engine) as connection:
-        verify_user(connection, project_id, user_id, signature)
+        verify_user(connection, _box(), project_id, user_id, signature)
     check_front_limit(project_id, user_id)
     g.project_id, g.user_id = project_id, user_id
+
+
+def _box() -> SecretBox:
+    """The box the stored widget secrets open with."""
+    return secret_box(services().settings.secret_keys)
 
 
 def _page_parameter(name: str, default: int, maximum: int) -> int:

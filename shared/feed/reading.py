@@ -11,11 +11,13 @@ from typing import Any
 from pydantic import create_model
 from sqlalchemy import Connection, func, select, update
 
-from shared.infra.errors import HeraldError, Unauthorized, not_found
-from shared.infra.models import messages, notifications, projects, users, utcnow
-from shared.notifications.catalog import notification_json
 from shared.contacts.users import PROFILE, PROFILE_FIELDS, Preference, UserChange, upsert_users
+from shared.infra.errors import HeraldError, Unauthorized, not_found
+from shared.infra.models import messages, notifications, users, utcnow
+from shared.infra.secrets import SecretBox
 from shared.infra.validation import Id, Item, parse_item
+from shared.notifications.catalog import notification_json
+from shared.tenancy.projects import widget_secrets
 
 MAX_PAGE = 50
 # What a browser may change of its own profile; everything else it sends is ignored.
@@ -47,22 +49,30 @@ def user_hmac(widget_secret: str, user_id: str) -> str:
     return hmac.new(widget_secret.encode(), user_id.encode(), hashlib.sha256).hexdigest()
 
 
-def verify_user(connection: Connection, project_id: Any, user_id: Any, signature: Any) -> None:
-    """Raise Unauthorized `auth/invalid` unless the signature is the user's HMAC in that project."""
-    refused = Unauthorized(
-        "auth/invalid",
-        "projectId, userId and userHmac (the hex HMAC-SHA256 of userId under the project's "
-        "widget secret) must be given and match.",
-    )
-    if not all(isinstance(v, str) and v for v in (project_id, user_id, signature)):
-        raise refused
-    secret = connection.execute(
-        select(projects.c.widget_secret).where(projects.c.id == project_id)
-    ).scalar()
+def verify_user(
+    connection: Connection, box: SecretBox, project_id: Any, user_id: Any, signature: Any
+) -> None:
+    """Raise Unauthorized `auth/invalid` unless the signature is the user's HMAC in that project
+    (under its widget secret, or the previous one during its grace period)."""
+    refused = "projectId, userId and userHmac (the hex HMAC-SHA256 of userId under the "
+    refused += "project's widget secret) must be given and match."
+    _verify(connection, box, (project_id, user_id, signature), user_hmac, refused)
+
+
+def _verify(connection: Connection, box: SecretBox, signed: tuple, expected, refused: str) -> None:
+    """Refuse unless the signature is `expected(secret, user_id)` under one of the project's
+    valid widget secrets."""
+    project_id, user_id, signature = signed
+    if not all(isinstance(v, str) and v for v in signed):
+        raise Unauthorized("auth/invalid", refused)
+    secrets = widget_secrets(connection, box, project_id)
     # Compared whether or not the project exists, so timing tells nothing about either.
-    expected = user_hmac(secret or "", user_id)
-    if not hmac.compare_digest(expected.encode(), signature.lower().encode()) or secret is None:
-        raise refused
+    matched = False
+    for secret in secrets or ("",):
+        made = expected(secret, user_id).encode()
+        matched |= hmac.compare_digest(made, signature.lower().encode())
+    if not matched or not secrets:
+        raise Unauthorized("auth/invalid", refused)
 
 
 def _shown(value: Any) -> Any:

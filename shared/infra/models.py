@@ -68,7 +68,11 @@ projects = Table(
     metadata,
     Column("id", String(40), primary_key=True),
     Column("name", String(200), nullable=False),
-    Column("widget_secret", String(128), nullable=False),
+    # The widget secret as stored (shared.infra.secrets: sealed, or plaintext without a key),
+    # and the one it replaced, valid until its expiry (`herald project rotate-widget-secret`).
+    Column("widget_secret", String(512), nullable=False),
+    Column("previous_widget_secret", String(512)),
+    Column("previous_widget_secret_expires_at", UTCDateTime),
     Column("email_from", String(320)),
     Column("email_from_name", String(200)),
     Column("sms_sender_id", String(11)),
@@ -134,7 +138,8 @@ notifications = Table(
     Column("default_language", String(35), nullable=False),
     Column("stack_timeout", Integer, nullable=False),
     Column("templates", Json, nullable=False),
-    # {"start": "HH:MM", "end": "HH:MM", "timezone"?}: see shared.notifications.quiet_hours; NULL for none.
+    # {"start": "HH:MM", "end": "HH:MM", "timezone"?}: see shared.notifications.quiet_hours;
+    # NULL for none.
     Column("quiet_hours", Json),
     # Bumped on every upsert. The compiled-template cache keys on the template text, not on this.
     Column("version", Integer, nullable=False),
