@@ -11,6 +11,7 @@ COMMANDS = (
     db.db,
     projects.project,
     projects.key,
+    projects.secrets_group,
     notifications.notifications,
     queues.queues,
     queues.sweep,

@@ -1,5 +1,6 @@
 """gunicorn settings of the web process (`gunicorn -c python:api.http.gunicorn_conf`): graceful
-shutdown, JSON logs, and the metrics of exited workers."""
+shutdown, JSON logs, an access log format without query strings, and the metrics of exited
+workers."""
 
 from __future__ import annotations
 
@@ -11,6 +12,9 @@ from shared.infra.logs import configure_logging
 graceful_timeout = 30
 # The app logs one JSON line per request (api/http/tracing.py), with its id; no access log.
 accesslog = None
+# If one is turned on (`--access-logfile`), its lines show the path without the query string,
+# where the Notifuse widget sends its userHmac: gunicorn's default format, `%(U)s` for `%(r)s`.
+access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s "%(f)s" "%(a)s"'
 logconfig_dict = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 CORS_HEADERS = {
     "Access-Control-Allow-Origin": "*",
     "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
-    "Access-Control-Allow-Headers": "Content-Type, Last-Event-ID",
+    "Access-Control-Allow-Headers": "Content-Type, Last-Event-ID, X-Herald-User-Hmac",
     "Access-Control-Max-Age": "86400",
 }
 STREAM_HEADERS = {

@@ -24,26 +24,30 @@ from api.http.sse import (
     open_stream,
 )
 from api.stream.hub import StreamHub, listen
-from shared.feed.reading import verify_user
+from shared.feed.reading import HMAC_HEADER, verify_stream
 from shared.infra.config import Settings
 from shared.infra.db import autocommit, check_schema, make_engine
 from shared.infra.errors import HeraldError
 from shared.infra.logs import configure_logging
+from shared.infra.secrets import secret_box
 from shared.operations.metrics import STREAM_CONNECTIONS
 
 PATH = "/front/messages.stream"
 
 
 async def _authenticate(request: web.Request) -> tuple[str, str]:
-    """The stream's (project id, user id), verified by its userHmac, or a HeraldError."""
+    """The stream's (project id, user id), verified by its stream token or userHmac, or a
+    HeraldError."""
     query = request.query
-    values = [query.get(name) for name in ("projectId", "userId", "userHmac")]
+    values = [query.get(name) for name in ("projectId", "userId", "userHmac", "streamToken")]
     if any(value and "\x00" in value for value in values):
         raise HeraldError("query/invalid", "A query parameter contains a NUL character.")
+    values[2] = request.headers.get(HMAC_HEADER) or values[2]  # the header wins, as on /front
+    box = secret_box(request.app["settings"].secret_keys)
 
     def verify() -> None:
         with autocommit(request.app["engine"]) as connection:
-            verify_user(connection, *values)
+            verify_stream(connection, box, *values[:3], token=values[3])
 
     await asyncio.to_thread(verify)
     return values[0], values[1]

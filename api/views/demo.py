@@ -10,6 +10,7 @@ from werkzeug.exceptions import NotFound as RouteNotFound
 
 from api.http.requests import json_body, services
 from shared.infra.errors import HeraldError
+from shared.infra.secrets import secret_box
 from shared.operations.demo import ensure_demo, initials, send_demo
 
 bp = Blueprint("demo", __name__, template_folder="../templates")  # api/templates
@@ -31,7 +32,8 @@ def _demo_only_when_asked() -> None:
 @bp.get("/demo")
 def page():
     """A page with the bell of a demo user and buttons that send it notifications."""
-    demo = ensure_demo(services().engine)
+    svc = services()
+    demo = ensure_demo(svc.engine, secret_box(svc.settings.secret_keys))
     return render_template("demo.html", demo=demo, host=request.host_url.rstrip("/"))
 
 
@@ -42,7 +44,7 @@ def send():
     if not isinstance(stacked, bool):
         raise HeraldError("stacked/invalid", "stacked must be true or false.")
     svc = services()
-    demo = ensure_demo(svc.engine)
+    demo = ensure_demo(svc.engine, secret_box(svc.settings.secret_keys))
     avatars = url_for("demo.avatar", _external=True)
     wait = svc.settings.send_wait
     result = send_demo(svc.engine, svc.broker, demo, stacked, avatars, wait)

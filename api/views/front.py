@@ -1,4 +1,5 @@
-"""The frontend API (SPEC §4): the widget's calls under /front/, authenticated per user by HMAC,
+"""The frontend API (SPEC §4): the widget's calls under /front/, authenticated per user by HMAC
+(in the `X-Herald-User-Hmac` header, or the query or body as the Notifuse widget sends it),
 open to pages of any origin."""
 
 from __future__ import annotations
@@ -10,16 +11,20 @@ from api.http.ratelimit import check_front_limit
 from api.http.requests import json_body, refuse_nul_in_query, services
 from shared.feed.events import emit
 from shared.feed.reading import (
+    HMAC_HEADER,
     MAX_PAGE,
     feed_page,
     front_user,
+    issue_stream_token,
     mark_all_read,
     mark_read,
     set_profile,
+    verify_stream,
     verify_user,
 )
 from shared.infra.db import autocommit, transaction
 from shared.infra.errors import HeraldError
+from shared.infra.secrets import SecretBox, secret_box
 
 bp = Blueprint("front", __name__, url_prefix="/front")
 bp.before_request(refuse_nul_in_query)
@@ -43,10 +48,22 @@ def require_user() -> None:
     g.body = json_body() if request.method == "POST" else {}
     source = {**request.args.to_dict(), **g.body}
     project_id, user_id, signature = (source.get(name) for name in AUTH_FIELDS)
+    # The header wins over the query and the body: it is where the bell sends the HMAC, out
+    # of URLs, which proxies and access logs keep.
+    signature = request.headers.get(HMAC_HEADER) or signature
     with autocommit(services().engine) as connection:
-        verify_user(connection, project_id, user_id, signature)
+        if request.endpoint == "front.messages_stream":
+            token = request.args.get("streamToken")
+            verify_stream(connection, _box(), project_id, user_id, signature, token=token)
+        else:
+            verify_user(connection, _box(), project_id, user_id, signature)
     check_front_limit(project_id, user_id)
     g.project_id, g.user_id = project_id, user_id
+
+
+def _box() -> SecretBox:
+    """The box the stored widget secrets open with."""
+    return secret_box(services().settings.secret_keys)
 
 
 def _page_parameter(name: str, default: int, maximum: int) -> int:
@@ -108,6 +125,14 @@ def users_set_profile():
         set_profile(connection, g.project_id, g.user_id, g.body.get("user"))
     with autocommit(engine) as connection:
         return front_user(connection, g.project_id, g.user_id)
+
+
+@bp.post("/messages.streamToken")
+def messages_stream_token():
+    """A token that opens the user's stream for a minute: an EventSource can't send the HMAC
+    header, and a URL is where credentials leak into logs."""
+    with autocommit(services().engine) as connection:
+        return issue_stream_token(connection, _box(), g.project_id, g.user_id)
 
 
 @bp.get("/messages.stream")

@@ -1,11 +1,13 @@
-"""A user's in-app feed: who may read it (user HMAC), its pages, read state and the profile
-fields a browser may change (SPEC §4)."""
+"""A user's in-app feed: who may read it (user HMAC, and the stream's short-lived tokens), its
+pages, read state and the profile fields a browser may change (SPEC §4)."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import time
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from pydantic import create_model
@@ -14,11 +16,18 @@ from sqlalchemy import Connection, func, select, update
 from shared.channels import API_ORDER, Channel, ChannelStatus
 from shared.contacts.users import PROFILE, PROFILE_FIELDS, Preference, UserChange, upsert_users
 from shared.infra.errors import HeraldError, Unauthorized, not_found
-from shared.infra.models import messages, notifications, projects, users, utcnow
+from shared.infra.models import messages, notifications, users, utcnow
+from shared.infra.secrets import SecretBox
 from shared.infra.validation import Id, Item, parse_item
 from shared.notifications.catalog import notification_json
+from shared.tenancy.projects import widget_secrets
 
 MAX_PAGE = 50
+# Where a caller may send its userHmac instead of the query or the body (the bell does).
+HMAC_HEADER = "X-Herald-User-Hmac"
+# A stream token opens a stream for this long: the bell's EventSource carries one in its URL,
+# where it can't send a header, so a URL that reaches a log is soon worth nothing.
+STREAM_TOKEN_SECONDS = 60
 # What a browser may change of its own profile; everything else it sends is ignored.
 BROWSER_FIELDS = ("language", "timezone")
 # Each channel's preference key, and the notification's column allowing it.
@@ -48,22 +57,65 @@ def user_hmac(widget_secret: str, user_id: str) -> str:
     return hmac.new(widget_secret.encode(), user_id.encode(), hashlib.sha256).hexdigest()
 
 
-def verify_user(connection: Connection, project_id: Any, user_id: Any, signature: Any) -> None:
-    """Raise Unauthorized `auth/invalid` unless the signature is the user's HMAC in that project."""
-    refused = Unauthorized(
-        "auth/invalid",
-        "projectId, userId and userHmac (the hex HMAC-SHA256 of userId under the project's "
-        "widget secret) must be given and match.",
-    )
-    if not all(isinstance(v, str) and v for v in (project_id, user_id, signature)):
-        raise refused
-    secret = connection.execute(
-        select(projects.c.widget_secret).where(projects.c.id == project_id)
-    ).scalar()
+def stream_token(widget_secret: str, user_id: str, expires: int) -> str:
+    """`<expiry>.<mac>`: the user and the expiry (Unix seconds) signed with a key of its own,
+    derived from the widget secret, so that a token is never a user HMAC or the reverse."""
+    key = hmac.new(widget_secret.encode(), b"herald stream token", hashlib.sha256).digest()
+    mac = hmac.new(key, f"{user_id}\n{expires}".encode(), hashlib.sha256).hexdigest()
+    return f"{expires}.{mac}"
+
+
+def issue_stream_token(
+    connection: Connection, box: SecretBox, project_id: str, user_id: str
+) -> dict[str, Any]:
+    """A stream token of a verified user: `{"streamToken", "expiresIn"}` (seconds)."""
+    expires = int(time.time()) + STREAM_TOKEN_SECONDS
+    secret = widget_secrets(connection, box, project_id)[0]
+    return {
+        "streamToken": stream_token(secret, user_id, expires),
+        "expiresIn": STREAM_TOKEN_SECONDS,
+    }
+
+
+def verify_user(
+    connection: Connection, box: SecretBox, project_id: Any, user_id: Any, signature: Any
+) -> None:
+    """Raise Unauthorized `auth/invalid` unless the signature is the user's HMAC in that project
+    (under its widget secret, or the previous one during its grace period)."""
+    refused = "projectId, userId and userHmac (the hex HMAC-SHA256 of userId under the "
+    refused += "project's widget secret) must be given and match."
+    _verify(connection, box, (project_id, user_id, signature), user_hmac, refused)
+
+
+def verify_stream(connection: Connection, box: SecretBox, *signed: Any, token: Any) -> None:
+    """The stream's check of (project id, user id, userHmac): by its stream token when it has
+    one (the bell's), else by its userHmac."""
+    if token is None:
+        return verify_user(connection, box, *signed)
+    raw = str(token).partition(".")[0]
+    expires = int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 12 else 0
+    refused = "The streamToken is not this user's or has expired: get another from "
+    refused += "POST /front/messages.streamToken."
+    if expires < time.time():
+        raise Unauthorized("auth/invalid", refused)
+    expected = partial(stream_token, expires=expires)
+    _verify(connection, box, (*signed[:2], token), expected, refused)
+
+
+def _verify(connection: Connection, box: SecretBox, signed: tuple, expected, refused: str) -> None:
+    """Refuse unless the signature is `expected(secret, user_id)` under one of the project's
+    valid widget secrets."""
+    project_id, user_id, signature = signed
+    if not all(isinstance(v, str) and v for v in signed):
+        raise Unauthorized("auth/invalid", refused)
+    secrets = widget_secrets(connection, box, project_id)
     # Compared whether or not the project exists, so timing tells nothing about either.
-    expected = user_hmac(secret or "", user_id)
-    if not hmac.compare_digest(expected.encode(), signature.lower().encode()) or secret is None:
-        raise refused
+    matched = False
+    for secret in secrets or ("",):
+        made = expected(secret, user_id).encode()
+        matched |= hmac.compare_digest(made, signature.lower().encode())
+    if not matched or not secrets:
+        raise Unauthorized("auth/invalid", refused)
 
 
 def _shown(value: Any) -> Any:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import ipaddress
 import os
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import ClassVar
 
@@ -54,6 +56,9 @@ class Settings:
     sns_max_age: float = 3600.0
     sns_topic_arns: tuple[str, ...] = ()  # empty: /webhooks/ses refuses every message
     ops_token: str | None = None
+    # HERALD_SECRET_KEY: Fernet keys sealing the stored widget secrets, the first one sealing
+    # (shared.infra.secrets); empty, they are stored in clear. Never in a repr.
+    secret_keys: tuple[str, ...] = field(default=(), repr=False)
     # `/demo` creates a project of its own and sends without a key: None (HERALD_DEMO unset) is
     # off, except for `herald serve` listening on loopback only (`serving`).
     demo: bool | None = None
@@ -111,6 +116,7 @@ class Settings:
             send_time_limit=_number(env, "HERALD_SEND_TIME_LIMIT", cls.send_time_limit),
             stream_heartbeat=_number(env, "HERALD_STREAM_HEARTBEAT", cls.stream_heartbeat),
             demo=_flag(env, "HERALD_DEMO"),
+            secret_keys=_secret_keys(env),
             **_provider_settings(env, redis_url is None),
             **_feedback_settings(env),
             **_capacity_settings(env),
@@ -208,3 +214,20 @@ def _feedback_settings(env: dict[str, str]) -> dict:
 def _names(env: dict[str, str], name: str) -> tuple[str, ...]:
     """A comma-separated list from the environment."""
     return tuple(part.strip() for part in env.get(name, "").split(",") if part.strip())
+
+
+def _secret_keys(env: dict[str, str]) -> tuple[str, ...]:
+    """HERALD_SECRET_KEY's Fernet keys (32 url-safe base64 bytes each), or a ConfigError that
+    names the variable and the key's place, never the key."""
+    keys = _names(env, "HERALD_SECRET_KEY")
+    for place, key in enumerate(keys, 1):
+        try:
+            valid = len(base64.urlsafe_b64decode(key.encode())) == 32
+        except (binascii.Error, ValueError):
+            valid = False
+        if not valid:
+            raise ConfigError(
+                f"HERALD_SECRET_KEY: key {place} is not a Fernet key (32 url-safe base64 bytes; "
+                "make one with `herald secrets new-key`)."
+            )
+    return keys

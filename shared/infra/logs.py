@@ -1,5 +1,5 @@
 """Logs as JSON lines: the process role and the ids of the request or delivery on every line,
-and no personal data beyond ids."""
+and no personal data beyond ids, nor credentials."""
 
 from __future__ import annotations
 
@@ -27,12 +27,30 @@ _role = {"process": "web"}
 _PARAMETERS = re.compile(r"\[parameters: [^\n]*\]")
 _EMAIL = re.compile(r"[\w.+%-]+@[\w-]+(?:\.[\w-]+)+")
 _PHONE = re.compile(r"\+\d[\d\s().-]{6,}\d")
+# The frontend's credentials travel in query strings (the Notifuse widget's userHmac, the
+# bell's streamToken), which a request line (the development server's, an access log's) shows.
+_CREDENTIALS = re.compile(r"((?:userHmac|streamToken)=)[^&\s\"'#]*", re.IGNORECASE)
 
 
 def redact(text: str) -> str:
-    """The text with SQL parameters, e-mail addresses and phone numbers replaced."""
-    text = _PARAMETERS.sub("[parameters: hidden]", text)
+    """The text with SQL parameters, frontend credentials in URLs, e-mail addresses and phone
+    numbers replaced."""
+    text = _CREDENTIALS.sub(r"\1<hidden>", _PARAMETERS.sub("[parameters: hidden]", text))
     return _PHONE.sub("<phone>", _EMAIL.sub("<email>", text))
+
+
+class HiddenCredentials(logging.Filter):
+    """Redact a record before any handler writes it, whatever the handler's format: the request
+    lines of gunicorn's and aiohttp's access logs and of the development server."""
+
+    LOGGERS = ("gunicorn.access", "aiohttp.access", "werkzeug")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        hidden = redact(message)
+        if hidden != message:
+            record.msg, record.args = hidden, None
+        return True
 
 
 class HeraldFormatter(JsonFormatter):
@@ -66,7 +84,8 @@ def _record_factory(factory):
 
 def configure_logging(role: str, level: int = logging.INFO) -> None:
     """Log JSON lines for a process of this role: the root logger's plain stream handlers (or
-    a new one on stderr) get the JSON formatter. Called again, it changes nothing more."""
+    a new one on stderr) get the JSON formatter, and the request loggers hide credentials.
+    Called again, it changes nothing more."""
     if role not in ROLES:
         raise ValueError(f"a process role is one of {', '.join(ROLES)}, not {role!r}")
     _role["process"] = role
@@ -81,6 +100,10 @@ def configure_logging(role: str, level: int = logging.INFO) -> None:
     for handler in handlers:
         handler.setFormatter(HeraldFormatter())
     root.setLevel(level)
+    for name in HiddenCredentials.LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(kept, HiddenCredentials) for kept in logger.filters):
+            logger.addFilter(HiddenCredentials())
 
 
 def json_handler(stream: IO[str]) -> logging.Handler:

@@ -66,7 +66,11 @@ projects = Table(
     metadata,
     Column("id", String(40), primary_key=True),
     Column("name", String(200), nullable=False),
-    Column("widget_secret", String(128), nullable=False),
+    # The widget secret as stored (shared.infra.secrets: sealed, or plaintext without a key),
+    # and the one it replaced, valid until its expiry (`herald project rotate-widget-secret`).
+    Column("widget_secret", String(512), nullable=False),
+    Column("previous_widget_secret", String(512)),
+    Column("previous_widget_secret_expires_at", UTCDateTime),
     Column("email_from", String(320)),
     Column("email_from_name", String(200)),
     Column("sms_sender_id", String(11)),

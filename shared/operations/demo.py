@@ -15,6 +15,7 @@ from shared.contacts.users import UserChange, upsert_users
 from shared.feed.reading import user_hmac
 from shared.infra.db import transaction
 from shared.infra.models import projects
+from shared.infra.secrets import SecretBox
 from shared.messages.ingress import NewMessage
 from shared.messages.sending import send_batch
 from shared.notifications.catalog import parse_notification, upsert_notification
@@ -89,8 +90,9 @@ class Demo:
     user_hmac: str
 
 
-def ensure_demo(engine: Engine) -> Demo:
-    """The demo project, made with its notifications and user on first use."""
+def ensure_demo(engine: Engine, box: SecretBox = SecretBox()) -> Demo:
+    """The demo project, made with its notifications and user on first use (its widget secret
+    sealed in `box`)."""
     with transaction(engine) as connection:
         row = connection.execute(
             select(projects.c.id, projects.c.widget_secret)
@@ -99,14 +101,14 @@ def ensure_demo(engine: Engine) -> Demo:
             .limit(1)
         ).first()
         if row is None:
-            created = create_project(connection, DEMO_PROJECT, DEMO_SENDER, "Herald demo")
+            created = create_project(connection, DEMO_PROJECT, DEMO_SENDER, "Herald demo", box=box)
             project_id, secret = created["projectId"], created["widgetSecret"]
             for notification in NOTIFICATIONS:
                 upsert_notification(connection, project_id, parse_notification(notification))
             user = UserChange(DEMO_USER, {"email": "you@example.com", "firstName": "Sam"})
             upsert_users(connection, project_id, [user])
         else:
-            project_id, secret = row.id, row.widget_secret
+            project_id, secret = row.id, box.open(row.widget_secret)
     return Demo(project_id, DEMO_USER, user_hmac(secret, DEMO_USER))
 
 

@@ -1,4 +1,6 @@
-"""Projects (tenants) and their API keys: keys are shown once and stored as SHA-256 hashes."""
+"""Projects (tenants), their API keys and widget secrets: keys are shown once and stored as
+SHA-256 hashes; widget secrets are stored sealed (shared.infra.secrets) and rotate with a grace
+period during which the previous one is valid too."""
 
 from __future__ import annotations
 
@@ -6,11 +8,13 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy import Connection, insert, select, update
 
 from shared.infra.errors import NotFound, Unauthorized
 from shared.infra.models import api_keys, projects, utcnow
+from shared.infra.secrets import SecretBox
 
 KEY_PREFIX = "hk_"
 
@@ -21,7 +25,6 @@ class Project:
 
     id: str
     name: str
-    widget_secret: str
     email_from: str | None
     email_from_name: str | None
     sms_sender_id: str | None
@@ -38,15 +41,18 @@ def create_project(
     email_from: str | None = None,
     email_from_name: str | None = None,
     sms_sender_id: str | None = None,
+    *,
+    box: SecretBox = SecretBox(),
 ) -> dict[str, str]:
-    """Create a project with its first key: `{"projectId", "apiKey", "widgetSecret"}`."""
+    """Create a project with its first key: `{"projectId", "apiKey", "widgetSecret"}`; the
+    widget secret is stored sealed in `box`."""
     project_id = "prj_" + secrets.token_hex(12)
-    widget_secret = secrets.token_hex(32)
+    widget_secret = new_widget_secret()
     connection.execute(
         insert(projects).values(
             id=project_id,
             name=name,
-            widget_secret=widget_secret,
+            widget_secret=box.seal(widget_secret),
             email_from=email_from,
             email_from_name=email_from_name,
             sms_sender_id=sms_sender_id,
@@ -62,6 +68,11 @@ def create_project(
         "apiKey": create_key(connection, project_id),
         "widgetSecret": widget_secret,
     }
+
+
+def new_widget_secret() -> str:
+    """A new widget secret: 256 random bits in hex."""
+    return secrets.token_hex(32)
 
 
 def create_key(connection: Connection, project_id: str) -> str:
@@ -101,9 +112,7 @@ def authenticate(connection: Connection, key: str) -> Project:
     # The look-up is by hash; the constant-time compare keeps the check itself timing-safe.
     if row is None or row.revoked_at is not None or not hmac.compare_digest(row.key_hash, digest):
         raise Unauthorized("auth/invalid", "The API key is unknown or revoked.")
-    return Project(
-        row.id, row.name, row.widget_secret, row.email_from, row.email_from_name, row.sms_sender_id
-    )
+    return Project(row.id, row.name, row.email_from, row.email_from_name, row.sms_sender_id)
 
 
 def load_project(connection: Connection, project_id: str) -> Project:
@@ -111,6 +120,65 @@ def load_project(connection: Connection, project_id: str) -> Project:
     row = connection.execute(select(projects).where(projects.c.id == project_id)).first()
     if row is None:
         raise NotFound("project/notFound", f"No project with id {project_id!r}.")
-    return Project(
-        row.id, row.name, row.widget_secret, row.email_from, row.email_from_name, row.sms_sender_id
+    return Project(row.id, row.name, row.email_from, row.email_from_name, row.sms_sender_id)
+
+
+def widget_secrets(connection: Connection, box: SecretBox, project_id: str) -> tuple[str, ...]:
+    """The widget secrets a user HMAC may be made with now: the current one, and the previous
+    one until its grace period ends; none for an unknown project."""
+    row = connection.execute(
+        select(
+            projects.c.widget_secret,
+            projects.c.previous_widget_secret,
+            projects.c.previous_widget_secret_expires_at,
+        ).where(projects.c.id == project_id)
+    ).first()
+    if row is None:
+        return ()
+    valid = [row.widget_secret]
+    expires = row.previous_widget_secret_expires_at
+    if row.previous_widget_secret and expires is not None and utcnow() < expires:
+        valid.append(row.previous_widget_secret)
+    return tuple(box.open(stored) for stored in valid)
+
+
+def rotate_widget_secret(
+    connection: Connection, box: SecretBox, project_id: str, grace: timedelta
+) -> str:
+    """Give the project a new widget secret, returned once in clear; HMACs made with the one it
+    replaces stay valid for `grace` (an older previous secret ends at once)."""
+    current = connection.execute(
+        select(projects.c.widget_secret).where(projects.c.id == project_id).with_for_update()
+    ).scalar()
+    if current is None:
+        raise NotFound("project/notFound", f"No project with id {project_id!r}.")
+    widget_secret = new_widget_secret()
+    connection.execute(
+        update(projects)
+        .where(projects.c.id == project_id)
+        .values(
+            widget_secret=box.seal(widget_secret),
+            previous_widget_secret=box.reseal(current) if grace > timedelta(0) else None,
+            previous_widget_secret_expires_at=utcnow() + grace if grace > timedelta(0) else None,
+        )
     )
+    return widget_secret
+
+
+def reseal_secrets(connection: Connection, box: SecretBox) -> int:
+    """Rewrite every stored widget secret sealed under the box's first key (plaintext ones and
+    ones under an older key included); how many projects were rewritten."""
+    rows = connection.execute(
+        select(projects.c.id, projects.c.widget_secret, projects.c.previous_widget_secret)
+    ).all()
+    for row in rows:
+        previous = row.previous_widget_secret
+        connection.execute(
+            update(projects)
+            .where(projects.c.id == row.id)
+            .values(
+                widget_secret=box.reseal(row.widget_secret),
+                previous_widget_secret=box.reseal(previous) if previous else None,
+            )
+        )
+    return len(rows)

@@ -15,6 +15,7 @@
     this.byId = {};
     this.total = 0;
     this.unread = 0;
+    this.failures = 0; // of the stream, in a row
     this.user = null;
     this.notifications = [];
     this.favicon = options.favicon === false ? null : new FaviconMark();
@@ -39,7 +40,9 @@
   };
 
   Bell.prototype.destroy = function () {
+    this.destroyed = true;
     if (this.source) this.source.close();
+    clearTimeout(this.streamRetry);
     clearInterval(this.timer);
     clearInterval(this.clock);
     if (this.observer) this.observer.disconnect();
