@@ -9,6 +9,7 @@ from flask import Blueprint, Response, render_template, request, url_for
 from werkzeug.exceptions import NotFound as RouteNotFound
 
 from api.http.requests import json_body, services
+from api.views.docs import demo_served, is_demo
 from shared.infra.errors import HeraldError
 from shared.infra.secrets import secret_box
 from shared.operations.demo import ensure_demo, initials, send_demo
@@ -23,10 +24,8 @@ def _demo_only_when_asked() -> None:
     """Every `/demo` path, whatever its method, answers as an unknown route (404) unless this
     Herald is embedded and asks for the demo (HERALD_DEMO; on for `herald serve` on loopback):
     the demo writes a project of its own and sends without a key."""
-    if request.path == "/demo" or request.path.startswith("/demo/"):
-        settings = services().settings
-        if not (settings.demo and settings.embedded):
-            raise RouteNotFound()
+    if is_demo(request.path) and not demo_served(services().settings):
+        raise RouteNotFound()
 
 
 @bp.get("/demo")
