@@ -11,11 +11,11 @@ from typing import Any
 from pydantic import create_model
 from sqlalchemy import Connection, func, select, update
 
+from shared.contacts.users import PROFILE, PROFILE_FIELDS, Preference, UserChange, upsert_users
 from shared.infra.errors import HeraldError, Unauthorized, not_found
 from shared.infra.models import messages, notifications, projects, users, utcnow
-from shared.notifications.catalog import notification_json
-from shared.contacts.users import PROFILE, PROFILE_FIELDS, Preference, UserChange, upsert_users
 from shared.infra.validation import Id, Item, parse_item
+from shared.notifications.catalog import notification_json
 
 MAX_PAGE = 50
 # What a browser may change of its own profile; everything else it sends is ignored.
@@ -29,6 +29,8 @@ BrowserProfile = create_model(
     **{field.name: (field.kind | None, None) for field in PROFILE if field.name in BROWSER_FIELDS},
     preferences=(dict[Id, Preference] | None, None),
 )
+# A front call's user id is bounded as the backend API's are (`userId/invalid`).
+FrontUserId = create_model("FrontUserId", __base__=Item, userId=(Id, ...))
 # What the widget sees of a notification: its name and channel flags, not its templates.
 FRONT_FIELDS = ("id", "name", "withWidget", "withEmail", "withSMS")
 FRONT_FIELDS += ("allowMuteWidget", "allowMuteEmail", "allowMuteSMS")
@@ -48,7 +50,8 @@ def user_hmac(widget_secret: str, user_id: str) -> str:
 
 
 def verify_user(connection: Connection, project_id: Any, user_id: Any, signature: Any) -> None:
-    """Raise Unauthorized `auth/invalid` unless the signature is the user's HMAC in that project."""
+    """Raise Unauthorized `auth/invalid` unless the signature is the user's HMAC in that project
+    (and `userId/invalid` for a user id the backend API would refuse: over 128 characters)."""
     refused = Unauthorized(
         "auth/invalid",
         "projectId, userId and userHmac (the hex HMAC-SHA256 of userId under the project's "
@@ -56,6 +59,7 @@ def verify_user(connection: Connection, project_id: Any, user_id: Any, signature
     )
     if not all(isinstance(v, str) and v for v in (project_id, user_id, signature)):
         raise refused
+    parse_item(FrontUserId, {"userId": user_id}, ())
     secret = connection.execute(
         select(projects.c.widget_secret).where(projects.c.id == project_id)
     ).scalar()
