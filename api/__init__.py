@@ -26,11 +26,12 @@ def create_app(settings: Settings | None = None, run_worker: bool | None = None)
     app.extensions["herald"] = {"settings": settings, "engine": engine, "broker": broker}
 
     from api import views
-    from api.http import errors, ratelimit, tracing
+    from api.http import errors, headers, ratelimit, tracing
 
     tracing.init_app(app)
     errors.init_app(app)
     ratelimit.init_app(app)
+    headers.init_app(app)
     views.init_app(app)
 
     if settings.embedded if run_worker is None else run_worker:
