@@ -14,7 +14,7 @@ from sqlalchemy import Engine
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from shared.infra.config import Settings
-from shared.infra.errors import HeraldError
+from shared.infra.errors import HeraldError, UnsupportedMediaType
 
 
 @dataclass(frozen=True)
@@ -135,6 +135,15 @@ def json_body(optional: bool = False) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise HeraldError("body/invalid", "The body must be a JSON object.")
     return body
+
+
+def require_json() -> None:
+    """415 unless the body is declared `application/json`: a form or a text/plain body is what
+    a page of another site can make a browser send with the cookies of this one (CSRF)."""
+    if request.mimetype != "application/json":
+        raise UnsupportedMediaType(
+            "body/notJson", "This call takes a JSON body sent as Content-Type: application/json."
+        )
 
 
 def batch(body: dict[str, Any], key: str, limit: int) -> list[Any]:
