@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from shared.infra.broker import build_broker
 from shared.infra.config import Settings
@@ -29,12 +30,17 @@ def create_app(settings: Settings | None = None, run_worker: bool | None = None)
     app.extensions["herald"] = {"settings": settings, "engine": engine, "broker": broker}
 
     from api import views
-    from api.http import errors, ratelimit, tracing
+    from api.http import errors, headers, ratelimit, tracing
 
     tracing.init_app(app)
     errors.init_app(app)
     ratelimit.init_app(app)
+    headers.init_app(app)
     views.init_app(app)
+    if settings.trusted_proxies:
+        # The client's address, scheme, host and port as the nearest trusted proxy saw them.
+        hops = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)
 
     if settings.embedded if run_worker is None else run_worker:
         from worker.runtime import start_worker  # the embedded mode's in-process pool

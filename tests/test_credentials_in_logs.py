@@ -17,7 +17,7 @@ from shared.feed.reading import user_hmac
 from tests.browser import served
 from tests.conftest import token, upsert_users
 from tests.deployment import deploy, running, wait_log
-from tests.test_logs import captured
+from tests.support.logs import captured
 
 
 @pytest.fixture

@@ -3,8 +3,6 @@ request ids taken from and given back in `X-Request-Id`."""
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import logging
 import re
@@ -13,24 +11,9 @@ import uuid
 import pytest
 from sqlalchemy import text
 
-from shared.infra.logs import json_handler
 from tests.support.calls import answer, send, upsert_notification
 from tests.support.data import notification, phone, token
-
-
-@contextlib.contextmanager
-def captured():
-    """The JSON lines logged inside the block, as dicts (each line must parse)."""
-    stream = io.StringIO()
-    handler = json_handler(stream)
-    root = logging.getLogger()
-    root.addHandler(handler)
-    lines: list[dict] = []
-    try:
-        yield lines
-    finally:
-        root.removeHandler(handler)
-        lines.extend(json.loads(line) for line in stream.getvalue().splitlines())
+from tests.support.logs import captured
 
 
 def test_delivery_lines_carry_the_ids_and_no_address(herald, client, project):

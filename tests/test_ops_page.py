@@ -9,6 +9,7 @@ import time
 import dramatiq
 import pytest
 from click.testing import CliRunner
+from playwright.sync_api import expect
 
 from api import create_app
 from api.cli import main
@@ -217,4 +218,5 @@ def test_ops_renders_in_chromium_with_data_after_a_batch(
         page.emulate_media(color_scheme="light")
     # And its requeue button empties the dead letters, the page refreshing by itself
     page.click("#letters button")
-    page.wait_for_function("document.querySelector('#q-deadLetters').textContent === '0'")
+    # (a locator's wait: a wait_for_function string is an eval, which the page's policy refuses)
+    expect(page.locator("#q-deadLetters")).to_have_text("0", timeout=60_000)

@@ -16,6 +16,7 @@ from shared.infra.errors import (
     RateLimited,
     Unauthorized,
     Unavailable,
+    UnsupportedMediaType,
 )
 
 log = logging.getLogger("herald.api")
@@ -25,6 +26,7 @@ STATUSES: dict[type[HeraldError], int] = {
     NotFound: 404,
     Unauthorized: 401,
     Forbidden: 403,
+    UnsupportedMediaType: 415,
     RateLimited: 429,
     Unavailable: 503,
 }

@@ -59,6 +59,12 @@ def check_front_limit(project_id: str, user_id: str) -> None:
     _spend(take_front(_limits().buckets, services().settings, project_id, user_id))
 
 
+def limit_sign_in(address: str, per_minute: int) -> None:
+    """Take one operator sign-in attempt of this client address from its bucket, or answer 429."""
+    budget = Budget(per_minute / 60, per_minute)
+    _spend(_limits().buckets.take(f"ops-sign-in:{address}", budget))
+
+
 def _spend(decision: Decision) -> None:
     g.rate_limit = decision
     if not decision.allowed:

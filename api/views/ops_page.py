@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from importlib import resources
 
-from flask import Blueprint, Response, abort, redirect, request
+from flask import Blueprint, Response, redirect, request
 
-from api.http.requests import services
+from api.http.ops_auth import check_token, require_operator, start_session
+from api.http.requests import json_body, require_json, services
 from shared.infra.db import autocommit
-from shared.infra.errors import HeraldError, Unauthorized
+from shared.infra.errors import HeraldError, RateLimited, Unauthorized
 from shared.infra.models import utcnow
 from shared.operations.activity import LatencyWindow, oldest_waiting, per_minute
 from shared.operations.metrics import host_registry
@@ -18,42 +17,9 @@ from shared.operations.queues import dead_letters, describe, queue_depths, reque
 
 bp = Blueprint("ops_page", __name__)
 
-COOKIE = "herald_ops"
-SESSION_DAYS = 7
 # Provider latency over the last hour, from the sends of every process of the host (the worker
 # processes send), differenced against the oldest snapshot this process took.
 LATENCY = LatencyWindow(host_registry())
-
-
-def _token() -> str:
-    """The operator token; without one the page does not exist."""
-    token = services().settings.ops_token
-    if not token:
-        abort(404)
-    return token
-
-
-def _session_value(token: str) -> str:
-    """The cookie's value: derived from the token, so the cookie never holds the token."""
-    return hmac.new(token.encode(), b"herald ops session", hashlib.sha256).hexdigest()
-
-
-def _signed_in(token: str) -> bool:
-    """A bearer token or a session cookie, each compared in constant time."""
-    header = request.headers.get("Authorization", "")
-    if header.startswith("Bearer "):
-        return hmac.compare_digest(header[7:].strip().encode(), token.encode())
-    cookie = request.cookies.get(COOKIE, "")
-    return hmac.compare_digest(cookie.encode(), _session_value(token).encode())
-
-
-def _require() -> None:
-    """401 for a JSON call without the token."""
-    token = _token()
-    if not _signed_in(token):
-        missing = "Authorization" not in request.headers and COOKIE not in request.cookies
-        code = "auth/missing" if missing else "auth/invalid"
-        raise Unauthorized(code, "Sign in to /ops with the operator token first.")
 
 
 def _page(name: str, status: int = 200, **slots: str) -> Response:
@@ -66,36 +32,30 @@ def _page(name: str, status: int = 200, **slots: str) -> Response:
 
 @bp.get("/ops")
 def page():
-    """The dashboard, or the sign-in form."""
-    if not _signed_in(_token()):
-        return _page("login.html", 200, error="")
+    """The dashboard, or the sign-in form (saying so when the session expired)."""
+    try:
+        require_operator()
+    except Unauthorized as refused:
+        shown = refused.message if refused.code == "auth/expired" else ""
+        return _page("login.html", 200, error=shown)
     return _page("index.html")
 
 
 @bp.post("/ops/login")
 def login():
     """Check the token from the form; a session cookie on success."""
-    token = _token()
-    given = request.form.get("token", "")
-    if not hmac.compare_digest(given.encode(), token.encode()):
-        return _page("login.html", 401, error="That is not the operator token.")
-    response = redirect("/ops", 303)
-    response.set_cookie(
-        COOKIE,
-        _session_value(token),
-        max_age=SESSION_DAYS * 86400,
-        path="/ops",
-        secure=request.is_secure,
-        httponly=True,
-        samesite="Strict",
-    )
-    return response
+    try:
+        token = check_token(request.form.get("token", ""))
+    except (Unauthorized, RateLimited) as refused:
+        status = 429 if isinstance(refused, RateLimited) else 401
+        return _page("login.html", status, error=refused.message)
+    return start_session(redirect("/ops", 303), token)
 
 
 @bp.get("/ops/data")
 def data():
     """The page's figures as JSON."""
-    _require()
+    require_operator()
     svc = services()
     now = utcnow()
     with autocommit(svc.engine) as connection:
@@ -115,9 +75,9 @@ def data():
 @bp.post("/ops/requeue")
 def requeue_dead_letters():
     """Move dead letters back to the queue: all, or those of `messageId`."""
-    _require()
-    body = request.get_json(force=True, silent=True) or {}
-    message_id = body.get("messageId") if isinstance(body, dict) else None
+    require_operator()
+    require_json()  # a form or text/plain POST could come from another site, with the cookie
+    message_id = json_body(optional=True).get("messageId")
     if message_id is not None and not isinstance(message_id, str):
         raise HeraldError("messageId/invalid", "messageId must be a string.")
     svc = services()

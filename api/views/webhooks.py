@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import urllib.request
 
 from flask import Blueprint, Response, request
 
 from api.http.errors import error_response
-from api.http.requests import services
+from api.http.requests import body_bytes, parse_json, services
 from shared.feedback.ses import FEEDBACK, parse_ses_event, record_feedback
 from shared.feedback.sns import FETCH_TIMEOUT, require_topics, url_allowed, verify_message
 from shared.infra.errors import Forbidden, HeraldError
@@ -42,11 +41,7 @@ def ses():
 
 def _sns_message() -> dict:
     """The body: SNS posts JSON as text/plain, with its type in a header too."""
-    try:
-        # UTF-8 strictly, as every other body (json.loads on bytes would take UTF-16).
-        message = json.loads(request.get_data().decode("utf-8"))
-    except (ValueError, RecursionError):
-        raise HeraldError("body/invalidJson", "The body is not UTF-8 JSON.") from None
+    message = parse_json(body_bytes())  # as every other body: UTF-8, bounded in depth
     if not isinstance(message, dict):
         raise HeraldError("body/invalid", "The body must be an SNS message (a JSON object).")
     header = request.headers.get("x-amz-sns-message-type")

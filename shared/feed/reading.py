@@ -39,6 +39,8 @@ BrowserProfile = create_model(
     **{field.name: (field.kind | None, None) for field in PROFILE if field.name in BROWSER_FIELDS},
     preferences=(dict[Id, Preference] | None, None),
 )
+# A front call's user id is bounded as the backend API's are (`userId/invalid`).
+FrontUserId = create_model("FrontUserId", __base__=Item, userId=(Id, ...))
 # What the widget sees of a notification: its name and channel flags, not its templates.
 FRONT_FIELDS = ("id", "name", *(channel.with_flag for channel in API_ORDER))
 FRONT_FIELDS += tuple(channel.allow_mute_flag for channel in API_ORDER)
@@ -108,6 +110,7 @@ def _verify(connection: Connection, box: SecretBox, signed: tuple, expected, ref
     project_id, user_id, signature = signed
     if not all(isinstance(v, str) and v for v in signed):
         raise Unauthorized("auth/invalid", refused)
+    parse_item(FrontUserId, {"userId": user_id}, ())  # as the backend bounds it: userId/invalid
     secrets = widget_secrets(connection, box, project_id)
     # Compared whether or not the project exists, so timing tells nothing about either.
     matched = False

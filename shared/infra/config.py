@@ -59,6 +59,10 @@ class Settings:
     # HERALD_SECRET_KEY: Fernet keys sealing the stored widget secrets, the first one sealing
     # (shared.infra.secrets); empty, they are stored in clear. Never in a repr.
     secret_keys: tuple[str, ...] = field(default=(), repr=False)
+    ops_session_seconds: float = 8 * 3600.0  # the operator page's session cookie lives this long
+    ops_sign_ins: int = 10  # sign-in attempts a minute per client address, at /ops
+    # Proxies in front of Herald whose X-Forwarded-For/-Proto/-Host/-Port are believed (0: none).
+    trusted_proxies: int = 0
     # `/demo` creates a project of its own and sends without a key: None (HERALD_DEMO unset) is
     # off, except for `herald serve` listening on loopback only (`serving`).
     demo: bool | None = None
@@ -164,6 +168,16 @@ def _number(env: dict[str, str], name: str, default: float) -> float:
     return value
 
 
+def _count(env: dict[str, str], name: str, default: int) -> int:
+    """A whole number, zero or more, from the environment, or a ConfigError naming the variable."""
+    raw = env.get(name, "").strip()
+    if raw == "":
+        return default
+    if not (raw.isascii() and raw.isdigit()):
+        raise ConfigError(f"{name} must be a whole number, 0 or more, not {env[name]!r}.")
+    return int(raw)
+
+
 def _flag(env: dict[str, str], name: str) -> bool | None:
     """A yes or no from the environment (None when unset), or a ConfigError naming the variable."""
     raw = env.get(name, "").strip().lower()
@@ -201,13 +215,18 @@ def _capacity_settings(env: dict[str, str]) -> dict:
 
 
 def _feedback_settings(env: dict[str, str]) -> dict:
-    """The settings of delivery feedback (SNS) and of the operator page."""
+    """The settings of delivery feedback (SNS), of the operator page and of the proxies in front."""
     return {
         "sns_certificate_hosts": _names(env, "HERALD_SNS_CERT_HOSTS"),
         "sns_allow_http": env.get("HERALD_SNS_ALLOW_HTTP", "").lower() in ("1", "true", "yes"),
         "sns_max_age": _number(env, "HERALD_SNS_MAX_AGE", Settings.sns_max_age),
         "sns_topic_arns": _names(env, "HERALD_SNS_TOPIC_ARNS"),
         "ops_token": env.get("HERALD_OPS_TOKEN") or None,
+        "ops_session_seconds": _number(
+            env, "HERALD_OPS_SESSION_SECONDS", Settings.ops_session_seconds
+        ),
+        "ops_sign_ins": int(_number(env, "HERALD_OPS_SIGN_INS", Settings.ops_sign_ins)),
+        "trusted_proxies": _count(env, "HERALD_TRUSTED_PROXIES", Settings.trusted_proxies),
     }
 
 

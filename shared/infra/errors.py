@@ -34,6 +34,10 @@ class RateLimited(HeraldError):
     """The caller spent its request budget; it may retry once the bucket has refilled."""
 
 
+class UnsupportedMediaType(HeraldError):
+    """The body is not of the one type the call takes."""
+
+
 class Unavailable(HeraldError):
     """A service Herald depends on (database, broker) does not answer; retry later."""
 
