@@ -14,9 +14,10 @@ import pytest
 
 from bench.processes import free_port, procfile, wait_http
 from shared.feed.reading import user_hmac
-from tests.browser import served
-from tests.conftest import token, upsert_users
-from tests.deployment import deploy, running, wait_log
+from tests.support.browser import served
+from tests.support.calls import upsert_users
+from tests.support.data import token
+from tests.support.deployment import deploy, running, wait_log
 from tests.support.logs import captured
 
 

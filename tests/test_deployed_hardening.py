@@ -10,8 +10,8 @@ from urllib.parse import urlencode, urlsplit
 import pytest
 
 from shared.infra.config import Settings
-from tests.deployment import deploy, running
 from tests.support.bodies import nested, users_body
+from tests.support.deployment import deploy, running
 
 OPS_TOKEN = "ops-" + secrets.token_hex(8)
 

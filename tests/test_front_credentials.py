@@ -13,18 +13,11 @@ import pytest
 from playwright.sync_api import expect
 
 from shared.feed.reading import stream_token, user_hmac
-from tests.browser import served
-from tests.conftest import (
-    answer,
-    new_project,
-    running_herald,
-    send,
-    token,
-    upsert_notification,
-    upsert_users,
-    widget_notification,
-)
-from tests.servers import production_processes
+from tests.support.browser import served
+from tests.support.calls import answer, send, upsert_notification, upsert_users
+from tests.support.data import token, widget_notification
+from tests.support.herald import new_project, running_herald
+from tests.support.servers import production_processes
 
 HEADER = "X-Herald-User-Hmac"
 HEARTBEAT = 0.5

@@ -12,7 +12,7 @@ from dataclasses import replace
 import pytest
 
 from api import create_app
-from tests.conftest import running_herald, swapped
+from tests.support.herald import running_herald, swapped
 
 OPS_TOKEN = "ops-" + secrets.token_hex(8)
 

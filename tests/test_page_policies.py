@@ -9,8 +9,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser import served
-from tests.conftest import running_herald
+from tests.support.browser import served
+from tests.support.herald import running_herald
 
 OPS_TOKEN = "ops-policies-token"
 NOTHING = "default-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"

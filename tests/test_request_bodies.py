@@ -14,16 +14,11 @@ import pytest
 
 from shared.feed.reading import user_hmac
 from shared.infra.config import Settings
-from tests.browser import served
-from tests.conftest import (
-    answer,
-    send,
-    swapped,
-    token,
-    upsert_notification,
-    widget_notification,
-)
 from tests.support.bodies import nested, users_body
+from tests.support.browser import served
+from tests.support.calls import answer, send, upsert_notification
+from tests.support.data import token, widget_notification
+from tests.support.herald import swapped
 
 LIMIT = Settings.max_body_bytes
 

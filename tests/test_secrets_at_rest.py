@@ -19,8 +19,9 @@ from shared.infra.db import autocommit, make_engine, transaction
 from shared.infra.models import projects
 from shared.infra.secrets import SecretBox, secret_box
 from shared.tenancy.projects import create_project
-from tests.backends import IN_CI, backends_down, fresh_database
-from tests.conftest import swapped, token
+from tests.support.backends import IN_CI, backends_down, fresh_database
+from tests.support.data import token
+from tests.support.herald import swapped
 
 OLD, NEW = Fernet.generate_key().decode(), Fernet.generate_key().decode()
 

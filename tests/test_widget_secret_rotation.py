@@ -16,7 +16,8 @@ from api.cli import main
 from shared.feed.reading import user_hmac
 from shared.infra.db import autocommit
 from shared.infra.models import projects
-from tests.conftest import swapped, token
+from tests.support.data import token
+from tests.support.herald import swapped
 
 KEY = Fernet.generate_key().decode()
 
