@@ -9,7 +9,7 @@ import uuid
 from email.utils import make_msgid
 from pathlib import Path
 
-from shared.infra.config import Settings
+from shared.infra import Settings
 from worker.providers.base import Provider, ProviderError
 from worker.providers.content import Email, Sms
 
