@@ -9,8 +9,7 @@ from sqlalchemy import Connection, bindparam, update
 
 from shared.channels import Channel, MessageStatus
 from shared.infra.models import messages, utcnow
-from shared.messages.results import RESULT_COLUMNS, message_result
-from shared.messages.store import CRASHED
+from shared.messages import CRASHED, RESULT_COLUMNS, message_result
 from shared.operations.metrics import CRASHED_MESSAGES, MESSAGES
 from worker.channels import crashed_values
 

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Column, Row, case
 
 from shared.channels import FINAL, Channel, ChannelStatus
-from shared.messages.store import CRASHED
+from shared.messages import CRASHED
 
 
 @dataclass(frozen=True)

@@ -9,12 +9,10 @@ from typing import Any
 from sqlalchemy import Connection, Row, Update
 
 from shared.channels import MESSAGE_FINAL, Channel, ChannelStatus, MessageStatus
-from shared.feed.events import announce_widget, widget_kind, widget_written
-from shared.infra import logs
-from shared.infra.config import Settings
-from shared.infra.models import utcnow
-from shared.messages.results import message_result
-from shared.templating.rendering import render_time_limit
+from shared.feed import announce_widget, widget_kind, widget_written
+from shared.infra import Settings, logs, utcnow
+from shared.messages import message_result
+from shared.templating import render_time_limit
 from worker.attempts import start_delivery
 from worker.plan import Plan, plan_delivery
 from worker.statements import (

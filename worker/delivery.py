@@ -14,10 +14,9 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from tenacity import Retrying, retry_if_exception_type, stop_after_delay, wait_exponential_jitter
 
 from shared.channels import FINAL, MESSAGE_FINAL, Channel, ChannelStatus, MessageStatus
-from shared.infra.config import Settings
-from shared.infra.db import autocommit
+from shared.infra import Settings, autocommit
 from shared.infra.models import messages, utcnow
-from shared.messages.results import RESULT_COLUMNS, message_result
+from shared.messages import RESULT_COLUMNS, message_result
 from shared.operations.metrics import MESSAGES, OUTCOMES, PROVIDER_SENDS, SEND_SECONDS
 from worker.attempts import MAX_ATTEMPTS, crash_message
 from worker.channels import IN_CALL, PENDING, ChannelState

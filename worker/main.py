@@ -5,10 +5,7 @@ from __future__ import annotations
 
 import dramatiq
 
-from shared.infra.broker import build_broker
-from shared.infra.config import Settings
-from shared.infra.db import check_schema, make_engine
-from shared.infra.logs import configure_logging
+from shared.infra import Settings, build_broker, check_schema, configure_logging, make_engine
 from worker.runtime import wire_worker
 
 configure_logging("worker")

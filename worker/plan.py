@@ -9,11 +9,10 @@ from typing import Any
 from sqlalchemy import Row
 
 from shared.channels import WAITING, Channel, ChannelStatus, MessageStatus
-from shared.contacts.suppressions import SUPPRESSED
-from shared.notifications.quiet_hours import quiet_until
+from shared.contacts import SUPPRESSED
+from shared.notifications import quiet_until
 from shared.operations.metrics import RENDER_SECONDS
-from shared.templating.message import Draft, Recipient, RenderedMessage, render_message
-from shared.templating.rendering import RenderFailed
+from shared.templating import Draft, Recipient, RenderedMessage, RenderFailed, render_message
 from worker.channels import SENDING, ChannelState
 from worker.providers.content import CONTENTS, ProviderContent
 from worker.statements import ALLOWS_MUTE, PROFILE

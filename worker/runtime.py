@@ -10,11 +10,9 @@ import threading
 import dramatiq
 from dramatiq.middleware import Middleware
 
-from shared.infra.broker import DELIVER, QUEUE
-from shared.infra.config import Settings
-from shared.infra.logs import JobLogs
-from shared.messages.sweeper import sweep
-from shared.templating.isolated import render_pool_started, use_settings
+from shared.infra import DELIVER, QUEUE, JobLogs, Settings
+from shared.messages import sweep
+from shared.templating import render_pool_started, use_settings
 from worker.delivery import DeliveryServices, deliver_message
 from worker.providers import build_providers
 

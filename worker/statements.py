@@ -13,10 +13,9 @@ from functools import cache
 from sqlalchemy import Select, String, bindparam, case, func, insert, select, true, update
 
 from shared.channels import Channel
-from shared.contacts.suppressions import email_suppressed
-from shared.contacts.users import PROFILE_FIELDS
+from shared.contacts import PROFILE_FIELDS, email_suppressed
 from shared.infra.models import feed_events, messages, notifications, projects, users
-from shared.messages.results import LOAD_COLUMNS, RESULT_COLUMNS
+from shared.messages import LOAD_COLUMNS, RESULT_COLUMNS
 from worker.attempts import START
 
 # What LOAD reads of the user, notification and project beside the message's own columns; the

@@ -1,0 +1,33 @@
+"""The people messages go to: users, their profiles and preferences, suppressed addresses."""
+
+from shared.contacts.suppressions import (
+    SUPPRESSED,
+    email_suppressed,
+    list_suppressions,
+    remove_suppression,
+)
+from shared.contacts.users import (
+    PROFILE,
+    PROFILE_FIELDS,
+    Preference,
+    UserChange,
+    delete_users,
+    get_user,
+    upsert_batch,
+    user_json,
+)
+
+__all__ = [
+    "PROFILE",
+    "PROFILE_FIELDS",
+    "SUPPRESSED",
+    "Preference",
+    "UserChange",
+    "delete_users",
+    "email_suppressed",
+    "get_user",
+    "list_suppressions",
+    "remove_suppression",
+    "upsert_batch",
+    "user_json",
+]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from importlib import import_module
 
-from shared.infra.config import Settings
+from shared.infra import Settings
 from worker.providers.base import BuildFailed, Provider, ProviderError, send_with_retries
 from worker.providers.content import Email, Sms
 

@@ -40,7 +40,7 @@ from botocore.exceptions import (
 from botocore.exceptions import ConnectionError as NoConnection
 from botocore.httpsession import get_cert_path
 
-from shared.infra.config import Settings
+from shared.infra import Settings
 from worker.providers.base import Provider, ProviderError
 
 Answer = tuple[int, Message, bytes]

@@ -9,7 +9,7 @@ import uuid
 from email.utils import make_msgid
 from pathlib import Path
 
-from shared.infra.config import Settings
+from shared.infra import Settings
 from worker.providers.base import Provider, ProviderError
 from worker.providers.content import Email, Sms
 
@@ -20,10 +20,29 @@ def _private_folder(folder: Path) -> Path:
     return folder
 
 
-class OutboxEmailProvider(Provider):
-    """Writes each e-mail as `<outbox>/email/<provider id>.eml`."""
+class _OutboxProvider(Provider):
+    """A provider that writes what it built, `(provider id, bytes)`, into the outbox folder."""
 
     name = "outbox"
+
+    def post(self, request: tuple[str, bytes]) -> str:
+        provider_id, data = request
+        try:
+            self.write(provider_id, data)
+        except OSError as exc:
+            raise ProviderError("OutboxWriteFailed", str(exc)) from exc
+        return provider_id
+
+    def parse(self, response: str) -> str:
+        return response
+
+    def write(self, provider_id: str, data: bytes) -> None:
+        """Write one built message; OSError when it can't."""
+        raise NotImplementedError(f"{type(self).__name__} must implement write")
+
+
+class OutboxEmailProvider(_OutboxProvider):
+    """Writes each e-mail as `<outbox>/email/<provider id>.eml`."""
 
     def __init__(self, settings: Settings) -> None:
         self.folder = _private_folder(_private_folder(settings.outbox_dir) / "email")
@@ -34,25 +53,16 @@ class OutboxEmailProvider(Provider):
         mail["Message-ID"] = make_msgid(idstring=provider_id)
         return provider_id, bytes(mail)
 
-    def post(self, request: tuple[str, bytes]) -> str:
-        provider_id, data = request
-        try:
-            path = self.folder / f"{provider_id}.eml"
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "wb") as file:
-                file.write(data)
-        except OSError as exc:
-            raise ProviderError("OutboxWriteFailed", str(exc)) from exc
-        return provider_id
-
-    def parse(self, response: str) -> str:
-        return response
+    def write(self, provider_id: str, data: bytes) -> None:
+        path = self.folder / f"{provider_id}.eml"
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as file:
+            file.write(data)
 
 
-class OutboxSmsProvider(Provider):
+class OutboxSmsProvider(_OutboxProvider):
     """Appends each SMS as one JSON line to `<outbox>/sms.log`."""
 
-    name = "outbox"
     _lock = threading.Lock()
 
     def __init__(self, settings: Settings) -> None:
@@ -69,18 +79,10 @@ class OutboxSmsProvider(Provider):
         }
         return provider_id, (json.dumps(line, ensure_ascii=False) + "\n").encode()
 
-    def post(self, request: tuple[str, bytes]) -> str:
-        provider_id, line = request
-        try:
-            with self._lock:
-                fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-                try:
-                    os.write(fd, line)
-                finally:
-                    os.close(fd)
-        except OSError as exc:
-            raise ProviderError("OutboxWriteFailed", str(exc)) from exc
-        return provider_id
-
-    def parse(self, response: str) -> str:
-        return response
+    def write(self, provider_id: str, data: bytes) -> None:
+        with self._lock:
+            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            try:
+                os.write(fd, data)
+            finally:
+                os.close(fd)

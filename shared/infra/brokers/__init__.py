@@ -1,0 +1,1 @@
+"""Each mode's broker: the interface (`base.py`), `memory.py` (embedded), `redis.py`."""

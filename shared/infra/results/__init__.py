@@ -1,0 +1,1 @@
+"""Where each mode keeps a job's result: `base.py`, the interface; `memory.py`; `redis.py`."""
