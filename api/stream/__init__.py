@@ -18,9 +18,9 @@ from api.http.sse import (
     CORS_HEADERS,
     HEARTBEAT,
     STREAM_HEADERS,
-    completed,
     frame,
     last_event_id,
+    live_frame,
     open_stream,
 )
 from api.stream.hub import StreamHub, listen
@@ -73,10 +73,14 @@ async def messages_stream(request: web.Request) -> web.StreamResponse:
             except TimeoutError:
                 await response.write(HEARTBEAT.encode())
                 continue
-            if opening.fresh(event):
-                if event.data is None:  # a delivery's notice: its data from the message now
-                    event = await asyncio.to_thread(completed, app["engine"], event)
-                await response.write(frame(event.id, event.data).encode())
+            if not opening.fresh(event):
+                continue
+            if event.data is None:  # a delivery's notice: its data from the message now
+                text = await asyncio.to_thread(live_frame, app["engine"], event)
+            else:
+                text = frame(event.seq, event.data)
+            if text:
+                await response.write(text.encode())
     except (ConnectionResetError, ConnectionError):
         return response
     finally:

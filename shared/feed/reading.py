@@ -9,13 +9,13 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import create_model
-from sqlalchemy import Connection, func, select, update
+from sqlalchemy import Connection, Select, func, select, update
 
+from shared.contacts.users import PROFILE, PROFILE_FIELDS, Preference, UserChange, upsert_users
 from shared.infra.errors import HeraldError, Unauthorized, not_found
 from shared.infra.models import messages, notifications, projects, users, utcnow
-from shared.notifications.catalog import notification_json
-from shared.contacts.users import PROFILE, PROFILE_FIELDS, Preference, UserChange, upsert_users
 from shared.infra.validation import Id, Item, parse_item
+from shared.notifications.catalog import notification_json
 
 MAX_PAGE = 50
 # What a browser may change of its own profile; everything else it sends is ignored.
@@ -75,18 +75,23 @@ def front_message(row) -> dict[str, Any]:
     return {key: _shown(row._mapping[column]) for key, column in FRONT_MESSAGE.items()}
 
 
-def _mine(project_id: str, user_id: str) -> tuple:
+def in_feed(project_id: str, user_id: str) -> tuple:
     """The WHERE clause of one user's feed."""
     return (messages.c.project_id == project_id, messages.c.user_id == user_id, *_FEED)
 
 
-def unread_count(connection: Connection, project_id: str, user_id: str) -> int:
-    """How many feed messages the user has not read."""
-    return connection.execute(
+def unread_select(project_id: str, user_id: str) -> Select:
+    """The query of how many feed messages the user has not read."""
+    return (
         select(func.count())
         .select_from(messages)
-        .where(*_mine(project_id, user_id), messages.c.read_at.is_(None))
-    ).scalar_one()
+        .where(*in_feed(project_id, user_id), messages.c.read_at.is_(None))
+    )
+
+
+def unread_count(connection: Connection, project_id: str, user_id: str) -> int:
+    """How many feed messages the user has not read."""
+    return connection.execute(unread_select(project_id, user_id)).scalar_one()
 
 
 def feed_page(
@@ -95,13 +100,13 @@ def feed_page(
     """One page of the feed, newest first by feed time, with the total and unread counts."""
     rows = connection.execute(
         select(*_FRONT_COLUMNS)
-        .where(*_mine(project_id, user_id))
+        .where(*in_feed(project_id, user_id))
         .order_by(messages.c.feed_at.desc(), messages.c.pk.desc())
         .offset(skip)
         .limit(limit)
     ).all()
     total = connection.execute(
-        select(func.count()).select_from(messages).where(*_mine(project_id, user_id))
+        select(func.count()).select_from(messages).where(*in_feed(project_id, user_id))
     ).scalar_one()
     return {
         "messages": [front_message(row) for row in rows],
@@ -113,7 +118,7 @@ def feed_page(
 def feed_message(connection: Connection, project_id: str, user_id: str, message_id: str):
     """One message of the user's feed, or None (another user's message is not there)."""
     return connection.execute(
-        select(*_FRONT_COLUMNS).where(*_mine(project_id, user_id), messages.c.id == message_id)
+        select(*_FRONT_COLUMNS).where(*in_feed(project_id, user_id), messages.c.id == message_id)
     ).first()
 
 
@@ -124,7 +129,7 @@ def mark_read(connection: Connection, project_id: str, user_id: str, message_id:
     connection.execute(
         update(messages)
         .where(
-            *_mine(project_id, user_id),
+            *in_feed(project_id, user_id),
             messages.c.id == message_id,
             messages.c.read_at.is_(None),
         )
@@ -141,7 +146,7 @@ def mark_all_read(connection: Connection, project_id: str, user_id: str) -> tupl
     now = utcnow()
     changed = connection.execute(
         update(messages)
-        .where(*_mine(project_id, user_id), messages.c.read_at.is_(None))
+        .where(*in_feed(project_id, user_id), messages.c.read_at.is_(None))
         .values(read_at=now)
     ).rowcount
     return now, changed
