@@ -168,7 +168,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         prod.setup()
         port = free_port()
-        env = {**prod.env(), "PORT": str(port)}
+        # the default cap (HERALD_STREAMS_PER_PROCESS, 1,000) raised to the levels measured
+        env = {**prod.env(HERALD_STREAMS_PER_PROCESS=str(max(levels))), "PORT": str(port)}
         stream = processes.start("stream", procfile("stream"), env)
         wait_http(f"http://127.0.0.1:{port}/healthz", stream)
         rows = asyncio.run(measure(prod, stream.pid, port, levels, args.samples))

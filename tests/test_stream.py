@@ -265,10 +265,9 @@ def settled_streams(live: Live, expected: float | None = None, timeout: float = 
     raise AssertionError(f"the stream gauge did not settle at {expected}: {held}")
 
 
-@pytest.mark.parametrize("server", ["stream", "web"])
-def test_an_open_stream_is_counted_until_it_closes(live, project, server):
+def test_an_open_stream_is_counted_until_it_closes(live, project):
     before = settled_streams(live)
-    page = Page(Live(live.herald, live.web, getattr(live, server)), project, f"u-{token()}")
+    page = Page(live, project, f"u-{token()}")
     page.open()
     assert page.next_data()[1]["type"] == "stream.open"
     assert settled_streams(live, before + 1) == before + 1
@@ -276,10 +275,14 @@ def test_an_open_stream_is_counted_until_it_closes(live, project, server):
     assert settled_streams(live, before) == before
 
 
-def test_the_web_process_serves_a_stream_too(live, project):
+def test_herald_serve_serves_streams_and_the_procfile_web_process_does_not(live, project):
     user = f"u-{token()}"
     page = Page(Live(live.herald, live.web, live.web), project, user)
-    page.open()
+    response = page.open()
+    if live.herald.mode == "production":  # gunicorn leaves them to the stream process
+        assert response.status == 404
+        assert json.loads(response.read())["error"] == "stream/notServed"
+        return
     assert page.next_data()[1]["type"] == "stream.open"
     result = send(live, project, user)
     _, data = page.next_data(timeout=1)

@@ -1,10 +1,17 @@
 """gunicorn settings of the web process (`gunicorn -c python:api.http.gunicorn_conf`): graceful
-shutdown, JSON logs, an access log format without query strings, and the metrics of exited
-workers."""
+shutdown, JSON logs, an access log format without query strings, the metrics of exited
+workers, and no feed streams."""
 
 from __future__ import annotations
 
+import os
+
 from shared.infra.logs import configure_logging
+
+# An open bell holds its stream for hours: a thread each would soon hold every thread of the
+# web process. The `stream` process serves them; the web's stream path answers 404
+# `stream/notServed` (unless HERALD_WEB_STREAMS=1 is set for a process that runs alone).
+raw_env = [f"HERALD_WEB_STREAMS={os.environ.get('HERALD_WEB_STREAMS') or '0'}"]
 
 # On SIGTERM a worker stops accepting and finishes its requests; `messages.send` holds one for
 # at most HERALD_SEND_WAIT (5 s by default), well within this. Give the container's stop grace

@@ -1,5 +1,8 @@
 """Server-Sent Events of a user's feed: the framing, the opening catch-up, and the thread per
-stream that the Flask server uses (the `stream` process serves them on an event loop)."""
+stream that the Flask server uses (the `stream` process serves them on an event loop).
+
+An event's `id:` is its number in the user's sequence (shared.feed.replay), which is also what
+a reconnecting page sends back as `Last-Event-ID`."""
 
 from __future__ import annotations
 
@@ -7,7 +10,8 @@ import json
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from shared.feed.events import FeedEvent, catch_up, complete, feed_hub
+from shared.feed.events import FeedEvent, complete, feed_hub
+from shared.feed.replay import CatchUp, catch_up
 from shared.infra.db import autocommit
 from shared.operations.metrics import STREAM_CONNECTIONS
 
@@ -29,7 +33,8 @@ RETRY_MS = 2000
 
 
 def last_event_id(headers, query) -> int | None:
-    """The id a reconnecting page saw last (header, or `lastEventId` for a first connection)."""
+    """The id a reconnecting page saw last (header, or `lastEventId` for a first connection);
+    None when absent or not a number."""
     raw = (headers.get("Last-Event-ID") or query.get("lastEventId") or "").strip()
     return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 19 else None
 
@@ -45,31 +50,32 @@ HEARTBEAT = ": heartbeat\n\n"
 class Opening:
     """A stream's first frames, and which later events it must not send twice."""
 
-    def __init__(self, after: int | None, events: list[FeedEvent], cursor: int, unread: int):
-        self.replayed = {event.id for event in events}
-        self.after = after or 0
+    def __init__(self, caught: CatchUp):
+        self.replayed = {event.id for event in caught.events}
+        self.floor = caught.floor
         self.frames = [f"retry: {RETRY_MS}\n\n"]
-        self.frames += [frame(event.id, event.data) for event in events]
-        self.frames.append(frame(cursor, {"type": "stream.open", "unread": unread}))
+        self.frames += [frame(event.seq, event.data) for event in caught.events]
+        self.frames.append(frame(caught.cursor, {"type": "stream.open", "unread": caught.unread}))
 
     def fresh(self, event: FeedEvent) -> bool:
         """True for a live event the opening did not already send (every event published
         after the subscription, the replayed ones excepted)."""
-        return event.id > self.after and event.id not in self.replayed
+        return event.id > self.floor and event.id not in self.replayed
 
 
-def completed(engine, event: FeedEvent) -> FeedEvent:
-    """The event with its data (a delivery's notice gets it here, from the message as now)."""
-    if event.data is not None:
-        return event
-    with autocommit(engine) as connection:
-        return complete(connection, event)
+def live_frame(engine, event: FeedEvent) -> str:
+    """The frame of a live event; a delivery's notice gets its data and number here, from the
+    message as it is now ("" if its row is not there)."""
+    if event.data is None:
+        with autocommit(engine) as connection:
+            event = complete(connection, event)
+    return "" if event is None else frame(event.seq, event.data)
 
 
 def open_stream(engine, project_id: str, user_id: str, after: int | None) -> Opening:
     """Read what the stream sends first (call after subscribing, so nothing falls between)."""
     with autocommit(engine) as connection:
-        return Opening(after, *catch_up(connection, project_id, user_id, after))
+        return Opening(catch_up(connection, project_id, user_id, after))
 
 
 def threaded_stream(
@@ -86,8 +92,8 @@ def threaded_stream(
             event = inbox.get(settings.stream_heartbeat)
             if event is None:
                 yield HEARTBEAT
-            elif opening.fresh(event):
-                yield frame(event.id, completed(svc.engine, event).data)
+            elif opening.fresh(event) and (text := live_frame(svc.engine, event)):
+                yield text
     finally:
         STREAM_CONNECTIONS.dec()
         inbox.close()

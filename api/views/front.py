@@ -4,7 +4,7 @@ open to pages of any origin."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, g, request
+from flask import Blueprint, Response, current_app, g, request
 
 from api.http import sse
 from api.http.ratelimit import check_front_limit
@@ -22,14 +22,22 @@ from shared.feed.reading import (
     verify_stream,
     verify_user,
 )
+from shared.feed.stream_caps import RETRY_AFTER, StreamCaps, build_caps
 from shared.infra.db import autocommit, transaction
-from shared.infra.errors import HeraldError
+from shared.infra.errors import HeraldError, NotFound, RateLimited
 from shared.infra.secrets import SecretBox, secret_box
 
 bp = Blueprint("front", __name__, url_prefix="/front")
 bp.before_request(refuse_nul_in_query)
 
 AUTH_FIELDS = ("projectId", "userId", "userHmac")
+
+
+@bp.record_once
+def build_stream_caps(state) -> None:
+    """The places for open streams of the app's process."""
+    app = state.app
+    app.extensions["herald_streams"] = build_caps(app.extensions["herald"]["settings"])
 
 
 @bp.after_request
@@ -137,10 +145,23 @@ def messages_stream_token():
 
 @bp.get("/messages.stream")
 def messages_stream():
-    """Server-Sent Events of the user's feed (this server: a thread per open stream)."""
-    return Response(
-        sse.threaded_stream(
-            services(), g.project_id, g.user_id, sse.last_event_id(request.headers, request.args)
-        ),
-        headers=sse.STREAM_HEADERS,
-    )
+    """Server-Sent Events of the user's feed (this server: a thread per open stream), unless
+    this process leaves them to the `stream` process (the Procfile's gunicorn)."""
+    svc = services()
+    if not svc.settings.web_streams:
+        raise NotFound(
+            "stream/notServed",
+            "This web process does not serve the feed's streams: route /front/messages.stream "
+            "to the stream process (README: In-app feed).",
+        )
+    caps: StreamCaps = current_app.extensions["herald_streams"]
+    try:
+        lease = caps.open(g.project_id, g.user_id)
+    except RateLimited:
+        g.retry_after = RETRY_AFTER
+        raise
+    after = sse.last_event_id(request.headers, request.args)
+    stream = sse.threaded_stream(svc, g.project_id, g.user_id, after)
+    response = Response(stream, headers=sse.STREAM_HEADERS)
+    response.call_on_close(lambda: caps.close(lease))
+    return response

@@ -1,8 +1,9 @@
 """Feed events: recorded in order per user, published to open streams through the mode's hub
 (`hubs/`: Redis pub/sub in production, in the process embedded), and replayed after a
-`Last-Event-ID`.
+`Last-Event-ID` (shared.feed.replay).
 
-An event's id is the `feed_events` row id, so it grows per user; its data is built from the
+An event is a `feed_events` row; the id a stream shows is its number in the user's sequence
+(shared.feed.replay says why not the row id). Its data is built from the
 message as it is when the event is sent or replayed (a snapshot, so applying one twice is
 harmless): `message.new` and `message.incremented` carry the message, `message.read` its id
 and `readAt`, `messages.readAll` the `readAt`; every event carries the user's `unread` count.
@@ -19,24 +20,22 @@ import json
 from functools import cache
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, Engine, Row, bindparam, insert, select
+from sqlalchemy import Connection, Engine, Row, bindparam, insert
 
 from shared.channels import ChannelStatus
 from shared.feed.hubs.base import FeedHub
 from shared.feed.hubs.memory import MemoryHub
 from shared.feed.hubs.redis import RedisHub, feed_channel
-from shared.feed.reading import feed_message, front_message, unread_count
+from shared.feed.replay import stored_event
 from shared.infra.config import Settings
 from shared.infra.db import transaction
 from shared.infra.models import feed_events, utcnow
 
-REPLAY_LIMIT = 500
-MESSAGE_KINDS = ("message.new", "message.incremented")
-
 
 class FeedEvent(NamedTuple):
-    """One event of a user's stream: its id, whose it is, what happened, and its data (None in
-    a notice: `complete` builds it)."""
+    """One event of a user's stream: its row id, whose it is, what happened, its data and the
+    id a stream shows for it, its number in the user's sequence (both None in a notice:
+    `complete` reads them)."""
 
     id: int
     project_id: str
@@ -44,6 +43,7 @@ class FeedEvent(NamedTuple):
     kind: str
     message_id: str | None
     data: dict[str, Any] | None
+    seq: int | None = None
 
     def encode(self) -> str:
         """The form it travels in over pub/sub."""
@@ -82,69 +82,17 @@ def record(
 ) -> FeedEvent:
     """Store an event in the caller's transaction and build its data; publish it after commit."""
     row = _insert(connection, project_id, user_id, kind, message_id)
-    unread = unread_count(connection, project_id, user_id)
-    return FeedEvent(row.id, project_id, user_id, kind, message_id, _data(connection, row, unread))
+    stored = stored_event(connection, project_id, user_id, row.id)
+    return FeedEvent(row.id, project_id, user_id, kind, message_id, stored.data, stored.seq)
 
 
-def complete(connection: Connection, event: FeedEvent) -> FeedEvent:
-    """The event with its data, built from the message as it is now (as it is when given)."""
+def complete(connection: Connection, event: FeedEvent) -> FeedEvent | None:
+    """The event with its data, built from the message as it is now, and its number (as it is
+    when given); None if its row is not there."""
     if event.data is not None:
         return event
-    unread = unread_count(connection, event.project_id, event.user_id)
-    return event._replace(data=_data(connection, event, unread))
-
-
-def _data(connection: Connection, event, unread: int) -> dict[str, Any]:
-    """The data of a stored event (a `feed_events` row, or a notice of a message kind), from the
-    message as it is now."""
-    data: dict[str, Any] = {"type": event.kind, "unread": unread}
-    if event.kind == "messages.readAll":
-        data["readAt"] = event.created_at.isoformat()
-        return data
-    message = feed_message(connection, event.project_id, event.user_id, event.message_id)
-    if message is None:  # deleted since
-        return {"type": "message.removed", "messageId": event.message_id, "unread": unread}
-    if event.kind in MESSAGE_KINDS:
-        data["message"] = front_message(message)
-    else:
-        data.update(messageId=message.id, readAt=front_message(message)["readAt"])
-    return data
-
-
-def replay(connection: Connection, project_id: str, user_id: str, after: int) -> list[FeedEvent]:
-    """The user's events after the id `after`, oldest first (at most the last REPLAY_LIMIT)."""
-    rows = connection.execute(
-        select(feed_events)
-        .where(
-            feed_events.c.project_id == project_id,
-            feed_events.c.user_id == user_id,
-            feed_events.c.id > after,
-        )
-        .order_by(feed_events.c.id.desc())
-        .limit(REPLAY_LIMIT)
-    ).all()
-    if not rows:
-        return []
-    unread = unread_count(connection, project_id, user_id)
-    return [
-        FeedEvent(
-            row.id, project_id, user_id, row.kind, row.message_id, _data(connection, row, unread)
-        )
-        for row in reversed(rows)
-    ]
-
-
-def last_event_id(connection: Connection, project_id: str, user_id: str) -> int:
-    """The id of the user's newest event, 0 when there is none."""
-    return (
-        connection.execute(
-            select(feed_events.c.id)
-            .where(feed_events.c.project_id == project_id, feed_events.c.user_id == user_id)
-            .order_by(feed_events.c.id.desc())
-            .limit(1)
-        ).scalar()
-        or 0
-    )
+    stored = stored_event(connection, event.project_id, event.user_id, event.id)
+    return None if stored is None else event._replace(data=stored.data, seq=stored.seq)
 
 
 # The embedded mode's one process holds every open stream and publishes every event.
@@ -204,16 +152,3 @@ def widget_written(settings: Settings, connection: Connection, row: Row) -> None
 def announce_widget(settings: Settings, row: Row, kind: str, event_id: int) -> None:
     """Publish the notice of a stored widget event of the message `row`."""
     publish(settings, FeedEvent(event_id, row.project_id, row.user_id, kind, row.id, None))
-
-
-def catch_up(
-    connection: Connection, project_id: str, user_id: str, after: int | None
-) -> tuple[list[FeedEvent], int, int]:
-    """What a stream sends on opening: (the events after `after`, the id the stream stands at,
-    the unread count). Without `after` nothing is replayed and the stream starts at the newest."""
-    events = replay(connection, project_id, user_id, after) if after is not None else []
-    if after is None:
-        cursor = last_event_id(connection, project_id, user_id)
-    else:
-        cursor = events[-1].id if events else after
-    return events, cursor, unread_count(connection, project_id, user_id)

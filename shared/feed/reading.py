@@ -11,7 +11,7 @@ from functools import partial
 from typing import Any
 
 from pydantic import create_model
-from sqlalchemy import Connection, func, select, update
+from sqlalchemy import Connection, Select, func, select, update
 
 from shared.channels import API_ORDER, Channel, ChannelStatus
 from shared.contacts.users import PROFILE, PROFILE_FIELDS, Preference, UserChange, upsert_users
@@ -131,18 +131,23 @@ def front_message(row) -> dict[str, Any]:
     return {key: _shown(row._mapping[column]) for key, column in FRONT_MESSAGE.items()}
 
 
-def _mine(project_id: str, user_id: str) -> tuple:
+def in_feed(project_id: str, user_id: str) -> tuple:
     """The WHERE clause of one user's feed."""
     return (messages.c.project_id == project_id, messages.c.user_id == user_id, *_FEED)
 
 
-def unread_count(connection: Connection, project_id: str, user_id: str) -> int:
-    """How many feed messages the user has not read."""
-    return connection.execute(
+def unread_select(project_id: str, user_id: str) -> Select:
+    """The query of how many feed messages the user has not read."""
+    return (
         select(func.count())
         .select_from(messages)
-        .where(*_mine(project_id, user_id), messages.c.read_at.is_(None))
-    ).scalar_one()
+        .where(*in_feed(project_id, user_id), messages.c.read_at.is_(None))
+    )
+
+
+def unread_count(connection: Connection, project_id: str, user_id: str) -> int:
+    """How many feed messages the user has not read."""
+    return connection.execute(unread_select(project_id, user_id)).scalar_one()
 
 
 def feed_page(
@@ -151,13 +156,13 @@ def feed_page(
     """One page of the feed, newest first by feed time, with the total and unread counts."""
     rows = connection.execute(
         select(*_FRONT_COLUMNS)
-        .where(*_mine(project_id, user_id))
+        .where(*in_feed(project_id, user_id))
         .order_by(messages.c.feed_at.desc(), messages.c.pk.desc())
         .offset(skip)
         .limit(limit)
     ).all()
     total = connection.execute(
-        select(func.count()).select_from(messages).where(*_mine(project_id, user_id))
+        select(func.count()).select_from(messages).where(*in_feed(project_id, user_id))
     ).scalar_one()
     return {
         "messages": [front_message(row) for row in rows],
@@ -169,7 +174,7 @@ def feed_page(
 def feed_message(connection: Connection, project_id: str, user_id: str, message_id: str):
     """One message of the user's feed, or None (another user's message is not there)."""
     return connection.execute(
-        select(*_FRONT_COLUMNS).where(*_mine(project_id, user_id), messages.c.id == message_id)
+        select(*_FRONT_COLUMNS).where(*in_feed(project_id, user_id), messages.c.id == message_id)
     ).first()
 
 
@@ -180,7 +185,7 @@ def mark_read(connection: Connection, project_id: str, user_id: str, message_id:
     connection.execute(
         update(messages)
         .where(
-            *_mine(project_id, user_id),
+            *in_feed(project_id, user_id),
             messages.c.id == message_id,
             messages.c.read_at.is_(None),
         )
@@ -197,7 +202,7 @@ def mark_all_read(connection: Connection, project_id: str, user_id: str) -> tupl
     now = utcnow()
     changed = connection.execute(
         update(messages)
-        .where(*_mine(project_id, user_id), messages.c.read_at.is_(None))
+        .where(*in_feed(project_id, user_id), messages.c.read_at.is_(None))
         .values(read_at=now)
     ).rowcount
     return now, changed

@@ -43,6 +43,11 @@ class Settings:
     sweep_requeue_after: float = 120.0
     send_time_limit: float = 60.0
     stream_heartbeat: float = 15.0
+    streams_per_user: int = 5  # a user's open feed streams, in every process of the deployment
+    streams_per_process: int = 1000
+    # The web app serves the feed's streams itself, a thread each (`herald serve`); under the
+    # Procfile's gunicorn it does not (api/http/gunicorn_conf.py): the `stream` process does.
+    web_streams: bool = True
     render_time_limit: float = 2.0
     render_processes: int = 2  # render pool children of each web and worker process
     render_memory_mb: int = 512  # the address space each of them may use (RLIMIT_AS)
@@ -124,6 +129,7 @@ class Settings:
             **_provider_settings(env, redis_url is None),
             **_feedback_settings(env),
             **_capacity_settings(env),
+            **_stream_settings(env),
         )
 
 
@@ -211,6 +217,18 @@ def _capacity_settings(env: dict[str, str]) -> dict:
             env, "HERALD_DB_STATEMENT_TIMEOUT", Settings.db_statement_timeout
         ),
         "project_sends": int(_number(env, "HERALD_PROJECT_SENDS", Settings.project_sends)),
+    }
+
+
+def _stream_settings(env: dict[str, str]) -> dict:
+    """The feed streams: how many may be open, and whether the web process serves them."""
+    web_streams = _flag(env, "HERALD_WEB_STREAMS")
+    return {
+        "streams_per_user": int(_number(env, "HERALD_STREAMS_PER_USER", Settings.streams_per_user)),
+        "streams_per_process": int(
+            _number(env, "HERALD_STREAMS_PER_PROCESS", Settings.streams_per_process)
+        ),
+        "web_streams": Settings.web_streams if web_streams is None else web_streams,
     }
 
 

@@ -7,6 +7,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -26,7 +28,7 @@ class MessageFilter:
     """Which messages `messages.list` shows: a page of `limit` below `cursor`, filtered."""
 
     limit: int = 20
-    cursor: int | None = None
+    cursor: str | None = None  # the id of the message the previous page ended with
     user_id: str | None = None
     notification_id: str | None = None
     status: str | None = None
@@ -50,13 +52,35 @@ class MessageFilter:
         )
 
 
-def _cursor(raw: str | None) -> int | None:
-    """A `nextCursor` given back: a positive whole number that fits a 64-bit column."""
+# A cursor names the last message of a page by its id, which the project sees anyway: unlike
+# the row's key, one sequence for every project, it tells nothing of the others' messages.
+def _bad_cursor() -> HeraldError:
+    """`cursor/invalid`."""
+    return HeraldError(
+        "cursor/invalid",
+        "cursor must be the nextCursor of an earlier page of this project's messages "
+        "(one whose message has been deleted since no longer is: start from the first page).",
+    )
+
+
+def next_cursor(message_id: str) -> str:
+    """The `nextCursor` of a page that ends with this message: its id, base64url-encoded."""
+    return base64.urlsafe_b64encode(message_id.encode()).decode().rstrip("=")
+
+
+def _cursor(raw: str | None) -> str | None:
+    """The message id a `nextCursor` given back names, or `cursor/invalid`."""
     if not raw:
         return None
-    if not raw.isascii() or not raw.isdigit() or not 0 < int(raw) < 2**63:
-        raise HeraldError("cursor/invalid", "cursor must be a nextCursor from an earlier page.")
-    return int(raw)
+    if not raw.isascii() or len(raw) > 700:
+        raise _bad_cursor()
+    try:
+        message_id = base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)).decode()
+    except (binascii.Error, ValueError):
+        raise _bad_cursor() from None
+    if not message_id or "\x00" in message_id or next_cursor(message_id) != raw:
+        raise _bad_cursor()
+    return message_id
 
 
 @dataclass(frozen=True)
@@ -84,7 +108,8 @@ def get_message(connection: Connection, project_id: str, message_id: str) -> Row
 
 
 def list_messages(connection: Connection, project_id: str, wanted: MessageFilter) -> MessagePage:
-    """The project's messages newest first, filtered by user, notification and status."""
+    """The project's messages newest first, filtered by user, notification and status; a cursor
+    naming no message of the project is `cursor/invalid`."""
     query = select(messages).where(messages.c.project_id == project_id)
     for column, value in (
         (messages.c.user_id, wanted.user_id),
@@ -94,8 +119,20 @@ def list_messages(connection: Connection, project_id: str, wanted: MessageFilter
         if value:
             query = query.where(column == value)
     if wanted.cursor is not None:
-        query = query.where(messages.c.pk < wanted.cursor)
+        query = query.where(messages.c.pk < _cursor_pk(connection, project_id, wanted.cursor))
     limit = wanted.limit
     rows = connection.execute(query.order_by(messages.c.pk.desc()).limit(limit + 1)).all()
-    next_cursor = str(rows[limit - 1].pk) if len(rows) > limit else None
-    return MessagePage(rows[:limit], next_cursor)
+    cursor = next_cursor(rows[limit - 1].id) if len(rows) > limit else None
+    return MessagePage(rows[:limit], cursor)
+
+
+def _cursor_pk(connection: Connection, project_id: str, message_id: str) -> int:
+    """The key of the project's message a cursor names, or `cursor/invalid`."""
+    pk = connection.execute(
+        select(messages.c.pk).where(
+            messages.c.project_id == project_id, messages.c.id == message_id
+        )
+    ).scalar()
+    if pk is None:
+        raise _bad_cursor()
+    return pk

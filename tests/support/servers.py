@@ -41,9 +41,12 @@ class Live:
     stream: str
 
 
-def production_processes(herald, heartbeat: float, log_dir: Path) -> tuple[Processes, str, str]:
-    """Start `web` and `stream` from the Procfile on free ports; the processes (to stop them
-    all at the end) and the two base URLs, once each one's /healthz answers."""
+def production_processes(
+    herald, heartbeat: float, log_dir: Path, **values: str
+) -> tuple[Processes, str, str]:
+    """Start `web` and `stream` from the Procfile on free ports (`values`: more variables of
+    their environment); the processes (to stop them all at the end) and the two base URLs,
+    once each one's /healthz answers."""
     settings = herald.settings
     env = clean_env(
         DATABASE_URL=settings.database_url,
@@ -56,6 +59,7 @@ def production_processes(herald, heartbeat: float, log_dir: Path) -> tuple[Proce
         HERALD_STREAM_HEARTBEAT=str(heartbeat),
         WEB_CONCURRENCY="1",
         HERALD_WEB_THREADS="8",
+        **values,
     )
     processes = Processes(log_dir)
     urls = []
