@@ -9,7 +9,9 @@ import pytest
 
 from shared.contacts.users import delete_users
 from shared.infra.db import transaction
-from tests.conftest import Client, answer, new_project, send, token, widget_notification
+from tests.support.calls import Client, answer, send
+from tests.support.data import token, widget_notification
+from tests.support.herald import new_project
 
 
 def sent(client: Client, *ids: str, user: str = "u") -> None:

@@ -20,9 +20,10 @@ from shared.feed.replay import REPLAY_LIMIT
 from shared.infra.config import ConfigError, Settings
 from shared.infra.db import autocommit
 from shared.infra.errors import RateLimited
-from tests.conftest import build_herald, new_project, stop_herald, token
-from tests.servers import Live, production_processes
-from tests.test_stream import NOTIFICATION, Page, backend, send
+from tests.support.data import token
+from tests.support.herald import build_herald, new_project, stop_herald
+from tests.support.pages import NOTIFICATION, Page, backend, send
+from tests.support.servers import Live, production_processes
 
 HEARTBEAT = 0.5
 PER_USER, PER_PROCESS = 2, 4

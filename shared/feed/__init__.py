@@ -3,7 +3,6 @@
 from shared.feed.events import (
     FeedEvent,
     announce_widget,
-    catch_up,
     complete,
     emit,
     feed_hub,
@@ -19,6 +18,7 @@ from shared.feed.reading import (
     set_profile,
     verify_user,
 )
+from shared.feed.replay import catch_up
 
 __all__ = [
     "MAX_PAGE",

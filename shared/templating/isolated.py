@@ -25,6 +25,11 @@ def use_limits(limits: Limits) -> None:
     _limits = limits
 
 
+def current_limits() -> Limits:
+    """The render pool's size and limits in this process now."""
+    return _limits
+
+
 def use_settings(settings: Settings) -> None:
     """The render pool as the settings size it (`HERALD_RENDER_PROCESSES`, ...)."""
     use_limits(
