@@ -20,6 +20,7 @@ import psycopg
 from bench.payloads import EMAIL_FROM, telephone
 from shared.infra.broker import build_broker
 from shared.infra.config import Settings
+from shared.providers.urls import parse_provider_url
 from worker.providers import Email, Sms
 
 NOOP_QUEUE, NOOP_ACTOR = "bench-noop", "noop"
@@ -54,7 +55,7 @@ def aws_sends(
     if service == "ses":
         from worker.providers.ses import SesEmailProvider
 
-        provider = SesEmailProvider(settings)
+        provider = SesEmailProvider(settings, parse_provider_url("email", "ses"))
         request = provider.build(
             Email(
                 "bound-1",
@@ -70,7 +71,7 @@ def aws_sends(
     else:
         from worker.providers.sns import SnsSmsProvider
 
-        provider = SnsSmsProvider(settings)
+        provider = SnsSmsProvider(settings, parse_provider_url("sms", "sns"))
         request = provider.build(Sms("bound-1", telephone(1), "Build finished: ok", None))
     return timed_threads(
         threads, seconds, lambda: (lambda: provider.post(request), lambda: None), start_at

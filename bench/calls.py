@@ -18,6 +18,7 @@ from collections.abc import Callable
 
 from bench.payloads import EMAIL_FROM, telephone
 from shared.infra.config import Settings
+from shared.providers.urls import parse_provider_url
 from worker.providers import Email, Provider, Sms
 
 MODES = ("boto3", "signed")
@@ -40,8 +41,8 @@ def calls(endpoint: str, mode: str) -> dict[str, Callable[[], str]]:
     from worker.providers.sns import SnsSmsProvider
 
     settings = Settings(aws_endpoint_url=endpoint, aws_calls=mode)
-    email: Provider = SesEmailProvider(settings)
-    sms: Provider = SnsSmsProvider(settings)
+    email: Provider = SesEmailProvider(settings, parse_provider_url("email", "ses"))
+    sms: Provider = SnsSmsProvider(settings, parse_provider_url("sms", "sns"))
     mail = Email("calls-1", "ada@example.com", EMAIL_FROM, "Bench", None, "Build finished",
                  "<p>Hello Ada</p>", "Hello Ada")  # fmt: skip
     email_request = email.build(mail)

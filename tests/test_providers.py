@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from shared.infra.config import Settings
+from shared.providers.urls import parse_provider_url
 from worker.providers import BuildFailed, Sms, build_providers, send_with_retries
 from worker.providers.outbox import OutboxSmsProvider
 
@@ -17,7 +18,7 @@ class RefusingProvider(OutboxSmsProvider):
 
 
 def test_a_request_that_cannot_be_built_fails_and_nothing_goes(tmp_path):
-    provider = RefusingProvider(Settings(outbox_dir=tmp_path))
+    provider = RefusingProvider(Settings(outbox_dir=tmp_path), parse_provider_url("sms", "outbox"))
     started: list[bool] = []
     with pytest.raises(BuildFailed) as failed:
         send_with_retries(

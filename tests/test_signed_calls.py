@@ -13,6 +13,7 @@ import pytest
 
 from bench.standin import HANG_UP, Fault, StandIn
 from shared.infra.config import Settings
+from shared.providers.urls import parse_provider_url
 from tests.support.data import SENDER, phone, token
 from tests.support.received import moto_sent
 from worker.providers import Email, Provider, ProviderError, Sms, send_with_retries
@@ -27,7 +28,10 @@ BUDGET = 0.6  # s of retries: enough for a few, short enough for a test
 def providers(endpoint: str, mode: str) -> dict[str, Provider]:
     """The SES and SNS providers of this endpoint and way of calling AWS."""
     settings = Settings(aws_endpoint_url=endpoint, aws_calls=mode, provider_timeout=1.0)
-    return {"ses": SesEmailProvider(settings), "sns": SnsSmsProvider(settings)}
+    return {
+        "ses": SesEmailProvider(settings, parse_provider_url("email", "ses")),
+        "sns": SnsSmsProvider(settings, parse_provider_url("sms", "sns")),
+    }
 
 
 def content(service: str, recipient: str) -> Email | Sms:

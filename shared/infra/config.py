@@ -10,6 +10,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import ClassVar
 
+from shared.providers.urls import ProviderUrl, ProviderUrlError, parse_chain, parse_provider_url
+
+OUTBOX_EMAIL = parse_provider_url("email", "outbox://")
+OUTBOX_SMS = parse_provider_url("sms", "outbox://")
+
 
 class ConfigError(Exception):
     """A configuration value that Herald cannot run with."""
@@ -25,8 +30,13 @@ class Settings:
     database_url: str = "sqlite:///var/herald.db"
     redis_url: str | None = None
     redis_namespace: str = "herald"
-    email_provider: str = "outbox"
-    sms_provider: str = "outbox"
+    # Each channel's default chain of providers (SPEC §8), first tried first; a project's own
+    # chain (`herald providers add`) replaces it for that project.
+    email_providers: tuple[ProviderUrl, ...] = (OUTBOX_EMAIL,)
+    sms_providers: tuple[ProviderUrl, ...] = (OUTBOX_SMS,)
+    # The address links in messages point at (the one-click unsubscribe); None: where Herald
+    # listens.
+    public_url: str | None = None
     outbox_dir: Path = Path("var/outbox")
     send_wait: float = 5.0
     aws_region: str = "us-east-1"
@@ -89,6 +99,16 @@ class Settings:
         """True when the database is a SQLite file."""
         return self.database_url.startswith("sqlite")
 
+    @property
+    def email_provider(self) -> str:
+        """The kind of the default e-mail chain's first provider."""
+        return self.email_providers[0].kind
+
+    @property
+    def sms_provider(self) -> str:
+        """The kind of the default SMS chain's first provider."""
+        return self.sms_providers[0].kind
+
     def serving(self, host: str) -> Settings:
         """`herald serve`'s settings: the demo on by default when the server listens on loopback."""
         if self.demo is not None:
@@ -133,22 +153,24 @@ class Settings:
         )
 
 
-def _provider_settings(env: dict[str, str], embedded: bool) -> dict[str, str]:
-    """The e-mail and SMS providers (the outbox when embedded, SES and SNS otherwise) and how
-    the AWS calls are made; ConfigError for a value not among the choices."""
-    default_email, default_sms = ("outbox", "outbox") if embedded else ("ses", "sns")
-    values = {
-        "email_provider": env.get("HERALD_EMAIL_PROVIDER") or default_email,
-        "sms_provider": env.get("HERALD_SMS_PROVIDER") or default_sms,
-        "aws_calls": env.get("HERALD_AWS_CALLS") or Settings.aws_calls,
-    }
-    for key, name, allowed in (
-        ("email_provider", "HERALD_EMAIL_PROVIDER", ("ses", "outbox")),
-        ("sms_provider", "HERALD_SMS_PROVIDER", ("sns", "outbox")),
-        ("aws_calls", "HERALD_AWS_CALLS", ("signed", "boto3")),
+def _provider_settings(env: dict[str, str], embedded: bool) -> dict[str, object]:
+    """Each channel's default chain (the outbox when embedded, SES and SNS otherwise) from
+    `HERALD_<CHANNEL>_PROVIDERS` (or the earlier single `HERALD_<CHANNEL>_PROVIDER`) and how
+    the AWS calls are made; ConfigError naming the variable and the wrong part."""
+    values: dict[str, object] = {"aws_calls": env.get("HERALD_AWS_CALLS") or Settings.aws_calls}
+    if values["aws_calls"] not in ("signed", "boto3"):
+        raise ConfigError(f"HERALD_AWS_CALLS must be signed or boto3, not {values['aws_calls']!r}.")
+    for channel, default in (
+        ("email", "outbox" if embedded else "ses"),
+        ("sms", "outbox" if embedded else "sns"),
     ):
-        if values[key] not in allowed:
-            raise ConfigError(f"{name} must be one of {', '.join(allowed)}, not {values[key]!r}.")
+        name = f"HERALD_{channel.upper()}_PROVIDERS"
+        chain = env.get(name) or env.get(name[:-1]) or default
+        try:
+            values[f"{channel}_providers"] = parse_chain(channel, chain)
+        except ProviderUrlError as exc:
+            variable = name if env.get(name) else name[:-1]
+            raise ConfigError(f"{variable}: {exc.part}: {exc.message}") from None
     return values
 
 
@@ -240,6 +262,7 @@ def _feedback_settings(env: dict[str, str]) -> dict:
         "sns_max_age": _number(env, "HERALD_SNS_MAX_AGE", Settings.sns_max_age),
         "sns_topic_arns": _names(env, "HERALD_SNS_TOPIC_ARNS"),
         "ops_token": env.get("HERALD_OPS_TOKEN") or None,
+        "public_url": (env.get("HERALD_PUBLIC_URL") or "").rstrip("/") or None,
         "ops_session_seconds": _number(
             env, "HERALD_OPS_SESSION_SECONDS", Settings.ops_session_seconds
         ),

@@ -16,6 +16,7 @@ from api import create_app
 from api.http.requests import Services, services
 from shared.infra.config import Settings
 from shared.infra.db import make_engine, transaction, upgrade
+from shared.providers.urls import parse_chain
 from shared.tenancy.projects import authenticate, create_project
 from shared.tenancy.senders import add_sender
 from tests.support.backends import IN_CI, REDIS_TEST, backends_down
@@ -51,9 +52,21 @@ class Herald:
         return self.services.broker
 
 
+def chains(overrides: dict) -> dict:
+    """The settings' overrides with `email_provider="ses"`-style names made chains of one."""
+    overrides = dict(overrides)
+    for channel in ("email", "sms"):
+        if f"{channel}_provider" in overrides:
+            overrides[f"{channel}_providers"] = parse_chain(
+                channel, overrides.pop(f"{channel}_provider")
+            )
+    return overrides
+
+
 def build_herald(mode: str, tmp: Path, request, **overrides) -> Herald:
     """Start a Herald of this mode with its worker pool (a Redis namespace of its own, so that
     two Heralds, of one test session or of two, never take each other's jobs)."""
+    overrides = chains(overrides)
     if mode == "embedded":
         # as `herald serve` on loopback: the demo on
         overrides = {"demo": True, **overrides}
@@ -69,7 +82,7 @@ def build_herald(mode: str, tmp: Path, request, **overrides) -> Herald:
         pytest.skip(f"production mode skipped: {down}")
     moto_url = overrides.pop("aws_endpoint_url", None) or request.getfixturevalue("moto")
     pg = request.getfixturevalue("pg_database")
-    overrides = {"email_provider": "ses", "sms_provider": "sns", **overrides}
+    overrides = {**chains({"email_provider": "ses", "sms_provider": "sns"}), **overrides}
     settings = Settings(
         database_url=pg,
         redis_url=REDIS_TEST,

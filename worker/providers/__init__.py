@@ -1,11 +1,12 @@
-"""Channel providers, one module each, picked by configuration (`HERALD_EMAIL_PROVIDER`,
-`HERALD_SMS_PROVIDER`): `base.py` says what a provider implements."""
+"""Channel providers, one module each, picked by the kind of a provider URL (SPEC §8):
+`base.py` says what a provider implements."""
 
 from __future__ import annotations
 
 from importlib import import_module
 
 from shared.infra import Settings
+from shared.providers.urls import ProviderUrl
 from worker.providers.base import BuildFailed, Provider, ProviderError, send_with_retries
 from worker.providers.content import Email, Sms
 
@@ -15,33 +16,37 @@ __all__ = [
     "Provider",
     "ProviderError",
     "Sms",
+    "build_provider",
     "build_providers",
     "send_with_retries",
 ]
 
-# Each channel's providers by name (the values `Settings.from_env` accepts): module and class,
-# imported only when picked, so that the outbox of the embedded mode never loads boto3.
+# Each channel's providers by kind (the schemes `shared.providers.urls` accepts): module and
+# class, imported only when picked, so that the outbox of the embedded mode never loads boto3.
 PROVIDERS = {
     "email": {
         "ses": "worker.providers.ses:SesEmailProvider",
+        "smtp": "worker.providers.smtp:SmtpEmailProvider",
+        "smtps": "worker.providers.smtp:SmtpEmailProvider",
         "outbox": "worker.providers.outbox:OutboxEmailProvider",
     },
     "sms": {
         "sns": "worker.providers.sns:SnsSmsProvider",
+        "twilio": "worker.providers.twilio:TwilioSmsProvider",
         "outbox": "worker.providers.outbox:OutboxSmsProvider",
     },
 }
 
 
 def build_providers(settings: Settings) -> dict[str, Provider]:
-    """The e-mail and SMS providers of these settings."""
-    picked = {"email": settings.email_provider, "sms": settings.sms_provider}
-    return {channel: _provider(channel, name, settings) for channel, name in picked.items()}
+    """The first provider of each channel's default chain."""
+    chains = {"email": settings.email_providers, "sms": settings.sms_providers}
+    return {channel: build_provider(settings, chain[0]) for channel, chain in chains.items()}
 
 
-def _provider(channel: str, name: str, settings: Settings) -> Provider:
-    """The provider called `name` of this channel, built from the settings."""
-    module, cls = PROVIDERS[channel][name].split(":")
-    provider = getattr(import_module(module), cls)(settings)
-    assert provider.name == name, f"{cls}.name is {provider.name!r}, listed as {name!r}"
+def build_provider(settings: Settings, url: ProviderUrl) -> Provider:
+    """The provider of this URL, built from the settings."""
+    module, cls = PROVIDERS[url.channel][url.kind].split(":")
+    provider = getattr(import_module(module), cls)(settings, url)
+    assert provider.kind in (url.kind, url.kind.rstrip("s")), f"{cls} is not a {url.kind}"
     return provider

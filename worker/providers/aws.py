@@ -41,6 +41,7 @@ from botocore.exceptions import ConnectionError as NoConnection
 from botocore.httpsession import get_cert_path
 
 from shared.infra import Settings
+from shared.providers.urls import ProviderUrl
 from worker.providers.base import Provider, ProviderError
 
 Answer = tuple[int, Message, bytes]
@@ -88,7 +89,8 @@ class AwsProvider(Provider):
     service = ""  # botocore's name of the service: "sesv2", "sns"
     operation = ""  # the client's method: "send_email", "publish"
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, url: ProviderUrl) -> None:
+        super().__init__(settings, url)
         client, self.endpoint = open_service(self.service, settings)
         self.client_call = getattr(client, self.operation)
 

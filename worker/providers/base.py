@@ -10,25 +10,42 @@ from collections.abc import Callable
 
 from tenacity import Retrying, retry_if_exception, stop_after_delay, wait_exponential_jitter
 
+from shared.infra import Settings
+from shared.providers.urls import ProviderUrl
 from worker.providers.content import Email, Sms
 
 
 class ProviderError(Exception):
     """A provider refused or failed: its code and message.
 
-    `transient` errors (throttling, a 5xx, a connection never made) are retried within the
-    budget; `unknown` means the request may have been delivered (the answer never came), so it
-    is recorded as such and never retried.
+    What it says of the message decides what the chain does next (SPEC §8):
+
+    - `transient` (throttling, a connection never made): nothing was taken and a retry may get
+      through; retried within the budget, then handed to the next provider;
+    - `failover` (unreachable, TLS or authentication failed, a provider-level refusal before
+      anything was accepted): the provider certainly did not take it; the next provider is
+      tried at once;
+    - `unknown`: the request may have been delivered (it went out, the answer never came);
+      recorded as such, never retried, never given to another provider;
+    - none of these: refused for this recipient (`failed`); the next provider would refuse the
+      same address.
     """
 
     def __init__(
-        self, code: str, message: str, *, transient: bool = False, unknown: bool = False
+        self,
+        code: str,
+        message: str,
+        *,
+        transient: bool = False,
+        unknown: bool = False,
+        failover: bool = False,
     ) -> None:
         super().__init__(f"{code}: {message}")
         self.code = code
         self.message = message
         self.transient = transient
         self.unknown = unknown
+        self.failover = failover or transient
 
     def __str__(self) -> str:
         return f"{self.code}: {self.message}"
@@ -51,15 +68,21 @@ class Provider:
     """Base of a channel's providers, one module each (`ses.py`, `sns.py`, `outbox.py`; an SMTP
     or Twilio provider is one more). A provider:
 
-    - says its `name`, its value of `HERALD_EMAIL_PROVIDER`/`HERALD_SMS_PROVIDER`, which names
-      it in logs and metrics (`build_providers` picks it by that name);
-    - is built from the `Settings` alone, once per process, and is used from many threads;
+    - says its `kind`, the scheme of its URL (`PROVIDERS` picks its class by it); an instance's
+      `name` is its chain member's name (in results, logs and metrics);
+    - is built from the `Settings` and its `ProviderUrl`, once per process, and is used from
+      many threads;
     - implements `build`, `post` and `parse`, which `send` calls in that order. `post` and
       `parse` raise `ProviderError` for every failure: `transient=True` where a retry may get
       through (nothing was processed), `unknown=True` where the request may have gone.
     """
 
-    name: str = ""
+    kind: str = ""
+
+    def __init__(self, settings: Settings, url: ProviderUrl) -> None:
+        self.settings = settings
+        self.url = url
+        self.name = url.name
 
     def send(self, content: Email | Sms, posting: Callable[[], object] = _nothing) -> str:
         """Deliver `content`: the provider's message id, or ProviderError (`BuildFailed` when

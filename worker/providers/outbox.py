@@ -10,6 +10,7 @@ from email.utils import make_msgid
 from pathlib import Path
 
 from shared.infra import Settings
+from shared.providers.urls import ProviderUrl
 from worker.providers.base import Provider, ProviderError
 from worker.providers.content import Email, Sms
 
@@ -23,7 +24,7 @@ def _private_folder(folder: Path) -> Path:
 class _OutboxProvider(Provider):
     """A provider that writes what it built, `(provider id, bytes)`, into the outbox folder."""
 
-    name = "outbox"
+    kind = "outbox"
 
     def post(self, request: tuple[str, bytes]) -> str:
         provider_id, data = request
@@ -44,7 +45,8 @@ class _OutboxProvider(Provider):
 class OutboxEmailProvider(_OutboxProvider):
     """Writes each e-mail as `<outbox>/email/<provider id>.eml`."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, url: ProviderUrl) -> None:
+        super().__init__(settings, url)
         self.folder = _private_folder(_private_folder(settings.outbox_dir) / "email")
 
     def build(self, content: Email) -> tuple[str, bytes]:
@@ -65,7 +67,8 @@ class OutboxSmsProvider(_OutboxProvider):
 
     _lock = threading.Lock()
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, url: ProviderUrl) -> None:
+        super().__init__(settings, url)
         self.path = _private_folder(settings.outbox_dir) / "sms.log"
 
     def build(self, content: Sms) -> tuple[str, bytes]:

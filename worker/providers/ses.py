@@ -25,7 +25,7 @@ SEND_EMAIL = "/v2/email/outbound-emails"
 class SesEmailProvider(AwsProvider):
     """Sends e-mail with SES v2: signed requests of Herald's own, or the boto3 client's."""
 
-    name = "ses"
+    kind = "ses"
     service = "sesv2"
     operation = "send_email"
 

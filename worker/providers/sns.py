@@ -25,7 +25,7 @@ class SnsSmsProvider(AwsProvider):
     """Sends SMS with SNS, as transactional messages: signed requests of Herald's own, or the
     boto3 client's."""
 
-    name = "sns"
+    kind = "sns"
     service = "sns"
     operation = "publish"
 
