@@ -38,6 +38,13 @@ def _attempt(outcome: Outcome, provider: str, result: str, error: str | None) ->
     )
 
 
+def _try(provider: Provider, content, budget: float, posting, last: bool) -> str:
+    """One member's send: retried within the budget only when it is the last member."""
+    if last:
+        return send_with_retries(provider, content, budget, posting)
+    return provider.send(content, posting)
+
+
 def send_through(
     chain: Chain,
     content: Email | Sms,
@@ -56,11 +63,7 @@ def send_through(
             continue
         last = index == len(chain.members) - 1
         try:
-            provider_id = (
-                send_with_retries(provider, content, budget, posting)
-                if last
-                else provider.send(content, posting)
-            )
+            provider_id = _try(provider, content, budget, posting, last)
         except ProviderError as error:
             outcome.error = error
             if error.unknown:
