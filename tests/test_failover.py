@@ -84,3 +84,21 @@ def test_circuit_opens_after_five_failures_and_probes_after_30s():
         1,
         "closed",
     )
+
+
+def test_aws_auth_errors_fail_over_and_a_rejection_fails():
+    from botocore.exceptions import ClientError, NoCredentialsError
+
+    from worker.providers.aws import provider_error
+
+    def client(code, status):
+        body = {
+            "Error": {"Code": code, "Message": "m"},
+            "ResponseMetadata": {"HTTPStatusCode": status},
+        }
+        return provider_error(ClientError(body, "SendEmail"))
+
+    assert client("UnrecognizedClientException", 403).failover
+    assert provider_error(NoCredentialsError()).failover
+    rejected = client("MessageRejected", 400)
+    assert not (rejected.failover or rejected.unknown)
