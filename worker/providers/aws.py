@@ -147,9 +147,13 @@ def provider_error(exc: BotoCoreError | ClientError) -> ProviderError:
         message = public_message(code, error.get("Message") or str(exc))
         if code in TRANSIENT_CODES or status in (429, 503):
             return ProviderError(code, message, transient=True)
+        if code in ACCOUNT_CODES or status in (401, 403):  # refused before anything was taken
+            return ProviderError(code, message, failover=True)
         if status >= 500:  # a gateway or a server failing after it took the request
             return ProviderError(code, message, unknown=True)
         return ProviderError(code, message)
+    if isinstance(exc, NoCredentialsError):  # nothing signed, nothing sent
+        return ProviderError("NoCredentials", str(exc), failover=True)
     if isinstance(exc, NoConnection):  # no connection, so nothing was sent
         return ProviderError("ConnectionFailed", str(exc), transient=True)
     if isinstance(exc, ReadTimeoutError):
