@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import Engine, delete, func, insert, select
+from sqlalchemy import Connection, Engine, delete, func, insert, select
 
 from shared.infra.models import project_providers as t
 from shared.infra.models import projects
@@ -13,6 +13,23 @@ from shared.infra.secrets import secret_box
 from shared.providers.urls import ProviderUrlError, parse_provider_url
 
 MAX_PRIORITY = 1_000_000
+
+
+def _priority(c: Connection, project_id: str, channel: str, name: str, priority: int | None) -> int:
+    """The priority to store, refusing an unknown project or a name already taken."""
+    if c.scalar(select(projects.c.id).where(projects.c.id == project_id)) is None:
+        raise ProviderUrlError("project", f"There is no project {project_id!r}.")
+    taken = select(t.c.pk).where(t.c.project_id == project_id, t.c.name == name)
+    if c.scalar(taken) is not None:
+        raise ProviderUrlError("name", f"The project already has a provider named {name!r}.")
+    if priority is None:
+        last = c.scalar(
+            select(func.max(t.c.priority)).where(
+                t.c.project_id == project_id, t.c.channel == channel
+            )
+        )
+        priority = 0 if last is None else last + 1
+    return priority
 
 
 def add_provider(
@@ -38,20 +55,7 @@ def add_provider(
         )
     stored = secret_box(tuple(keys)).seal(url) if parsed.secret else url
     with engine.begin() as c:
-        if c.scalar(select(projects.c.id).where(projects.c.id == project_id)) is None:
-            raise ProviderUrlError("project", f"There is no project {project_id!r}.")
-        taken = select(t.c.pk).where(t.c.project_id == project_id, t.c.name == parsed.name)
-        if c.scalar(taken) is not None:
-            raise ProviderUrlError(
-                "name", f"The project already has a provider named {parsed.name!r}."
-            )
-        if priority is None:
-            last = c.scalar(
-                select(func.max(t.c.priority)).where(
-                    t.c.project_id == project_id, t.c.channel == channel
-                )
-            )
-            priority = 0 if last is None else last + 1
+        priority = _priority(c, project_id, channel, parsed.name, priority)
         c.execute(
             insert(t).values(
                 project_id=project_id,
