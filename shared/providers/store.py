@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, Engine, delete, func, insert, select
+from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 
 from shared.infra.models import project_providers as t
 from shared.infra.models import projects
-from shared.infra.secrets import secret_box
+from shared.infra.secrets import SecretBox, is_sealed, secret_box
 from shared.providers.urls import ProviderUrlError, parse_provider_url
 
 MAX_PRIORITY = 1_000_000
@@ -98,3 +98,12 @@ def remove_provider(engine: Engine, project_id: str, name: str) -> None:
             raise ProviderUrlError(
                 "name", f"Project {project_id!r} has no provider named {name!r}."
             )
+
+
+def reseal_provider_urls(connection: Connection, box: SecretBox) -> int:
+    """Rewrites every sealed provider URL under the box's first key; how many were."""
+    rows = connection.execute(select(t.c.pk, t.c.url)).all()
+    sealed = [(pk, url) for pk, url in rows if is_sealed(url)]
+    for pk, url in sealed:
+        connection.execute(update(t).where(t.c.pk == pk).values(url=box.reseal(url)))
+    return len(sealed)
