@@ -101,6 +101,22 @@ allowed_senders = Table(
     PrimaryKeyConstraint("project_id", "sender"),
 )
 
+# A project's own provider chains (SPEC §8): per channel, first `priority` tried first; `url`
+# is the whole URL, sealed with HERALD_SECRET_KEY when it carries a secret.
+project_providers = Table(
+    "project_providers",
+    metadata,
+    Column("pk", BigId, primary_key=True, autoincrement=True),
+    Column("project_id", String(40), ForeignKey("projects.id", ondelete="CASCADE"), nullable=False),
+    Column("channel", String(16), nullable=False),
+    Column("name", String(64), nullable=False),
+    Column("priority", Integer, nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("url", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("project_id", "name"),
+)
+
 users = Table(
     "users",
     metadata,

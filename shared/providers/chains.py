@@ -4,12 +4,27 @@ chain from the environment."""
 
 from __future__ import annotations
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, select
 
-from shared.providers.urls import ProviderUrl
+from shared.infra.models import project_providers
+from shared.infra.secrets import secret_box
+from shared.providers.urls import ProviderUrl, parse_provider_url
 
 
-def project_chains(connection: Connection, project_pk: int) -> dict[str, tuple[ProviderUrl, ...]]:
+def project_chains(
+    connection: Connection, project_pk: str, keys: tuple[str, ...] = ()
+) -> dict[str, tuple[ProviderUrl, ...]]:
     """The project's own chains by channel, first tried first (a channel it has none for is
-    absent: the default chain applies)."""
-    return {}
+    absent: the default chain applies). `keys` are HERALD_SECRET_KEY's, to open sealed URLs."""
+    t = project_providers
+    rows = connection.execute(
+        select(t.c.channel, t.c.name, t.c.url)
+        .where(t.c.project_id == project_pk)
+        .order_by(t.c.priority, t.c.pk)
+    )
+    box = secret_box(tuple(keys))
+    chains: dict[str, list[ProviderUrl]] = {}
+    for channel, name, stored in rows:
+        url = parse_provider_url(channel, box.open(stored), name)
+        chains.setdefault(channel, []).append(url)
+    return {channel: tuple(urls) for channel, urls in chains.items()}

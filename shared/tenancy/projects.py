@@ -181,4 +181,7 @@ def reseal_secrets(connection: Connection, box: SecretBox) -> int:
                 previous_widget_secret=box.reseal(previous) if previous else None,
             )
         )
+    from shared.providers.store import reseal_provider_urls
+
+    reseal_provider_urls(connection, box)
     return len(rows)
