@@ -130,3 +130,22 @@ def test_a_compile_error_comes_back_with_its_code(pool):
         pool.run("compile", "p", {"en": {"sms": {"text": "{{ x "}}}, failure="template/invalid")
     assert refused.value.code == "template/invalid"
     assert "en.sms.text, line 1" in refused.value.message
+
+
+def test_many_threads_sharing_two_children_each_get_their_own_answer(pool):
+    # Given more threads than children, each rendering its own values in a loop
+    wrong: list[str] = []
+
+    def ask(thread: int) -> None:
+        for turn in range(30):
+            name = f"t{thread}-{turn}"
+            if render(pool, "{{ name }}", {"name": name}) != {"sms": {"text": name}}:
+                wrong.append(name)
+
+    threads = [threading.Thread(target=ask, args=(n,)) for n in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    # Then every job waited in line for a child and came back with its own answer
+    assert wrong == []

@@ -14,13 +14,15 @@ import contextlib
 import ctypes
 import json
 import os
+import pickle
 import resource
 import signal
+import socket
 import sys
-from multiprocessing.connection import Connection
 from typing import Any
 
 from shared.infra.errors import HeraldError
+from shared.templating.frames import FrameReader, send_frame
 
 _PR_SET_PDEATHSIG = 1
 
@@ -53,19 +55,20 @@ def _answer(operation: str, args: tuple[Any, ...], memory: int) -> bytes:
         ).encode()
 
 
-def serve(connection: Connection, memory: int) -> None:
+def serve(connection: socket.socket, memory: int) -> None:
     """Answer jobs until the parent closes the pipe; past the memory limit, say so and exit."""
+    jobs = FrameReader(connection)
     while True:
         try:
-            operation, args = connection.recv()
+            operation, args = pickle.loads(jobs.read())
         except (EOFError, OSError):
             return
         try:
             reply = _answer(operation, args, memory)
         except MemoryError:
-            connection.send_bytes(json.dumps({"memory": True}).encode())
+            send_frame(connection, json.dumps({"memory": True}).encode())
             os._exit(3)  # a process that ran out of memory is replaced, not reused
-        connection.send_bytes(reply)
+        send_frame(connection, reply)
 
 
 def main() -> None:
@@ -75,7 +78,7 @@ def main() -> None:
     import shared.templating.jobs  # noqa: F401 - imported before the limit, once
 
     _limit_memory(memory)
-    serve(Connection(fd), memory)
+    serve(socket.socket(fileno=fd), memory)
 
 
 if __name__ == "__main__":

@@ -17,9 +17,10 @@ def render(
     project_id: str, items: list[Item], context: dict[str, Any], seconds: float
 ) -> dict[str, Any]:
     """Each channel's rendered fields and the undefined names met, within the time limit."""
+    parents: dict[bool, dict[str, Any]] = {}  # the context with each environment's globals
     with for_project(project_id), render_time_limit(seconds), undefined_names() as names:
         contents = {
-            channel: render_channel(language, channel, fields, context)
+            channel: render_channel(language, channel, fields, context, parents)
             for language, channel, fields in items
         }
     return {"contents": contents, "undefined": sorted(names)}

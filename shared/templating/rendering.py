@@ -91,12 +91,19 @@ def compile_templates(templates: dict[str, dict[str, dict[str, Any]]]) -> None:
 
 
 def render_channel(
-    language: str, channel: str, fields: dict[str, Any], context: dict[str, Any]
+    language: str,
+    channel: str,
+    fields: dict[str, Any],
+    context: dict[str, Any],
+    parents: dict[bool, dict[str, Any]] | None = None,
 ) -> dict[str, str | None]:
     """Render one channel's fields (the override already applied) with this context, within
-    the time limit of the enclosing `render_time_limit` block (2 s when there is none)."""
+    the time limit of the enclosing `render_time_limit` block (2 s when there is none).
+    `parents` keeps, for the channels of one message, the context merged with each
+    environment's globals (Jinja would copy both for every field)."""
     rendered: dict[str, str | None] = {}
     declared = FIELDS[channel]
+    parents = {} if parents is None else parents
     with render_deadline(DEFAULT_RENDER_TIME_LIMIT):
         for name, source in fields.items():
             field = declared.get(name)
@@ -105,7 +112,8 @@ def render_channel(
                 continue
             text = str(source)
             if field.templated:
-                text = _render_field(f"{language}.{channel}.{name}", field, text, context)
+                label = f"{language}.{channel}.{name}"
+                text = _render_field(label, field, _compile(text, field.escaped), context, parents)
             if field.header:
                 text = _NEWLINES.sub(" ", text).strip()
             rendered[name] = text
@@ -138,12 +146,21 @@ def _text_part(label: str, field: TemplateField, html: str) -> str:
     return text
 
 
-def _render_field(label: str, field: TemplateField, source: str, context: dict[str, Any]) -> str:
+def _render_field(
+    label: str,
+    field: TemplateField,
+    template: Template,
+    context: dict[str, Any],
+    parents: dict[bool, dict[str, Any]],
+) -> str:
     """Stream the render and stop as soon as it is past its size limit or the deadline."""
     limit, unit = field.limit.most, field.limit.unit
     size, parts = 0, []
+    parent = parents.get(field.escaped)
+    if parent is None:  # what `Template.generate` builds, once a message (never changed)
+        parent = parents[field.escaped] = {**template.globals, **context}
     try:
-        for chunk in _compile(source, field.escaped).generate(context):
+        for chunk in template.root_render_func(template.new_context(parent, shared=True)):
             size += len(chunk.encode()) if unit == "bytes" else len(chunk)
             if size > limit:
                 raise RenderFailed(
