@@ -21,7 +21,9 @@ from shared.operations.metrics import MESSAGES, OUTCOMES, PROVIDER_SENDS, SEND_S
 from worker.attempts import MAX_ATTEMPTS, crash_message
 from worker.channels import IN_CALL, PENDING, ChannelState
 from worker.claim import Claim, claim_channels, read_message
-from worker.providers import BuildFailed, Provider, ProviderError, send_with_retries
+from worker.providers import Provider
+from worker.providers.chain import Chain, Outcome, default_chains, send_through
+from worker.providers.circuit import Breaker, MemoryBreaker
 from worker.providers.content import ProviderContent
 
 log = logging.getLogger("herald.delivery")
@@ -42,9 +44,13 @@ class DeliveryServices:
     engine: Engine
     providers: dict[str, Provider]
     pool: ThreadPoolExecutor = field(init=False)
+    chains: dict[str, Chain] = field(init=False)
+    breaker: Breaker = field(init=False)
 
     def __post_init__(self) -> None:
         self.pool = ThreadPoolExecutor(self.settings.worker_threads, "herald-send")
+        self.chains = default_chains(self.settings, self.providers)
+        self.breaker = MemoryBreaker()
 
 
 def deliver_message(
@@ -145,34 +151,38 @@ def _send(
     """Send one channel's content with its provider. `outcomes[channel]` says at each step
     what is true if the delivery stops there: nothing went while the request was built, the
     send may have gone once it started to go (`posting`)."""
-    provider = services.providers[channel]
+    chain = services.chains[channel]
     outcomes[channel] = PENDING
 
     def posting() -> None:  # the request is built and starts to go: it may have gone
         outcomes[channel] = ChannelState(ChannelStatus.UNKNOWN, IN_CALL)
 
+    def unposting() -> None:  # that provider certainly did not take it: nothing went
+        outcomes[channel] = PENDING
+
     budget = services.settings.provider_retry_budget
     try:
-        with SEND_SECONDS.labels(channel, provider.name).time():
-            provider_id = send_with_retries(provider, content, budget, posting)
-    except BuildFailed as exc:  # the provider's library refused it: nothing went
-        outcomes[channel] = ChannelState(ChannelStatus.FAILED, str(exc))
-        log.warning(
-            "%s build failed: %s", channel, type(exc.cause).__name__, extra={"channel": channel}
-        )
-        return
-    except ProviderError as exc:
-        status = ChannelStatus.UNKNOWN if exc.unknown else ChannelStatus.FAILED
-        state, code = ChannelState(status, str(exc)), exc.code
+        with SEND_SECONDS.labels(channel, chain.members[0].name).time():
+            outcome = send_through(chain, content, budget, posting, services.breaker, unposting)
     except Exception as exc:  # noqa: BLE001 - it broke during the call: it may have gone
         code = type(exc).__name__
-        state = ChannelState(ChannelStatus.UNKNOWN, f"unknown: {code}: {exc}")
+        state, name = ChannelState(ChannelStatus.UNKNOWN, f"unknown: {code}: {exc}"), None
     else:
-        state, code = ChannelState(ChannelStatus.SENT, provider_id=provider_id), None
+        state, code, name = _state(outcome), outcome.error and outcome.error.code, outcome.provider
     outcomes[channel] = state
-    if code is not None:
+    if state.status != ChannelStatus.SENT:
         log.warning("%s send %s: %s", channel, state.status, code, extra={"channel": channel})
-    PROVIDER_SENDS.labels(channel, provider.name, state.status).inc()
+    PROVIDER_SENDS.labels(channel, name or chain.members[-1].name, state.status).inc()
+
+
+def _state(outcome: Outcome) -> ChannelState:
+    """The channel's state after its chain's outcome."""
+    if outcome.status == "sent":
+        return ChannelState(ChannelStatus.SENT, provider_id=outcome.provider_id)
+    detail = str(outcome.error) if outcome.error is not None else "provider/circuitOpen"
+    if outcome.status == "unknown":
+        return ChannelState(ChannelStatus.UNKNOWN, detail)
+    return ChannelState(ChannelStatus.FAILED, detail)
 
 
 def _count(states: dict[Channel, ChannelState], status: str) -> None:

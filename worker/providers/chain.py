@@ -8,6 +8,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from shared.infra import Settings
+from worker.providers import build_provider
 from worker.providers.base import Provider, ProviderError, send_with_retries
 from worker.providers.circuit import Breaker
 from worker.providers.content import Email, Sms
@@ -58,7 +60,8 @@ def send_through(
     outcome = Outcome("failed")
     for index, provider in enumerate(chain.members):
         key = chain.key(provider)
-        if not breaker.allow(key):
+        # the only provider is never skipped: skipping it would fail messages that may go
+        if len(chain.members) > 1 and not breaker.allow(key):
             _attempt(outcome, provider.name, "skipped", "provider/circuitOpen")
             continue
         last = index == len(chain.members) - 1
@@ -82,3 +85,12 @@ def send_through(
         _attempt(outcome, provider.name, "sent", None)
         return Outcome("sent", provider.name, provider_id, None, outcome.attempts)
     return outcome
+
+
+def default_chains(settings: Settings, first: dict[str, Provider]) -> dict[str, Chain]:
+    """Each channel's default chain from the settings, its first member the one already built."""
+    chains = {"email": settings.email_providers, "sms": settings.sms_providers}
+    return {
+        channel: Chain(channel, [first[channel], *(build_provider(settings, u) for u in urls[1:])])
+        for channel, urls in chains.items()
+    }
