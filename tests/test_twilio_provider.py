@@ -53,6 +53,15 @@ def test_connection_is_kept_alive(standin):
     assert len(standin.requests) == 3 and len(standin.peers) == 1
 
 
+def test_an_idle_connection_the_server_closed_is_replaced_before_sending(standin):
+    standin.close_idle = True
+    twilio = provider(standin.port)
+    twilio.send(sms())
+    time.sleep(0.2)  # the stand-in has closed it by now
+    assert twilio.send(sms()).startswith("SM")  # not `unknown`: nothing went on the dead one
+    assert len(standin.requests) == 2 and len(standin.peers) == 2
+
+
 @pytest.mark.parametrize(
     ("fault", "code", "flags"),
     [

@@ -24,6 +24,7 @@ class TwilioStandin:
     def __init__(self, sid: str = "ACtest", token: str = "tok", hang: float = 3.0) -> None:
         self.sid, self.token, self.hang = sid, token, hang
         self.fault: str | None = None
+        self.close_idle = False
         self.requests: list[dict] = []
         self.peers: set = set()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -69,5 +70,7 @@ class TwilioStandin:
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)
+                if standin.close_idle:  # as a server dropping idle kept-alive connections
+                    self.close_connection = True
 
         return Handler

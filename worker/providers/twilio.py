@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import http.client
 import json
+import select
 import ssl
 import threading
 from urllib.parse import urlencode, urlsplit
@@ -54,6 +55,9 @@ class TwilioSmsProvider(Provider):
 
     def _connection(self) -> http.client.HTTPConnection:
         conn = getattr(self._local, "conn", None)
+        if conn is not None and conn.sock is not None and _dropped(conn.sock):
+            self._drop()  # Twilio closed the idle connection: a new one, before anything goes
+            conn = None
         if conn is None:
             timeout = self.settings.provider_timeout
             if self._https:
@@ -110,6 +114,13 @@ class TwilioSmsProvider(Provider):
         if 200 <= status < 300 and isinstance(answer.get("sid"), str):
             return answer["sid"]
         raise _error(status, answer)
+
+
+def _dropped(sock) -> bool:
+    """True when an idle connection is readable: the server closed it (as aws._dropped)."""
+    poller = select.poll()
+    poller.register(sock, select.POLLIN)
+    return bool(poller.poll(0))
 
 
 def _error(status: int, answer: dict) -> ProviderError:
