@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Boolean, Column, String, Text
+from sqlalchemy import JSON, Boolean, Column, String, Text
 
 from shared.infra.validation import Email, Name, TemplateText
 
@@ -128,6 +128,8 @@ class Channel(StrEnum):
     status: Column  # on `messages`: a `ChannelStatus`; NULL when the notification doesn't use it
     detail: Column  # why it was skipped, muted or failed: a code, or the provider's error
     provider_id: Column  # the provider's message id of a sent e-mail or SMS
+    provider: Column  # the name of the provider of its chain that took it
+    attempts: Column  # every provider tried: [{provider, outcome, error, at}] (JSON)
     with_column: Column  # on `notifications`: the notification uses it
     allow_mute_column: Column  # a user may mute it for this notification
 
@@ -138,6 +140,8 @@ class Channel(StrEnum):
         member.status = Column(f"{declared.name}_status", String(16))
         member.detail = Column(f"{declared.name}_detail", Text)
         member.provider_id = Column(f"{declared.name}_provider_id", String(255))
+        member.provider = Column(f"{declared.name}_provider", String(64))
+        member.attempts = Column(f"{declared.name}_attempts", JSON)
         member.with_column = Column(f"with_{declared.name}", Boolean, nullable=False)
         member.allow_mute_column = Column(f"allow_mute_{declared.name}", Boolean, nullable=False)
         return member

@@ -78,3 +78,14 @@ def test_each_failover_rule(row, mode, second, request, tmp_path):
     assert len(got) == (1 if second_got_it else 0), row
     if status == "sent":  # the first server took nothing of it
         assert not any(address.encode() in data for data in first.data)
+    email = message["channels"]["email"]
+    names = [url.name for url in chain]
+    attempts = [(a["provider"], a["outcome"]) for a in email["attempts"]]
+    if status == "sent":  # the provider that took it named, every attempt listed
+        assert email["provider"] == names[1]
+        assert attempts == [(names[0], "failover"), (names[1], "sent")]
+        assert email["attempts"][0]["error"] and email["attempts"][1]["error"] is None
+    else:  # the first one answered (or may have taken it): the second was never tried
+        assert email["provider"] == names[0]
+        assert attempts == [(names[0], status)]
+    assert all(a["at"].endswith("+00:00") for a in email["attempts"])

@@ -3,7 +3,7 @@ The channels themselves, their columns and statuses are declared in shared.chann
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Column, Row, case
@@ -14,11 +14,14 @@ from shared.messages import CRASHED
 
 @dataclass(frozen=True)
 class ChannelState:
-    """What the row says of one channel: status, detail and provider message id."""
+    """What the row says of one channel: status, detail, provider message id and the provider
+    that took it; after a send, also every provider tried (`attempts`, written, never read)."""
 
     status: ChannelStatus | None
     detail: str | None = None
     provider_id: str | None = None
+    provider: str | None = None
+    attempts: tuple[dict[str, Any], ...] = field(default=(), compare=False)
 
     @classmethod
     def of(cls, channel: Channel, row: Row) -> ChannelState:
@@ -29,6 +32,7 @@ class ChannelState:
             mapping[channel.status.name],
             mapping[channel.detail.name],
             mapping[channel.provider_id.name],
+            mapping.get(channel.provider.name),
         )
 
     @property
@@ -37,12 +41,17 @@ class ChannelState:
         return self.status is None or self.status in FINAL
 
     def values(self, channel: Channel) -> dict[str, Any]:
-        """This state as the row changes of `channel`'s columns."""
-        return {
+        """This state as the row changes of `channel`'s columns (the attempts only when a send
+        made some)."""
+        values = {
             channel.status.name: self.status,
             channel.detail.name: self.detail,
             channel.provider_id.name: self.provider_id,
+            channel.provider.name: self.provider,
         }
+        if self.attempts:
+            values[channel.attempts.name] = list(self.attempts)
+        return values
 
 
 SENDING = ChannelState(ChannelStatus.SENDING)

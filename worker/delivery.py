@@ -176,13 +176,17 @@ def _send(
 
 
 def _state(outcome: Outcome) -> ChannelState:
-    """The channel's state after its chain's outcome."""
+    """The channel's state after its chain's outcome, with every attempt."""
+    attempts = tuple(outcome.attempts)
     if outcome.status == "sent":
-        return ChannelState(ChannelStatus.SENT, provider_id=outcome.provider_id)
+        return ChannelState(
+            ChannelStatus.SENT, None, outcome.provider_id, outcome.provider, attempts
+        )
     detail = str(outcome.error) if outcome.error is not None else "provider/circuitOpen"
-    if outcome.status == "unknown":
-        return ChannelState(ChannelStatus.UNKNOWN, detail)
-    return ChannelState(ChannelStatus.FAILED, detail)
+    status = ChannelStatus.UNKNOWN if outcome.status == "unknown" else ChannelStatus.FAILED
+    last = outcome.attempts[-1] if outcome.attempts else {}  # the one that refused or broke
+    provider = last.get("provider") if last.get("outcome") == outcome.status else None
+    return ChannelState(status, detail, None, provider, attempts)
 
 
 def _count(states: dict[Channel, ChannelState], status: str) -> None:

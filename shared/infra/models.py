@@ -178,8 +178,13 @@ messages = Table(
     Column("error_message", Text),
     Column("language", String(35)),
     # Per channel (declared in shared.channels): its status, its detail (a skip reason or the
-    # provider's error) and its provider message id; NULL when the notification doesn't use it.
-    *(column for c in Channel for column in (c.status, c.detail, c.provider_id)),
+    # provider's error), its provider message id, the provider that took it and every provider
+    # tried; NULL when the notification doesn't use it.
+    *(
+        column
+        for c in Channel
+        for column in (c.status, c.detail, c.provider_id, c.provider, c.attempts)
+    ),
     Column("widget_content", Text),
     Column("widget_icon", String(2048)),
     Column("widget_link", String(2048)),

@@ -13,7 +13,7 @@ INCREMENTED = "incremented"  # the result of an item stacked onto an open messag
 RESULT_COLUMNS = [
     messages.c[name]
     for name in ("pk", "id", "status", "error", "error_message", "scheduled_at", "increment")
-] + [column for c in Channel for column in (c.status, c.detail, c.provider_id)]
+] + [column for c in Channel for column in (c.status, c.detail, c.provider_id, c.provider)]
 _REPORTED = [channel for channel in Channel if channel.declared.result_error]
 LOAD_COLUMNS = [column.name for column in RESULT_COLUMNS] + [
     "user_id",
@@ -63,6 +63,9 @@ def channel_json(row, channel: Channel) -> dict[str, Any]:
         out["reason"] = detail
     if provider_id:
         out["providerMessageId"] = provider_id
+    provider = mapping.get(channel.provider.name)
+    if provider:
+        out["provider"] = provider
     if out["status"] == ChannelStatus.SCHEDULED:  # held by quiet hours until its scheduledAt
         out["scheduledAt"] = row.scheduled_at.isoformat()
     return out
@@ -116,6 +119,9 @@ def message_json(row) -> dict[str, Any]:
         "channels": _channels_json(row),
         **stamp,
     }
+    for channel, outcome in out["channels"].items():
+        if channel.sent_by_provider:  # every provider tried, first first
+            outcome["attempts"] = row._mapping[channel.attempts.name] or []
     if row.status == MessageStatus.FAILED:
         out.update(error=row.error, message=row.error_message)
     if row.widget_status is not None:

@@ -4,11 +4,10 @@ to the next member at once, like a failover error."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from shared.infra import Settings
+from shared.infra import Settings, utcnow
 from worker.providers import build_provider
 from worker.providers.base import Provider, ProviderError, send_with_retries
 from worker.providers.circuit import Breaker
@@ -36,7 +35,7 @@ class Outcome:
 
 def _attempt(outcome: Outcome, provider: str, result: str, error: str | None) -> None:
     outcome.attempts.append(
-        {"provider": provider, "outcome": result, "error": error, "at": time.time()}
+        {"provider": provider, "outcome": result, "error": error, "at": utcnow().isoformat()}
     )
 
 
