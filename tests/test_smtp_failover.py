@@ -78,8 +78,11 @@ def test_each_failover_rule(row, mode, second, request, tmp_path):
     assert len(got) == (1 if second_got_it else 0), row
     if status == "sent":  # the first server took nothing of it
         assert not any(address.encode() in data for data in first.data)
-    email = message["channels"]["email"]
-    names = [url.name for url in chain]
+    _assert_attempts(message["channels"]["email"], [url.name for url in chain], status)
+
+
+def _assert_attempts(email: dict, names: list[str], status: str) -> None:
+    """The channel names the provider that took (or refused) it, and lists every attempt."""
     attempts = [(a["provider"], a["outcome"]) for a in email["attempts"]]
     if status == "sent":  # the provider that took it named, every attempt listed
         assert email["provider"] == names[1]

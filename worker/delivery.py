@@ -22,6 +22,7 @@ from worker.attempts import MAX_ATTEMPTS, crash_message
 from worker.channels import IN_CALL, PENDING, ChannelState
 from worker.claim import Claim, claim_channels, read_message
 from worker.providers import Provider
+from worker.providers.book import ChainBook
 from worker.providers.chain import Chain, Outcome, default_chains, send_through
 from worker.providers.circuit import Breaker, MemoryBreaker
 from worker.providers.content import ProviderContent
@@ -44,12 +45,12 @@ class DeliveryServices:
     engine: Engine
     providers: dict[str, Provider]
     pool: ThreadPoolExecutor = field(init=False)
-    chains: dict[str, Chain] = field(init=False)
+    chains: ChainBook = field(init=False)
     breaker: Breaker = field(init=False)
 
     def __post_init__(self) -> None:
         self.pool = ThreadPoolExecutor(self.settings.worker_threads, "herald-send")
-        self.chains = default_chains(self.settings, self.providers)
+        self.chains = ChainBook(self.settings, default_chains(self.settings, self.providers))
         self.breaker = MemoryBreaker()
 
 
@@ -75,7 +76,9 @@ def deliver_message(
                 return crashed
             settings = services.settings
             claimed = claim_channels(settings, connection, message_pk, refresh_widget, row)
-        return _send_and_save(services, claimed)
+            sends = claimed.plan is not None and claimed.plan.sends
+            chains = services.chains.chains(connection, row.project_id) if sends else {}
+        return _send_and_save(services, claimed, chains)
     except TimeLimitExceeded:
         if attempt < MAX_ATTEMPTS:
             raise
@@ -84,7 +87,9 @@ def deliver_message(
         return crashed or deliver_message(services, message_pk, refresh_widget)
 
 
-def _send_and_save(services: DeliveryServices, claimed: Claim) -> dict[str, Any]:
+def _send_and_save(
+    services: DeliveryServices, claimed: Claim, chains: dict[str, Chain]
+) -> dict[str, Any]:
     """Send what was claimed and record the outcomes: the message's result."""
     if claimed.plan is None:
         return claimed.answer()
@@ -93,7 +98,7 @@ def _send_and_save(services: DeliveryServices, claimed: Claim) -> dict[str, Any]
         return message_result(claimed.row)
     outcomes: dict[Channel, ChannelState] = {}
     try:
-        _send_all(services, claimed.plan.sends, outcomes)
+        _send_all(services, chains, claimed.plan.sends, outcomes)
     finally:  # interrupted too (the time limit): what went is kept, what didn't is pending
         outcomes = {channel: outcomes.get(channel, PENDING) for channel in claimed.plan.sends}
         saved = _save(services, claimed, outcomes)
@@ -126,6 +131,7 @@ def _save(services: DeliveryServices, claimed: Claim, outcomes: dict[Channel, Ch
 
 def _send_all(
     services: DeliveryServices,
+    chains: dict[str, Chain],
     sends: dict[Channel, ProviderContent],
     outcomes: dict[Channel, ChannelState],
 ) -> None:
@@ -133,25 +139,27 @@ def _send_all(
     the same time, and an interrupted one still waits for the other's outcome."""
     first, *others = sends.items()
     futures = [
-        services.pool.submit(copy_context().run, _send, services, channel, content, outcomes)
+        services.pool.submit(
+            copy_context().run, _send, services, chains[channel], content, outcomes
+        )
         for channel, content in others
     ]
     try:
-        _send(services, *first, outcomes)
+        _send(services, chains[first[0]], first[1], outcomes)
     finally:
         wait(futures)
 
 
 def _send(
     services: DeliveryServices,
-    channel: Channel,
+    chain: Chain,
     content: ProviderContent,
     outcomes: dict[Channel, ChannelState],
 ) -> None:
     """Send one channel's content with its provider. `outcomes[channel]` says at each step
     what is true if the delivery stops there: nothing went while the request was built, the
     send may have gone once it started to go (`posting`)."""
-    chain = services.chains[channel]
+    channel = Channel(chain.channel)
     outcomes[channel] = PENDING
 
     def posting() -> None:  # the request is built and starts to go: it may have gone
