@@ -81,8 +81,15 @@ class Settings:
     # `/demo` creates a project of its own and sends without a key: None (HERALD_DEMO unset) is
     # off, except for `herald serve` listening on loopback only (`serving`).
     demo: bool | None = None
-    # The API's body limit is part of its contract (SPEC §3: 413 over 1 MiB), not a setting.
-    max_body_bytes: ClassVar[int] = 1024 * 1024
+    # Webhooks (SPEC §9): private addresses and http allowed; a post's time; posts in flight
+    # per endpoint and process; the retry schedule and the failing time that disables an
+    # endpoint (SPEC's; no environment variable, so only tests make them short).
+    webhooks_allow_private: bool = False
+    webhook_timeout: float = 15.0
+    webhook_concurrency: int = 2
+    webhook_retries: tuple[float, ...] = (5.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0, 36000.0)
+    webhook_disable_after: float = 5 * 86400.0
+    max_body_bytes: ClassVar[int] = 1024 * 1024  # SPEC §3: 413 over 1 MiB, a contract
 
     @property
     def embedded(self) -> bool:
@@ -145,6 +152,7 @@ class Settings:
             send_time_limit=_number(env, "HERALD_SEND_TIME_LIMIT", cls.send_time_limit),
             stream_heartbeat=_number(env, "HERALD_STREAM_HEARTBEAT", cls.stream_heartbeat),
             demo=_flag(env, "HERALD_DEMO"),
+            webhooks_allow_private=bool(_flag(env, "HERALD_WEBHOOKS_ALLOW_PRIVATE")),
             secret_keys=_secret_keys(env),
             **_provider_settings(env, redis_url is None),
             **_feedback_settings(env),
@@ -220,10 +228,8 @@ def _flag(env: dict[str, str], name: str) -> bool | None:
 
 def _is_loopback(host: str) -> bool:
     """True for a host name or address that only this machine reaches."""
-    if host.lower() == "localhost":
-        return True
     try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
+        return host.lower() == "localhost" or ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False
 

@@ -150,8 +150,10 @@ def send_email(client: Client, address: str) -> dict:
 
 
 def email_of(client: Client, message_id: str) -> dict:
-    """The e-mail channel of a message, as `messages.get` answers it."""
-    return answer(client.get("/messages.get", id=message_id))["message"]["channels"]["email"]
+    """The e-mail channel of a message, as `messages.get` answers it, without the provider's
+    name and attempts (which feedback never changes)."""
+    email = answer(client.get("/messages.get", id=message_id))["message"]["channels"]["email"]
+    return {key: value for key, value in email.items() if key not in ("provider", "attempts")}
 
 
 def ses_event(kind: str, ses_id: str, address: str | list[str], style: str, **section) -> dict:
