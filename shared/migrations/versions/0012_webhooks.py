@@ -5,8 +5,8 @@ Revises: 0011
 """
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
 from alembic import op
+from sqlalchemy.dialects import postgresql
 
 from shared.webhooks.triggers import create_statements, drop_statements
 
