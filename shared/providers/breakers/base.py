@@ -41,7 +41,9 @@ class Tally:
         if seconds is not None:
             self.seconds += seconds
             self.timed += 1
-        if error is not None and outcome != "skipped":
+        # a provider-level error only: a recipient's refusal says nothing of the provider's
+        # health, and may name the recipient
+        if error is not None and outcome in ("failover", "unknown"):
             self.last_error, self.last_error_at = error, at
 
     def as_json(self, state: str) -> dict:
