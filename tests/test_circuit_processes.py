@@ -70,9 +70,20 @@ def metric(text: str, name: str, **labels: str) -> float:
     return 0.0
 
 
-@pytest.mark.process
-def test_failures_in_one_worker_process_open_the_circuit_for_another(tmp_path, pg_database):
+@pytest.fixture
+def servers():
+    """The e-mail chain's servers: the first refuses at MAIL FROM, the second takes it."""
     first, second = ScriptedServer({"mail": b"421 4.3.2 try again later\r\n"}), ScriptedServer({})
+    yield first, second
+    first.stop()
+    second.stop()
+
+
+@pytest.mark.process
+def test_failures_in_one_worker_process_open_the_circuit_for_another(
+    tmp_path, pg_database, servers
+):
+    first, second = servers
     deployed = deploy(
         tmp_path,
         pg_database,
@@ -84,51 +95,47 @@ def test_failures_in_one_worker_process_open_the_circuit_for_another(tmp_path, p
         WEB_CONCURRENCY="1",
         HERALD_SEND_WAIT="15",
     )
-    try:
-        with running(deployed) as deployment:
-            deployment.start_web()
-            deployment.call("/notifications.upsert", NOTICE)
-            # Given one worker process whose five sends each failed over from the first server
-            one = deployment.start_worker()
-            for _ in range(5):
-                assert send_one(deployment, second) == "sent by the second 1 time(s)"
-            opened = until_providers(deployment, lambda p: p["smtp"]["failover"] == 5)
-            assert opened["smtp"]["state"] == "open", opened
-            # When it stops and another worker process sends the next e-mail
-            deployment.processes.stop(one)
-            deployment.start_worker()
-            connections = first.received.connections
-            # Then that process skipped the first server: its circuit was open for it too
+    with running(deployed) as deployment:
+        deployment.start_web()
+        deployment.call("/notifications.upsert", NOTICE)
+        # Given one worker process whose five sends each failed over from the first server
+        one = deployment.start_worker()
+        for _ in range(5):
             assert send_one(deployment, second) == "sent by the second 1 time(s)"
-            assert first.received.connections == connections and first.data == []
-            # And /ops shows each provider's circuit and counts, from both processes
-            found = until_providers(deployment, lambda p: p["smtp-2"]["sent"] == 6)
-            smtp, smtp2 = found["smtp"], found["smtp-2"]
-            assert (smtp["state"], smtp["failures"], smtp["skipped"], smtp["sent"]) == (
-                "open",
-                5,
-                1,
-                0,
-            ), smtp
-            assert "421" in smtp["lastError"] and smtp["url"] == first.url
-            assert (smtp2["state"], smtp2["failures"], smtp2["lastError"]) == ("closed", 0, None)
-            assert smtp2["meanSeconds"] is not None and smtp["meanSeconds"] is not None
-            # And /metrics has the circuit's state and each attempt by outcome
-            with urllib.request.urlopen(f"{deployment.base}/metrics", timeout=10) as response:
-                text = response.read().decode()
-            email_smtp = {"channel": "email", "provider": "smtp"}
-            assert metric(text, "herald_provider_circuit_state", **email_smtp) == 2
-            assert (
-                metric(text, "herald_provider_attempts_total", **email_smtp, outcome="failover")
-                == 5
-            )
-            assert (
-                metric(text, "herald_provider_attempts_total", **email_smtp, outcome="skipped") == 1
-            )
-            labels = {"channel": "email", "provider": "smtp-2"}
-            assert metric(text, "herald_provider_attempts_total", **labels, outcome="sent") == 6
-            assert metric(text, "herald_provider_attempt_seconds_count", **labels) == 6
-            assert metric(text, "herald_provider_circuit_state", **labels) == 0
-    finally:
-        first.stop()
-        second.stop()
+        opened = until_providers(deployment, lambda p: p["smtp"]["failover"] == 5)
+        assert opened["smtp"]["state"] == "open", opened
+        # When it stops and another worker process sends the next e-mail
+        deployment.processes.stop(one)
+        deployment.start_worker()
+        connections = first.received.connections
+        # Then that process skipped the first server: its circuit was open for it too
+        assert send_one(deployment, second) == "sent by the second 1 time(s)"
+        assert first.received.connections == connections and first.data == []
+        # And /ops shows each provider's circuit and counts, from both processes
+        shows_both_processes(deployment, first.url)
+        # And /metrics has the circuit's state and each attempt by outcome
+        with urllib.request.urlopen(f"{deployment.base}/metrics", timeout=10) as response:
+            counts_each_attempt(response.read().decode())
+
+
+def shows_both_processes(deployment, first_url: str) -> None:
+    """/ops: the first provider open after 5 failures and 1 skip, the second sent all 6."""
+    found = until_providers(deployment, lambda p: p["smtp-2"]["sent"] == 6)
+    smtp, smtp2 = found["smtp"], found["smtp-2"]
+    figures = ("state", "failures", "skipped", "sent")
+    assert tuple(smtp[k] for k in figures) == ("open", 5, 1, 0), smtp
+    assert "421" in smtp["lastError"] and smtp["url"] == first_url
+    assert (smtp2["state"], smtp2["failures"], smtp2["lastError"]) == ("closed", 0, None)
+    assert smtp2["meanSeconds"] is not None and smtp["meanSeconds"] is not None
+
+
+def counts_each_attempt(text: str) -> None:
+    """/metrics: the circuits' states and each provider's attempts by outcome."""
+    smtp = {"channel": "email", "provider": "smtp"}
+    assert metric(text, "herald_provider_circuit_state", **smtp) == 2
+    assert metric(text, "herald_provider_attempts_total", **smtp, outcome="failover") == 5
+    assert metric(text, "herald_provider_attempts_total", **smtp, outcome="skipped") == 1
+    smtp2 = {"channel": "email", "provider": "smtp-2"}
+    assert metric(text, "herald_provider_attempts_total", **smtp2, outcome="sent") == 6
+    assert metric(text, "herald_provider_attempt_seconds_count", **smtp2) == 6
+    assert metric(text, "herald_provider_circuit_state", **smtp2) == 0
