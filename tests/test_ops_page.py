@@ -210,6 +210,8 @@ def test_ops_renders_in_chromium_with_data_after_a_batch(
     assert page.locator("#chart-outcomes rect.sent").count() >= 1
     assert page.locator("#chart-outcomes rect.failed").count() >= 1
     assert "calls" in page.inner_text("#latency")
+    first = herald.settings.email_providers[0].name
+    assert first in page.inner_text("#providers") and "closed" in page.inner_text("#providers")
     assert results[1]["id"] in page.inner_text("#letters")
     if herald.mode == "embedded":  # the README's pictures, in the light and the dark theme
         page.screenshot(path=str(screenshots / "ops.png"), full_page=True)
@@ -220,3 +222,42 @@ def test_ops_renders_in_chromium_with_data_after_a_batch(
     page.click("#letters button")
     # (a locator's wait: a wait_for_function string is an eval, which the page's policy refuses)
     expect(page.locator("#q-deadLetters")).to_have_text("0", timeout=60_000)
+
+
+def test_ops_and_metrics_show_each_default_provider_with_its_circuit(herald, client):
+    from prometheus_client.parser import text_string_to_metric_families
+
+    flask = herald.app.test_client()
+    assert flask.post("/ops/login", data={"token": OPS_TOKEN}).status_code == 303
+
+    def providers() -> dict:
+        found = flask.get("/ops/data").get_json()["providers"]
+        return {(entry["channel"], entry["name"]): entry for entry in found}
+
+    before = providers()
+    # When one e-mail is sent
+    assert send_digest(client)["status"] == "sent"
+    after = providers()
+    # Then the page lists the default chains' providers, the e-mail's first with one more send
+    settings = herald.settings
+    assert list(after) == [("email", u.name) for u in settings.email_providers] + [
+        ("sms", u.name) for u in settings.sms_providers
+    ]
+    first = settings.email_providers[0]
+    entry = after[("email", first.name)]
+    assert entry["sent"] - before[("email", first.name)]["sent"] == 1
+    assert (entry["state"], entry["kind"], entry["url"]) == ("closed", first.kind, first.masked)
+    assert entry["meanSeconds"] is not None and entry["failures"] == 0
+    # And /metrics has the attempt and the circuit's state
+    samples = {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(flask.get("/metrics").get_data(as_text=True))
+        for sample in family.samples
+    }
+    labels = (("channel", "email"), ("provider", first.name))
+    assert samples[("herald_provider_circuit_state", labels)] == 0
+    assert (
+        samples[("herald_provider_attempts_total", (*labels[:1], ("outcome", "sent"), labels[1]))]
+        >= 1
+    )
+    assert samples[("herald_provider_attempt_seconds_count", labels)] >= 1

@@ -24,7 +24,7 @@ from worker.claim import Claim, claim_channels, read_message
 from worker.providers import Provider
 from worker.providers.book import ChainBook
 from worker.providers.chain import Chain, Outcome, default_chains, send_through
-from worker.providers.circuit import Breaker, MemoryBreaker
+from worker.providers.circuit import Breaker, build_breaker
 from worker.providers.content import ProviderContent
 
 log = logging.getLogger("herald.delivery")
@@ -51,7 +51,7 @@ class DeliveryServices:
     def __post_init__(self) -> None:
         self.pool = ThreadPoolExecutor(self.settings.worker_threads, "herald-send")
         self.chains = ChainBook(self.settings, default_chains(self.settings, self.providers))
-        self.breaker = MemoryBreaker()
+        self.breaker = build_breaker(self.settings)
 
 
 def deliver_message(

@@ -14,6 +14,7 @@ from shared.infra.models import utcnow
 from shared.operations.activity import LatencyWindow, oldest_waiting, per_minute
 from shared.operations.metrics import host_registry
 from shared.operations.queues import dead_letters, describe, queue_depths, requeue, select_letters
+from shared.providers.circuit import provider_health
 
 bp = Blueprint("ops_page", __name__)
 
@@ -67,6 +68,7 @@ def data():
         "queue": queue_depths(svc.broker),
         "activity": activity,
         "latency": LATENCY.read(),
+        "providers": provider_health(svc.settings),
         "oldestWaiting": waiting,
         "deadLetters": describe(svc.engine, dead_letters(svc.broker)[:100]),
     }

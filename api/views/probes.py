@@ -11,6 +11,7 @@ from api.http.requests import services
 from shared.infra.broker import QUEUE, broker_reachable
 from shared.infra.errors import Unavailable
 from shared.operations.metrics import exposition
+from shared.providers.circuit import circuit_states
 
 bp = Blueprint("probes", __name__)
 
@@ -37,5 +38,8 @@ def readyz():
 
 @bp.get("/metrics")
 def metrics():
-    """Prometheus metrics of every Herald process on this host, and the queue's depth."""
-    return Response(exposition(services().broker), mimetype=CONTENT_TYPE_LATEST)
+    """Prometheus metrics of every Herald process on this host, the queue's depth and the
+    default providers' circuits."""
+    svc = services()
+    text = exposition(svc.broker, lambda: circuit_states(svc.settings))
+    return Response(text, mimetype=CONTENT_TYPE_LATEST)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import dramatiq
 from prometheus_client import (
@@ -59,6 +59,17 @@ PROVIDER_SENDS = Counter(
 SEND_SECONDS = Histogram(
     "herald_provider_send_seconds", "Provider call time, retries included.", ["channel", "provider"]
 )
+PROVIDER_ATTEMPTS = Counter(
+    "herald_provider_attempts_total",
+    "Each provider attempt of a chain, by outcome: sent, failed (refused the recipient), "
+    "unknown, failover (a provider-level failure) or skipped (its circuit open).",
+    ["channel", "provider", "outcome"],
+)
+PROVIDER_ATTEMPT_SECONDS = Histogram(
+    "herald_provider_attempt_seconds",
+    "One provider attempt's time (the last member's retries included).",
+    ["channel", "provider"],
+)
 RENDER_SECONDS = Histogram(
     "herald_render_seconds",
     "Time to render a message's channels.",
@@ -90,6 +101,28 @@ class QueueDepth(Collector):
         yield family
 
 
+class CircuitStates(Collector):
+    """Each default provider's circuit, read from the breaker at each scrape (in production
+    its Redis hashes, so every worker process's failures are in it)."""
+
+    def __init__(self, read: Callable[[], list[tuple[str, str, int]]]) -> None:
+        self.read = read
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        family = GaugeMetricFamily(
+            "herald_provider_circuit_state",
+            "A provider's circuit: 0 closed, 1 half-open, 2 open.",
+            labels=["channel", "provider"],
+        )
+        try:
+            states = self.read()
+        except Exception:  # noqa: BLE001 - an unreachable Redis shows as no samples
+            states = []
+        for channel, provider, state in states:
+            family.add_metric([channel, provider], state)
+        yield family
+
+
 def host_registry() -> CollectorRegistry:
     """The samples of every Herald process of this host: summed from the sample files in
     multiprocess mode (each collect reads them anew), this process's registry otherwise."""
@@ -100,12 +133,16 @@ def host_registry() -> CollectorRegistry:
     return registry
 
 
-def exposition(broker: dramatiq.Broker) -> bytes:
+def exposition(
+    broker: dramatiq.Broker, circuits: Callable[[], list[tuple[str, str, int]]] | None = None
+) -> bytes:
     """The text of `/metrics`: every process's samples (summed in multiprocess mode, this
-    process's otherwise) and the queue depths."""
+    process's otherwise), the queue depths and the circuits' states."""
     registry = host_registry()
     queue = CollectorRegistry()
     queue.register(QueueDepth(broker))
+    if circuits is not None:
+        queue.register(CircuitStates(circuits))
     return generate_latest(registry) + generate_latest(queue)
 
 

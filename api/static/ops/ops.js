@@ -101,6 +101,17 @@ function drawLetters(letters) {
   body.innerHTML = letters.map((l) => `<tr><td><code>${text(l.messageId || l.jobId)}</code></td><td><code>${text(l.projectId)}</code></td><td>${text(l.status)}</td><td>${text(l.deadSince ? new Date(l.deadSince).toLocaleString() : "in this process")}</td><td><button class="btn" type="button" data-id="${text(l.jobId)}">Requeue</button></td></tr>`).join("");
 }
 
+const CIRCUITS = { closed: "closed", halfOpen: "half-open", open: "open", unknown: "unknown" };
+
+function drawProviders(providers) {
+  const body = document.getElementById("providers");
+  if (!providers.length) {
+    body.innerHTML = '<tr><td colspan="8" class="dim">None.</td></tr>';
+    return;
+  }
+  body.innerHTML = providers.map((p) => `<tr><td>${text(p.channel === "email" ? "E-mail" : "SMS")} · <b>${text(p.name)}</b><br><code class="dim">${text(p.url)}</code></td><td><span class="circuit ${text(p.state)}">${text(CIRCUITS[p.state] || p.state)}</span></td><td class="num">${text(p.sent)}</td><td class="num">${text(p.failures)}</td><td class="num">${text(p.failed)}</td><td class="num">${text(p.skipped)}</td><td class="num">${seconds(p.meanSeconds)}</td><td>${p.lastError ? `<code>${text(p.lastError)}</code><br><span class="dim">${text(new Date(p.lastErrorAt * 1000).toLocaleString())}</span>` : '<span class="dim">–</span>'}</td></tr>`).join("");
+}
+
 function age(secondsWaiting) {
   if (secondsWaiting < 60) return `${Math.round(secondsWaiting)} s`;
   if (secondsWaiting < 3600) return `${Math.round(secondsWaiting / 60)} min`;
@@ -119,6 +130,7 @@ function draw(data) {
   drawOutcomes(data.activity.outcomes);
   drawErrors(data.activity.channels);
   drawLatency(data.latency);
+  drawProviders(data.providers);
   drawLetters(data.deadLetters);
   document.getElementById("updated").textContent = `updated ${new Date(data.now).toLocaleTimeString()}`;
   document.body.dataset.loaded = "true";
