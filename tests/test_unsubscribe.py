@@ -5,6 +5,7 @@ that notification's e-mail for that user on a POST, and only on a POST."""
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from shared.contacts import Subscription, make_token, unsubscribe_url
 from shared.infra.config import ConfigError, Settings
@@ -13,6 +14,7 @@ from shared.infra.models import projects
 from shared.infra.secrets import secret_box
 from shared.providers.urls import parse_chain, parse_provider_url
 from shared.tenancy.projects import authenticate
+from tests.support.browser import served
 from tests.support.calls import Client, answer, send, until_final, upsert_notification
 from tests.support.data import token
 from tests.support.herald import new_project, running_herald
@@ -223,3 +225,26 @@ def test_links_point_at_herald_public_url_else_where_herald_serve_listens(env, h
 def test_a_public_url_that_is_not_an_http_address_names_the_variable(raw):
     with pytest.raises(ConfigError, match="HERALD_PUBLIC_URL"):
         Settings.from_env({"HERALD_PUBLIC_URL": raw})
+
+
+def test_the_page_works_in_chromium_light_and_dark(herald, client, smtp, page, screenshots):
+    _, received = smtp
+    user = f"u-{token()}"
+    path = path_of(herald, link_of(deliver(client, received, "digest", user)["mime"]))
+    refusals: list[str] = []
+    page.on("console", lambda m: "Content Security Policy" in m.text and refusals.append(m.text))
+    with served(herald.app) as url:
+        page.goto(url + path)
+        button = page.get_by_role("button", name="Unsubscribe")
+        expect(button).to_be_focused()  # the one thing to do, ready for Enter
+        light = button.evaluate("b => getComputedStyle(b).backgroundColor")
+        page.screenshot(path=screenshots / f"unsubscribe-{herald.mode}-light.png")
+        page.emulate_media(color_scheme="dark")
+        dark = button.evaluate("b => getComputedStyle(b).backgroundColor")
+        outline = button.evaluate("b => getComputedStyle(b).outlineStyle")
+        page.screenshot(path=screenshots / f"unsubscribe-{herald.mode}-dark.png")
+        assert light != dark and outline == "solid"  # the stylesheet loaded; focus is visible
+        page.keyboard.press("Enter")
+        expect(page.get_by_role("heading")).to_have_text("You are unsubscribed")
+    assert refusals == [] and page.errors == []
+    assert deliver(client, received, "digest", user)["channels"]["email"]["status"] == "muted"
