@@ -5,6 +5,7 @@ that notification's e-mail for that user on a POST, and only on a POST."""
 from __future__ import annotations
 
 import pytest
+from cryptography.fernet import Fernet
 from playwright.sync_api import expect
 
 from shared.contacts import Subscription, make_token, unsubscribe_url
@@ -52,10 +53,13 @@ def smtp(tmp_path_factory):
 
 @pytest.fixture(scope="module", params=["embedded", "production"])
 def herald(request, tmp_path_factory, smtp):
-    """A Herald of each mode whose e-mail chain is the SMTP server alone."""
+    """A Herald of each mode whose e-mail chain is the SMTP server alone; the production one
+    stores its widget secrets sealed (HERALD_SECRET_KEY), which the links are signed with."""
     controller, _ = smtp
     chain = parse_chain("email", f"smtp://{USER}:{PASSWORD}@127.0.0.1:{controller.port}")
-    with running_herald(request, tmp_path_factory, email_providers=chain) as instance:
+    sealed = {"secret_keys": (Fernet.generate_key().decode(),)}
+    extra = sealed if request.param == "production" else {}
+    with running_herald(request, tmp_path_factory, email_providers=chain, **extra) as instance:
         yield instance
 
 
@@ -158,6 +162,17 @@ def test_a_token_with_one_byte_changed_is_a_404(herald, client, smtp):
     assert web.get(f"{prefix}/{signed[:-1]}").status_code == 404
     assert web.get(f"{prefix}/%C3%A9{signed}").status_code == 404
     assert deliver(client, received, "digest", user)["channels"]["email"]["status"] == "sent"
+
+
+def test_a_link_ends_when_its_notification_stops_letting_email_be_muted(herald, client, smtp):
+    _, received = smtp
+    user = f"u-{token()}"
+    path = path_of(herald, link_of(deliver(client, received, "digest", user)["mime"]))
+    upsert_notification(client, notice("digest", allow_mute=False))
+    web = herald.app.test_client()
+    assert web.get(path).status_code == 404
+    assert one_click(herald, path).status_code == 404
+    assert answer(client.get("/users.get", id=user))["user"]["preferences"] == {}
 
 
 def test_a_notification_that_does_not_let_email_be_muted_has_no_headers(client, smtp):

@@ -113,8 +113,9 @@ def _canonical(token: str) -> bool:
 
 
 def subscription_state(connection: Connection, subscription: Subscription):
-    """The notification's row (its name, whether it lets e-mail be muted) and the user's
-    stored preference entry for it; `unsubscribe/notFound` when either is gone."""
+    """The notification's row and the user's stored preference entry for it;
+    `unsubscribe/notFound` when either is gone, or when the notification no longer lets its
+    e-mail be muted (a mute would change nothing)."""
     notification = connection.execute(
         select(notifications).where(
             notifications.c.project_id == subscription.project_id,
@@ -128,16 +129,15 @@ def subscription_state(connection: Connection, subscription: Subscription):
     ).first()
     if notification is None or preferences is None:
         raise _not_found()
+    if not notification._mapping[Channel.EMAIL.allow_mute_column.name]:
+        raise _not_found()
     return notification, (preferences.preferences or {}).get(subscription.notification_id, {})
 
 
 def mute_email(connection: Connection, subscription: Subscription) -> Any:
     """Mute the notification's e-mail for the user, as `users.upsert` would (the entry's other
-    mutes kept); the notification's row. A notification that no longer lets e-mail be muted
-    is `unsubscribe/notFound`: the mute would change nothing."""
+    mutes kept); the notification's row."""
     notification, entry = subscription_state(connection, subscription)
-    if not notification._mapping[Channel.EMAIL.allow_mute_column.name]:
-        raise _not_found()
     flags = {channel.preference: bool(entry.get(channel.preference)) for channel in Channel}
     flags[Channel.EMAIL.preference] = True
     preferences = {subscription.notification_id: Preference(**flags)}
