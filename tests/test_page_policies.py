@@ -28,6 +28,7 @@ ANSWERS = {
     "a backend error": ("POST", "/messages.send", None),
     "a frontend error": ("GET", "/front/users.get", None),
     "the demo": ("GET", "/demo", None),
+    "the unsubscribe page": ("GET", "/unsubscribe/not-a-token", None),
 }
 PAGES = ("/ops", "/docs", "/demo")
 

@@ -14,7 +14,7 @@ from shared.infra import Settings, logs, utcnow
 from shared.messages import message_result
 from shared.templating import render_time_limit
 from worker.attempts import start_delivery
-from worker.plan import Plan, plan_delivery
+from worker.plan import Plan, add_unsubscribe, plan_delivery
 from worker.statements import (
     CLAIM,
     CLAIM_WITH_WIDGET,
@@ -80,6 +80,7 @@ def claim_channels(
         stale_before = now - timedelta(seconds=settings.send_time_limit)
         with render_time_limit(settings.render_time_limit):  # all its templates
             plan = plan_delivery(row, now, stale_before, refresh_widget)
+        add_unsubscribe(settings, row, plan)
         if row.status in MESSAGE_FINAL:  # a widget refresh never changes it
             for name in ("status", "error", "error_message"):
                 plan.changes.pop(name, None)

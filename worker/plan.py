@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Row
 
 from shared.channels import WAITING, Channel, ChannelStatus, MessageStatus
-from shared.contacts import SUPPRESSED
+from shared.contacts import SUPPRESSED, Subscription, make_token, unsubscribe_url
+from shared.infra import Settings
+from shared.infra.secrets import secret_box
 from shared.notifications import quiet_until
 from shared.operations.metrics import RENDER_SECONDS
 from shared.templating import Draft, Recipient, RenderedMessage, RenderFailed, render_message
@@ -190,3 +192,16 @@ def add_rendered(row: Row, plan: Plan, rendered: RenderedMessage) -> None:
         else:
             address = row._mapping[ADDRESSES[channel]]
             plan.sends[channel] = CONTENTS[channel](row.id, address, content, row)
+
+
+def add_unsubscribe(settings: Settings, row: Row, plan: Plan) -> None:
+    """The one-click unsubscribe link (SPEC §8) into the e-mail to send, when its notification
+    lets the user mute its e-mail."""
+    email = plan.sends.get(Channel.EMAIL)
+    if email is None or not row._mapping[ALLOWS_MUTE[Channel.EMAIL]]:
+        return
+    subscription = Subscription(row.project_id, row.user_id, row.notification_id)
+    token = make_token(secret_box(settings.secret_keys), row.p_widget_secret, subscription)
+    plan.sends[Channel.EMAIL] = replace(
+        email, unsubscribe=unsubscribe_url(settings.public_url, token)
+    )

@@ -11,6 +11,7 @@ import dramatiq
 from dramatiq.middleware import Middleware
 
 from shared.infra import DELIVER, QUEUE, JobLogs, Settings
+from shared.infra.addresses import DEFAULT_PUBLIC_URL
 from shared.messages import sweep
 from shared.templating import render_pool_started, use_settings
 from worker.delivery import DeliveryServices, deliver_message
@@ -26,6 +27,12 @@ def wire_worker(broker: dramatiq.Broker, settings: Settings, engine) -> dramatiq
     broker.add_middleware(SweeperMiddleware(settings, engine))
     broker.add_middleware(JobLogs())
     broker.add_middleware(QuietWorkerThreads())
+    if not settings.embedded and settings.public_url == DEFAULT_PUBLIC_URL:
+        log.warning(
+            "HERALD_PUBLIC_URL is not set: the e-mails' unsubscribe links point at %s, "
+            "which the recipients can't reach; set it to the address Herald is reached at.",
+            settings.public_url,
+        )
     return _declare_actor(broker, settings, engine)
 
 

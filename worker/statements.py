@@ -36,6 +36,8 @@ SENDER_COLUMNS = sorted(
 )
 _PROJECT = [projects.c[column] for column in SENDER_COLUMNS]
 _PROJECT.append(projects.c.id.label("project_id"))  # for the log lines of the delivery
+# The widget secret as stored, which an e-mail's unsubscribe link is signed with.
+_PROJECT.append(projects.c.widget_secret.label("p_widget_secret"))
 # The row of a message with what delivery needs of its user, notification and project, and
 # the check-and-set that claims channels only if the row is as it was read.
 LOAD = (

@@ -17,7 +17,7 @@ def serve(host: str, port: int) -> None:
 
     from api import create_app
 
-    settings = load_settings().serving(host)
+    settings = load_settings().serving(host, port)
     try:
         app = create_app(settings)
     except SchemaOutdated as exc:

@@ -50,7 +50,10 @@ DEMO = _policy(
         "connect_src": "'self'",
     }
 )
+# /unsubscribe/<token>: its stylesheet and its one form, which posts to the page's own URL.
+UNSUBSCRIBE = _policy(**_LOCKED | {"style_src": "'self'", "form_action": "'self'"})
 PAGES = {"ops_page.page": OPS, "ops_page.login": OPS, "docs.docs": DOCS, "demo.page": DEMO}
+PAGES |= {"unsubscribe.page": UNSUBSCRIBE, "unsubscribe.confirm": UNSUBSCRIBE}
 
 
 def add_headers(response: Response) -> Response:

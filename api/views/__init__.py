@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from flask import Flask
 
-from api.views import assets, backend, bell, demo, docs, front, ops_page, probes, webhooks
+from api.views import (
+    assets,
+    backend,
+    bell,
+    demo,
+    docs,
+    front,
+    ops_page,
+    probes,
+    unsubscribe,
+    webhooks,
+)
 
 BLUEPRINTS = (
     backend.bp,  # the backend API (SPEC §3)
@@ -13,6 +24,7 @@ BLUEPRINTS = (
     demo.bp,  # /demo, embedded mode only
     webhooks.bp,  # delivery feedback from SES through SNS
     ops_page.bp,  # /ops, the operator page
+    unsubscribe.bp,  # /unsubscribe/<token>, the e-mails' one-click unsubscribe (SPEC §8)
     probes.bp,  # /healthz, /readyz, /metrics
     docs.bp,  # /openapi.json, /docs
 )

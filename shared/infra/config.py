@@ -4,20 +4,18 @@ from __future__ import annotations
 
 import base64
 import binascii
-import ipaddress
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import ClassVar
 
+from shared.infra import addresses
+from shared.infra.addresses import DEFAULT_PORT, DEFAULT_PUBLIC_URL
+from shared.infra.errors import ConfigError
 from shared.providers.urls import ProviderUrl, ProviderUrlError, parse_chain, parse_provider_url
 
 OUTBOX_EMAIL = parse_provider_url("email", "outbox://")
 OUTBOX_SMS = parse_provider_url("sms", "outbox://")
-
-
-class ConfigError(Exception):
-    """A configuration value that Herald cannot run with."""
 
 
 @dataclass(frozen=True)
@@ -34,9 +32,9 @@ class Settings:
     # chain (`herald providers add`) replaces it for that project.
     email_providers: tuple[ProviderUrl, ...] = (OUTBOX_EMAIL,)
     sms_providers: tuple[ProviderUrl, ...] = (OUTBOX_SMS,)
-    # The address links in messages point at (the one-click unsubscribe); None: where Herald
-    # listens.
-    public_url: str | None = None
+    # The address links in messages point at (the one-click unsubscribe, SPEC §8): the
+    # HERALD_PUBLIC_URL, else where `herald serve` listens (`serving`), else its default address.
+    public_url: str = DEFAULT_PUBLIC_URL
     outbox_dir: Path = Path("var/outbox")
     send_wait: float = 5.0
     aws_region: str = "us-east-1"
@@ -116,11 +114,15 @@ class Settings:
         """The kind of the default SMS chain's first provider."""
         return self.sms_providers[0].kind
 
-    def serving(self, host: str) -> Settings:
-        """`herald serve`'s settings: the demo on by default when the server listens on loopback."""
-        if self.demo is not None:
-            return self
-        return replace(self, demo=_is_loopback(host))
+    def serving(self, host: str, port: int = DEFAULT_PORT) -> Settings:
+        """`herald serve`'s settings: the demo on by default when the server listens on
+        loopback, and links pointing where it listens unless HERALD_PUBLIC_URL says where."""
+        default = self.public_url == DEFAULT_PUBLIC_URL
+        return replace(
+            self,
+            public_url=addresses.served_url(host, port) if default else self.public_url,
+            demo=addresses.is_loopback(host) if self.demo is None else self.demo,
+        )
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -226,14 +228,6 @@ def _flag(env: dict[str, str], name: str) -> bool | None:
     raise ConfigError(f"{name} must be 1 or 0 (true or false), not {env[name]!r}.")
 
 
-def _is_loopback(host: str) -> bool:
-    """True for a host name or address that only this machine reaches."""
-    try:
-        return host.lower() == "localhost" or ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
 def _capacity_settings(env: dict[str, str]) -> dict:
     """The web threads, the database timeouts and a project's sends waiting at once."""
     return {
@@ -268,7 +262,7 @@ def _feedback_settings(env: dict[str, str]) -> dict:
         "sns_max_age": _number(env, "HERALD_SNS_MAX_AGE", Settings.sns_max_age),
         "sns_topic_arns": _names(env, "HERALD_SNS_TOPIC_ARNS"),
         "ops_token": env.get("HERALD_OPS_TOKEN") or None,
-        "public_url": (env.get("HERALD_PUBLIC_URL") or "").rstrip("/") or None,
+        "public_url": addresses.checked_public_url(env.get("HERALD_PUBLIC_URL")),
         "ops_session_seconds": _number(
             env, "HERALD_OPS_SESSION_SECONDS", Settings.ops_session_seconds
         ),

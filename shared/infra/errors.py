@@ -5,6 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
+class ConfigError(Exception):
+    """A configuration value that Herald cannot run with (shared.infra.config)."""
+
+
 class HeraldError(Exception):
     """A request-level or item-level error with its code and message."""
 

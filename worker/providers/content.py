@@ -28,6 +28,8 @@ class Email:
     subject: str
     html: str | None
     text: str | None
+    # The one-click unsubscribe link (RFC 8058) of a notification whose e-mail may be muted.
+    unsubscribe: str | None = None
 
     def mime(self) -> Message:
         """The e-mail as MIME: the text part, and the HTML as its alternative. Built with the
@@ -48,7 +50,13 @@ class Email:
         mail["Subject"] = _header(self.subject)
         mail["Date"] = formatdate(localtime=False)
         mail["X-Herald-Message-Id"] = self.message_id
+        if self.unsubscribe is not None:
+            mail["List-Unsubscribe"] = f"<{self.unsubscribe}>"
+            mail["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
         return mail
+
+
+UNFOLDED = frozenset({"List-Unsubscribe"})
 
 
 class _Compat32(Compat32):
@@ -56,10 +64,12 @@ class _Compat32(Compat32):
     every header through `email.header.Header`, about 10 µs each, for nothing to fold."""
 
     def _fold(self, name, value, sanitize):
+        # A link is written on one line (up to RFC 5322's 998), as mail clients read it best.
+        most = 996 if name in UNFOLDED else 76
         if (
             isinstance(value, str)
             and value.isascii()
-            and len(name) + len(value) < 76
+            and len(name) + len(value) < most
             and not any(c in value for c in "\r\n")
         ):
             return f"{name}: {value}{self.linesep}"
