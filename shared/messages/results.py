@@ -120,8 +120,9 @@ def message_json(row) -> dict[str, Any]:
         **stamp,
     }
     for channel, outcome in out["channels"].items():
-        if channel.sent_by_provider:  # every provider tried, first first
-            outcome["attempts"] = row._mapping[channel.attempts.name] or []
+        attempts = row._mapping[channel.attempts.name]
+        if attempts:  # every provider tried, first first
+            outcome["attempts"] = attempts
     if row.status == MessageStatus.FAILED:
         out.update(error=row.error, message=row.error_message)
     if row.widget_status is not None:
