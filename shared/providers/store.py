@@ -107,3 +107,15 @@ def reseal_provider_urls(connection: Connection, box: SecretBox) -> int:
     for pk, url in sealed:
         connection.execute(update(t).where(t.c.pk == pk).values(url=box.reseal(url)))
     return len(sealed)
+
+
+def get_provider(engine: Engine, keys: tuple[str, ...], project_id: str, name: str):
+    """One of the project's providers, its URL opened: the ProviderUrl (ProviderUrlError
+    naming `name` when the project has none of that name)."""
+    with engine.connect() as c:
+        row = c.execute(
+            select(t.c.channel, t.c.url).where(t.c.project_id == project_id, t.c.name == name)
+        ).first()
+    if row is None:
+        raise ProviderUrlError("name", f"Project {project_id!r} has no provider named {name!r}.")
+    return parse_provider_url(row.channel, secret_box(tuple(keys)).open(row.url), name)
