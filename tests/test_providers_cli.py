@@ -10,9 +10,9 @@ import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy import func, select
 
+from shared.infra.models import project_providers
 from shared.infra.secrets import SecretBox
 from shared.providers.store import list_providers
-from shared.infra.models import project_providers
 from tests.support.cli import run_herald
 from tests.support.smtp_servers import (
     PASSWORD,
