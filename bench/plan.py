@@ -16,6 +16,7 @@ FIGURES = (
     "bound",
     "embedded",
     "profile",
+    "smtp",
 )
 
 

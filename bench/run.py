@@ -9,7 +9,7 @@ import signal
 import time
 from pathlib import Path
 
-from bench import bound_figure, compare, counts, diagnosis, figures, report
+from bench import bound_figure, compare, counts, diagnosis, figures, report, smtp_figure
 from bench.compare import RESULTS
 from bench.figures import Bench
 from bench.load import LoadProcess
@@ -30,6 +30,7 @@ PRODUCTION_ORDER = (
     "bound",
     "threads",
     "scaling",
+    "smtp",
 )
 
 
@@ -140,6 +141,7 @@ def production(bench: Bench, names: list[str]) -> None:
             "bound": lambda: bound_figure.bounds(bench, prod),
             "threads": lambda: figures.threads(bench, prod),
             "scaling": lambda: figures.scaling(bench, prod),
+            "smtp": lambda: smtp_figure.smtp(bench, prod),
         }
         for name in names:
             _step(name, steps[name])
