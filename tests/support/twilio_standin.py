@@ -41,6 +41,7 @@ class TwilioStandin:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # headers and body go as written, as Twilio's do
 
             def log_message(self, *args) -> None:
                 pass
