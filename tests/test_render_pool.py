@@ -149,3 +149,19 @@ def test_many_threads_sharing_two_children_each_get_their_own_answer(pool):
         thread.join()
     # Then every job waited in line for a child and came back with its own answer
     assert wrong == []
+
+
+def test_the_child_renders_by_its_parents_field_rules_without_the_database_layer():
+    # Given a fresh child that has rendered an e-mail whose template has HTML and no text
+    fresh = RenderPool(Limits(processes=1, memory_mb=256, seconds=1.0))
+    try:
+        items = [("en", "email", {"subject": "Hi\n{{ name }}", "html": "<p>Hi <b>{{ name }}</b>"})]
+        answer = fresh.run("render", "p", items, {"name": "Ann"}, 1.0)["contents"]["email"]
+        [child] = fresh._children
+        maps = Path(f"/proc/{child.process.pid}/maps").read_text()
+    finally:
+        fresh.close()
+    # Then the channel's rules held there (a header on one line, the text made from the HTML)
+    assert answer["subject"] == "Hi Ann" and answer["text"].strip() == "Hi Ann"
+    # And the child never loaded the validators' and models' libraries (pydantic's core)
+    assert "pydantic_core" not in maps

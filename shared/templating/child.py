@@ -5,7 +5,8 @@ and limits its own address space (RLIMIT_AS) before it reads a job, so a templat
 escapes the sandbox's bounds runs out of memory here, not in the web or worker process. Jobs
 come in pickled from the parent (trusted); answers go back as JSON, so the parent never
 unpickles anything a template could have shaped. Run as `python -m shared.templating.child FD
-MEMORY_BYTES`.
+MEMORY_BYTES`. It imports Jinja, the sandbox and the HTML-to-text parser, not the database
+layer or the validators: the channels' field rules come from the parent (`rules`).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import sys
 from typing import Any
 
 from shared.infra.errors import HeraldError
+from shared.templating import rules
 from shared.templating.frames import FrameReader, send_frame
 
 _PR_SET_PDEATHSIG = 1
@@ -58,6 +60,10 @@ def _answer(operation: str, args: tuple[Any, ...], memory: int) -> bytes:
 def serve(connection: socket.socket, memory: int) -> None:
     """Answer jobs until the parent closes the pipe; past the memory limit, say so and exit."""
     jobs = FrameReader(connection)
+    try:  # the first frame: the channels' field rules (this process never imports them)
+        rules.use(pickle.loads(jobs.read()))
+    except (EOFError, OSError):
+        return
     while True:
         try:
             operation, args = pickle.loads(jobs.read())

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import functools
 import json
 import os
 import pickle
@@ -33,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from shared.infra.errors import HeraldError
+from shared.templating import rules
 from shared.templating.frames import FrameReader, send_frame, wait_slices
 
 _ROOT = str(Path(__file__).resolve().parents[2])  # the folder that holds `shared/`
@@ -65,6 +67,7 @@ class _Child:
         )
         theirs.close()
         wait_slices(ours, _SLICE)
+        send_frame(ours, _rules_payload())  # its first frame: how each channel's fields render
         self.socket = ours
         self.answers = FrameReader(ours)
 
@@ -73,6 +76,13 @@ class _Child:
         self.socket.close()
         self.process.kill()
         self.process.wait()
+
+
+@functools.cache
+def _rules_payload() -> bytes:
+    """The channels' field rules, pickled once: a render process is given them rather than
+    importing `shared.channels` and the database layer with it (`shared.templating.rules`)."""
+    return pickle.dumps(rules.from_channels(), pickle.HIGHEST_PROTOCOL)
 
 
 def _child_environment() -> dict[str, str]:

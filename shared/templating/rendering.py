@@ -14,12 +14,13 @@ from typing import Any
 
 from jinja2 import Template, TemplateSyntaxError
 
-from shared.channels import Channel, TemplateField
 from shared.infra.errors import HeraldError
+from shared.templating import rules
 from shared.templating.cache import COMPILED
 from shared.templating.compiler import compile_template
 from shared.templating.email_text import text_from_html
 from shared.templating.filters import FILTERS
+from shared.templating.rules import FieldRule
 from shared.templating.sandbox import (
     BoundedSandbox,
     RenderTimeExceeded,
@@ -27,16 +28,6 @@ from shared.templating.sandbox import (
     check_deadline,
     render_deadline,
 )
-
-# channel -> field name -> its declaration (shared.channels): templated or literal, autoescaped,
-# a header, its size limit.
-FIELDS: dict[str, dict[str, TemplateField]] = {
-    channel: {field.name: field for field in channel.fields} for channel in Channel
-}
-# channel -> the fields made from another when the template has none (e-mail text from HTML).
-MADE: dict[str, tuple[TemplateField, ...]] = {
-    channel: tuple(field for field in channel.fields if field.made_from) for channel in Channel
-}
 
 
 def _blank_none(value: Any) -> Any:
@@ -77,7 +68,7 @@ def compile_templates(templates: dict[str, dict[str, dict[str, Any]]]) -> None:
     for language, channels in templates.items():
         for channel, fields in channels.items():
             for field, source in fields.items():
-                declared = FIELDS[channel][field]
+                declared = rules.fields(channel)[field]
                 if not declared.templated or source is None:
                     continue
                 try:
@@ -102,7 +93,7 @@ def render_channel(
     `parents` keeps, for the channels of one message, the context merged with each
     environment's globals (Jinja would copy both for every field)."""
     rendered: dict[str, str | None] = {}
-    declared = FIELDS[channel]
+    declared = rules.fields(channel)
     parents = {} if parents is None else parents
     with render_deadline(DEFAULT_RENDER_TIME_LIMIT):
         for name, source in fields.items():
@@ -117,7 +108,7 @@ def render_channel(
             if field.header:
                 text = _NEWLINES.sub(" ", text).strip()
             rendered[name] = text
-        for field in MADE[channel]:
+        for field in rules.made(channel):
             html = rendered.get(field.made_from)
             if rendered.get(field.name) is None and html:
                 rendered[field.name] = _text_part(f"{language}.{channel}.{field.name}", field, html)
@@ -127,7 +118,7 @@ def render_channel(
 render_time_limit = render_deadline  # the block that bounds all the fields of one message
 
 
-def _text_part(label: str, field: TemplateField, html: str) -> str:
+def _text_part(label: str, field: FieldRule, html: str) -> str:
     """The text part made from the rendered HTML, within the same size and time limits."""
     try:
         text = text_from_html(html)
@@ -148,7 +139,7 @@ def _text_part(label: str, field: TemplateField, html: str) -> str:
 
 def _render_field(
     label: str,
-    field: TemplateField,
+    field: FieldRule,
     template: Template,
     context: dict[str, Any],
     parents: dict[bool, dict[str, Any]],
