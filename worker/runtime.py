@@ -16,6 +16,7 @@ from shared.messages import sweep
 from shared.templating import render_pool_started, use_settings
 from worker.delivery import DeliveryServices, deliver_message
 from worker.providers import build_providers
+from worker.webhooks import WEBHOOK_QUEUE, WebhookPump, declare_post_actor
 
 log = logging.getLogger("herald.worker")
 
@@ -33,6 +34,8 @@ def wire_worker(broker: dramatiq.Broker, settings: Settings, engine) -> dramatiq
             "which the recipients can't reach; set it to the address Herald is reached at.",
             settings.public_url,
         )
+    broker.add_middleware(WebhookPump(settings, engine))
+    declare_post_actor(broker, settings, engine)
     return _declare_actor(broker, settings, engine)
 
 
@@ -93,13 +96,37 @@ class SweeperMiddleware(Middleware):
                 log.exception("sweeper pass failed")
 
 
+class Workers:
+    """The in-process pools: one delivering messages, one posting webhooks (its own threads,
+    so that a slow endpoint never takes a thread a message's delivery needs)."""
+
+    WEBHOOK_THREADS = 4
+
+    def __init__(self, broker: dramatiq.Broker, threads: int) -> None:
+        self.pools = [
+            dramatiq.Worker(broker, queues={QUEUE}, worker_threads=threads, worker_timeout=20),
+            dramatiq.Worker(
+                broker,
+                queues={WEBHOOK_QUEUE},
+                worker_threads=self.WEBHOOK_THREADS,
+                worker_timeout=20,
+            ),
+        ]
+
+    def start(self) -> None:
+        for pool in self.pools:
+            pool.start()
+
+    def stop(self) -> None:
+        for pool in self.pools:
+            pool.stop()
+
+
 def start_worker(
     broker: dramatiq.Broker, settings: Settings, engine, threads: int | None = None
-) -> dramatiq.Worker:
-    """An in-process worker pool (the embedded mode, and the tests)."""
+) -> Workers:
+    """The in-process worker pools (the embedded mode, and the tests)."""
     wire_worker(broker, settings, engine)
-    worker = dramatiq.Worker(
-        broker, worker_threads=threads or settings.worker_threads, worker_timeout=20
-    )
-    worker.start()
-    return worker
+    workers = Workers(broker, threads or settings.worker_threads)
+    workers.start()
+    return workers

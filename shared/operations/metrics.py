@@ -70,6 +70,13 @@ PROVIDER_ATTEMPT_SECONDS = Histogram(
     "One provider attempt's time (the last member's retries included).",
     ["channel", "provider"],
 )
+WEBHOOK_POSTS = Counter(
+    "herald_webhook_posts_total",
+    "Posts of webhook events, by what the delivery became: succeeded, pending (a retry is "
+    "due) or failed.",
+    ["status"],
+)
+WEBHOOK_POST_SECONDS = Histogram("herald_webhook_post_seconds", "One webhook post's time.")
 RENDER_SECONDS = Histogram(
     "herald_render_seconds",
     "Time to render a message's channels.",

@@ -1,0 +1,169 @@
+"""Delivering the webhook outbox (SPEC §9), both modes, to receivers in processes of their own
+that verify every signature with the `standardwebhooks` package: every event arrives, each
+id at least once; failures are retried on the schedule; a 410 disables the endpoint; a hostile
+endpoint holds nobody else up; an address that turned private is never connected to."""
+
+from __future__ import annotations
+
+import ipaddress
+import time
+
+import pytest
+from sqlalchemy import select
+
+from shared.infra.db import transaction
+from shared.webhooks import addresses, upsert_webhook, webhook_deliveries, webhooks
+from shared.webhooks.endpoints import new_secret
+from tests.support.calls import Client, send, until_final, upsert_notification
+from tests.support.data import token
+from tests.support.herald import build_herald, new_project, stop_herald
+from tests.support.webhook_receiver import Receiver
+
+NOTICE = {
+    "id": "notice",
+    "name": "Notice",
+    "withEmail": True,
+    "withWidget": True,
+    "templates": {"en": {"email": {"subject": "Hi", "text": "Hi"}, "widget": {"content": "Hi"}}},
+}
+FAST = {"webhooks_allow_private": True, "webhook_retries": (0.3, 0.6, 1.0), "webhook_timeout": 2.0}
+
+
+@pytest.fixture(params=["embedded", "production"])
+def herald(request, tmp_path):
+    herald = build_herald(request.param, tmp_path, request, **FAST)
+    yield herald
+    stop_herald(herald)
+
+
+def _endpoint(herald, url: str) -> tuple[Client, str, str]:
+    """A new project with one endpoint to `url`: its client, project id and secret."""
+    project = new_project(herald, "hooks")
+    with transaction(herald.engine) as connection:
+        made = upsert_webhook(connection, herald.settings, project["projectId"], {"url": url})
+    client = Client(herald.app, project["apiKey"])
+    upsert_notification(client, NOTICE)
+    return client, project["projectId"], made["webhook"]["secret"]
+
+
+def _send(client: Client) -> dict:
+    item = {"notificationId": "notice", "userId": f"u-{token()}", "userEmail": "a@example.com"}
+    [result] = send(client, item)
+    return until_final(client, result["id"])
+
+
+def _receiver_for(herald, tmp_path, mode="ok") -> tuple[Client, Receiver]:
+    receiver = Receiver(new_secret(), tmp_path, mode)  # the secret comes with the endpoint
+    client, _, secret = _endpoint(herald, receiver.url)
+    receiver.stop()
+    receiver.secret = secret
+    receiver.start()
+    return client, receiver
+
+
+def test_every_event_arrives_signed(herald, tmp_path):
+    client, receiver = _receiver_for(herald, tmp_path)
+    try:
+        message = _send(client)
+        got = receiver.wait_for(2)
+    finally:
+        receiver.stop()
+    assert all(entry["verified"] for entry in got), got
+    assert sorted((e["type"], e["data"]["channel"]) for e in got) == [
+        ("message.sent", "email"),
+        ("message.sent", "widget"),
+    ]
+    email = next(e for e in got if e["data"]["channel"] == "email")
+    assert email["data"]["messageId"] == message["id"]
+    assert email["data"]["providerMessageId"] == message["channels"]["email"]["providerMessageId"]
+    assert len({e["id"] for e in got}) == 2 and all(e["id"].startswith("evt_") for e in got)
+
+
+def test_a_failing_receiver_gets_every_event_on_the_schedule(herald, tmp_path):
+    client, receiver = _receiver_for(herald, tmp_path, mode="fail:3")
+    try:
+        _send(client)
+        statuses = _statuses_when_settled(herald, receiver.url, 2)
+        got = receiver.got()
+    finally:
+        receiver.stop()
+    assert len({e["id"] for e in got}) == 2 and all(e["verified"] for e in got)
+    assert len(got) == 5  # three 500s, then each event once more: none lost, none doubled
+    by_id: dict[str, list[float]] = {}
+    for entry in got:
+        by_id.setdefault(entry["id"], []).append(entry["at"])
+    gaps = [b - a for times in by_id.values() for a, b in zip(times, times[1:], strict=False)]
+    assert all(gap >= 0.25 for gap in gaps), gaps  # never sooner than the schedule says
+    assert statuses == ["succeeded", "succeeded"]
+
+
+def _statuses_when_settled(herald, url: str, count: int, timeout: float = 20.0) -> list[str]:
+    """The statuses of the deliveries to `url` once `count` of them are no longer pending."""
+    deadline = time.monotonic() + timeout
+    query = (
+        select(webhook_deliveries.c.status)
+        .join(webhooks, webhooks.c.pk == webhook_deliveries.c.webhook_pk)
+        .where(webhooks.c.url == url)
+    )
+    while True:
+        with herald.engine.connect() as connection:
+            rows = connection.execute(query).scalars().all()
+        settled = [status for status in rows if status != "pending"]
+        if len(settled) >= count or time.monotonic() > deadline:
+            return sorted(rows)
+        time.sleep(0.1)
+
+
+def test_a_410_disables_the_endpoint(herald, tmp_path):
+    client, receiver = _receiver_for(herald, tmp_path, mode="gone")
+    try:
+        _send(client)
+        receiver.wait_for(1)
+        time.sleep(1.5)
+        got = receiver.got()
+    finally:
+        receiver.stop()
+    # the posts already in flight (at most webhook_concurrency) got 410 too; nothing after
+    assert 1 <= len(got) <= herald.settings.webhook_concurrency, got
+    with herald.engine.connect() as connection:
+        endpoint = connection.execute(select(webhooks).where(webhooks.c.url == receiver.url)).one()
+    assert not endpoint.enabled and endpoint.disabled == "gone"
+
+
+def test_a_hanging_endpoint_holds_up_neither_messages_nor_other_endpoints(herald, tmp_path):
+    hung_client, hung = _receiver_for(herald, tmp_path, mode="hang")
+    client, good = _receiver_for(herald, tmp_path)
+    try:
+        for _ in range(3):
+            _send(hung_client)  # six events for the endpoint that never answers
+        started = time.monotonic()
+        _send(client)
+        sent_in = time.monotonic() - started
+        got = good.wait_for(2, timeout=5)
+    finally:
+        hung.stop()
+        good.stop()
+    assert len({e["id"] for e in got}) == 2
+    assert sent_in < 2.0, sent_in  # messages.send answered as usual
+
+
+def test_an_address_that_turned_private_is_never_connected(request, tmp_path, monkeypatch):
+    """The endpoint's host resolved to a public address when it was saved and resolves to
+    127.0.0.1 when the event goes: the post is refused before any connection."""
+    strict = {**FAST, "webhooks_allow_private": False}
+    herald = build_herald("embedded", tmp_path, request, **strict)
+    receiver = Receiver(new_secret(), tmp_path)
+    answers = [ipaddress.ip_address("93.184.216.34")]
+    monkeypatch.setattr(addresses, "resolve", lambda host, port: answers)
+    try:
+        client, project_id, _ = _endpoint(herald, f"https://hooks.example:{receiver.port}/")
+        answers[:] = [ipaddress.ip_address("127.0.0.1")]  # the DNS answer changed
+        _send(client)
+        time.sleep(1.5)
+        with herald.engine.connect() as connection:
+            errors = connection.execute(select(webhook_deliveries.c.error)).scalars().all()
+    finally:
+        receiver.stop()
+        stop_herald(herald)
+    assert receiver.got() == []
+    assert errors and all(error.startswith("url/private") for error in errors), errors

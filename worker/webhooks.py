@@ -1,0 +1,115 @@
+"""Delivering the webhook outbox (SPEC §9): the `post_webhook` job, on a queue of its own so
+that a slow endpoint never holds a message's delivery, and the pump that fans events out and
+enqueues the posts that are due (shared.webhooks.dispatch), in each process that posts.
+
+A post is at least once: its job marks nothing before it posts, so a worker killed during the
+post leaves the delivery pending, and the pump enqueues it again once its job is taken for
+lost; the receiver gets the same `webhook-id` and dedupes on it."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+import dramatiq
+from dramatiq.middleware import Middleware
+
+from shared.infra import Settings, autocommit, transaction, utcnow
+from shared.infra.errors import HeraldError
+from shared.operations.metrics import WEBHOOK_POST_SECONDS, WEBHOOK_POSTS
+from shared.webhooks import event_body, signing_secrets, target
+from shared.webhooks.dispatch import fan_out, load_delivery, record_post, take_due
+from shared.webhooks.posting import Posted, encode, post_event
+
+log = logging.getLogger("herald.webhooks")
+WEBHOOK_QUEUE = "herald-webhooks"
+POST = "post_webhook"
+PUMP_INTERVAL = 0.25
+
+
+def post_job(delivery_pk: int) -> dramatiq.Message:
+    return dramatiq.Message(
+        queue_name=WEBHOOK_QUEUE, actor_name=POST, args=(delivery_pk,), kwargs={}, options={}
+    )
+
+
+def post_webhook(settings: Settings, engine, delivery_pk: int) -> str | None:
+    """Post one delivery's event to its endpoint and record the outcome: its new status
+    (None when there was nothing to post: done already, or its endpoint is gone or off)."""
+    with autocommit(engine) as connection:
+        row = load_delivery(connection, delivery_pk)
+    if row is None:
+        return None
+    body = encode(event_body(row.type, row.event_at, row.data))
+    now = utcnow()
+    try:
+        checked = target(row.url, settings.webhooks_allow_private)  # again: DNS may change
+    except HeraldError as refused:
+        posted = Posted(None, 0, f"{refused.code}: {refused.message}")
+    else:
+        secrets = signing_secrets(row, settings.secret_keys, now)
+        posted = post_event(checked, row.event_id, body, secrets, settings.webhook_timeout)
+        WEBHOOK_POST_SECONDS.observe(posted.duration_ms / 1000)
+    with transaction(engine) as connection:
+        status = record_post(connection, row, posted, utcnow(), settings)
+    WEBHOOK_POSTS.labels(status).inc()
+    if not posted.ok:
+        log.warning("webhook post %s: %s", status, posted.error, extra={"event": row.event_id})
+    return status
+
+
+def declare_post_actor(broker: dramatiq.Broker, settings: Settings, engine) -> dramatiq.Actor:
+    broker.declare_queue(WEBHOOK_QUEUE)
+
+    def post(delivery_pk: int) -> None:
+        post_webhook(settings, engine, delivery_pk)
+
+    post.__name__ = POST
+    return dramatiq.actor(
+        post,
+        actor_name=POST,
+        queue_name=WEBHOOK_QUEUE,
+        broker=broker,
+        max_retries=0,  # the pump's schedule retries, not dramatiq
+        time_limit=int((settings.webhook_timeout + 30) * 1000),
+    )
+
+
+def pump_once(settings: Settings, engine, broker: dramatiq.Broker) -> int:
+    """One pass: fan out new events, enqueue the posts that are due; how many were enqueued."""
+    now = utcnow()
+    with transaction(engine) as connection:
+        while fan_out(connection, now):
+            pass
+    lost_after = settings.webhook_timeout + 60.0
+    with transaction(engine) as connection:
+        due = take_due(connection, now, lost_after, settings.webhook_concurrency)
+    if due:
+        broker.enqueue_all([post_job(pk) for pk in due])
+    return len(due)
+
+
+class WebhookPump(Middleware):
+    """Runs `pump_once` every PUMP_INTERVAL s in each process that consumes the webhooks
+    queue (all processes when they consume every queue)."""
+
+    def __init__(self, settings: Settings, engine, interval: float = PUMP_INTERVAL) -> None:
+        self.settings, self.engine, self.interval = settings, engine, interval
+        self.stopped = threading.Event()
+
+    def after_worker_boot(self, broker, worker) -> None:
+        queues = getattr(worker, "consumer_whitelist", None)
+        if queues is None or WEBHOOK_QUEUE in queues:
+            threading.Thread(
+                target=self._loop, args=(broker,), name="herald-webhook-pump", daemon=True
+            ).start()
+
+    def before_worker_shutdown(self, broker, worker) -> None:
+        self.stopped.set()
+
+    def _loop(self, broker) -> None:
+        while not self.stopped.wait(self.interval):
+            try:
+                pump_once(self.settings, self.engine, broker)
+            except Exception:  # noqa: BLE001 - a failed pass is tried again on the next tick
+                log.exception("webhook pump pass failed")
