@@ -139,4 +139,7 @@ def secrets_reencrypt() -> None:
             count = reseal_secrets(connection, secret_box(settings.secret_keys))
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(f"Sealed the widget secrets of {count} projects under the first key.")
+    click.echo(
+        f"Sealed the widget secrets of {count} projects, the providers' URLs and the webhooks' "
+        "secrets under the first key."
+    )

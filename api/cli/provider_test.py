@@ -13,7 +13,7 @@ from shared.infra import Settings
 from shared.infra.errors import HeraldError
 from shared.infra.models import projects
 from shared.infra.validation import check_email, check_telephone
-from shared.providers.store import get_provider
+from shared.providers.store import find_provider
 from worker.providers import Email, ProviderError, Sms, build_provider, send_with_retries
 
 SUBJECT = "Herald provider test"
@@ -54,7 +54,7 @@ def send_test(
     """Send it; {"status": "sent", "providerMessageId"} or {"status": "failed"|"unknown",
     "error", "failover"}: whether a chain would have tried its next provider."""
     project = _project(engine, project_id)
-    url = get_provider(engine, settings.secret_keys, project_id, name)
+    url = find_provider(engine, settings.secret_keys, project_id, name)
     content = _content(url.channel, to, project, name)
     provider = build_provider(settings, url)
     try:
@@ -62,4 +62,6 @@ def send_test(
     except ProviderError as error:
         status = "unknown" if error.unknown else "failed"
         return {"status": status, "error": str(error), "failover": error.failover}
+    finally:
+        provider.close()
     return {"status": "sent", "providerMessageId": provider_id}

@@ -3,6 +3,7 @@ refusal, which names the wrong part (ProviderUrlError.part)."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 from sqlalchemy import Connection, Engine, delete, func, insert, select, update
@@ -10,15 +11,32 @@ from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 from shared.infra.models import project_providers as t
 from shared.infra.models import projects
 from shared.infra.secrets import SecretBox, is_sealed, secret_box
-from shared.providers.urls import ProviderUrlError, parse_provider_url
+from shared.providers.urls import ProviderUrl, ProviderUrlError, parse_provider_url
 
 MAX_PRIORITY = 1_000_000
+# A name shows in results, logs, metrics and the command line: short, no spaces or markup.
+NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+
+
+def _require_project(c: Connection, project_id: str) -> None:
+    """Refuse an unknown project."""
+    if c.scalar(select(projects.c.id).where(projects.c.id == project_id)) is None:
+        raise ProviderUrlError("project", f"There is no project {project_id!r}.")
+
+
+def _check_name(name: str | None) -> None:
+    """Refuse a name that does not fit (the kind's name is the default, and fits)."""
+    if name is not None and not NAME.fullmatch(name):
+        raise ProviderUrlError(
+            "name",
+            "A provider's name has 1 to 64 letters, digits, '.', '_' or '-', "
+            "starting with a letter or digit.",
+        )
 
 
 def _priority(c: Connection, project_id: str, channel: str, name: str, priority: int | None) -> int:
     """The priority to store, refusing an unknown project or a name already taken."""
-    if c.scalar(select(projects.c.id).where(projects.c.id == project_id)) is None:
-        raise ProviderUrlError("project", f"There is no project {project_id!r}.")
+    _require_project(c, project_id)
     taken = select(t.c.pk).where(t.c.project_id == project_id, t.c.name == name)
     if c.scalar(taken) is not None:
         raise ProviderUrlError("name", f"The project already has a provider named {name!r}.")
@@ -42,6 +60,7 @@ def add_provider(
     priority: int | None = None,
 ) -> dict:
     """Stores one provider at the end of the channel's chain (or at `priority`)."""
+    _check_name(name)
     parsed = parse_provider_url(channel, url, name)
     if parsed.secret and not keys:
         raise ProviderUrlError(
@@ -74,6 +93,7 @@ def list_providers(engine: Engine, keys: tuple[str, ...], project_id: str) -> li
     """The project's providers, chain order, secrets masked."""
     box = secret_box(tuple(keys))
     with engine.connect() as c:
+        _require_project(c, project_id)
         rows = c.execute(
             select(t.c.channel, t.c.name, t.c.priority, t.c.url)
             .where(t.c.project_id == project_id)
@@ -93,11 +113,24 @@ def list_providers(engine: Engine, keys: tuple[str, ...], project_id: str) -> li
 def remove_provider(engine: Engine, project_id: str, name: str) -> None:
     """Removes one provider by name."""
     with engine.begin() as c:
+        _require_project(c, project_id)
         gone = c.execute(delete(t).where(t.c.project_id == project_id, t.c.name == name))
         if gone.rowcount == 0:
             raise ProviderUrlError(
                 "name", f"Project {project_id!r} has no provider named {name!r}."
             )
+
+
+def find_provider(engine: Engine, keys: tuple[str, ...], project_id: str, name: str) -> ProviderUrl:
+    """One of the project's providers by name, its URL opened (to send through it)."""
+    with engine.connect() as c:
+        _require_project(c, project_id)
+        row = c.execute(
+            select(t.c.channel, t.c.url).where(t.c.project_id == project_id, t.c.name == name)
+        ).first()
+    if row is None:
+        raise ProviderUrlError("name", f"Project {project_id!r} has no provider named {name!r}.")
+    return parse_provider_url(row.channel, secret_box(tuple(keys)).open(row.url), name)
 
 
 def reseal_provider_urls(connection: Connection, box: SecretBox) -> int:
@@ -107,15 +140,3 @@ def reseal_provider_urls(connection: Connection, box: SecretBox) -> int:
     for pk, url in sealed:
         connection.execute(update(t).where(t.c.pk == pk).values(url=box.reseal(url)))
     return len(sealed)
-
-
-def get_provider(engine: Engine, keys: tuple[str, ...], project_id: str, name: str):
-    """One of the project's providers, its URL opened: the ProviderUrl (ProviderUrlError
-    naming `name` when the project has none of that name)."""
-    with engine.connect() as c:
-        row = c.execute(
-            select(t.c.channel, t.c.url).where(t.c.project_id == project_id, t.c.name == name)
-        ).first()
-    if row is None:
-        raise ProviderUrlError("name", f"Project {project_id!r} has no provider named {name!r}.")
-    return parse_provider_url(row.channel, secret_box(tuple(keys)).open(row.url), name)

@@ -87,11 +87,12 @@ class ProviderUrl:
 
     @property
     def masked(self) -> str:
-        """The URL with its password (and a Twilio auth token) replaced by `***`."""
+        """The URL with its password (and a Twilio auth token) replaced by `***`; the user
+        name too when it is the password (Postmark's server token is both)."""
         user = ""
         if self.username is not None:
-            user = quote(self.username, safe="") + (":***" if self.password is not None else "")
-            user += "@"
+            shown = "***" if self.username == self.password else quote(self.username, safe="")
+            user = shown + (":***" if self.password is not None else "") + "@"
         where = self.host or ""
         if self.host and ":" in self.host:
             where = f"[{self.host}]"
@@ -109,11 +110,7 @@ def parse_provider_url(channel: str, url: str, name: str | None = None) -> Provi
         raise ProviderUrlError("url", "A provider URL has at most 2,000 characters, no spaces.")
     if "://" not in url and url in CHANNEL_KINDS[channel]:
         url += "://"  # the earlier single names: `ses`, `outbox`
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError as exc:
-        raise ProviderUrlError("port", f"The URL's host or port can't be read: {exc}.") from None
+    parts, port = _split(url)
     kind = _kind(channel, parts.scheme)
     host, user, password = parts.hostname, parts.username, parts.password
     if kind.host and not host:
@@ -138,6 +135,21 @@ def parse_provider_url(channel: str, url: str, name: str | None = None) -> Provi
         password=unquote(password) if password is not None else None,
         options=options,
     )
+
+
+def _split(url: str):
+    """The URL's parts and port, or the part that can't be read (a port is 1 to 65535)."""
+    try:
+        parts = urlsplit(url)
+    except ValueError as exc:
+        raise ProviderUrlError("host", f"The URL's host can't be read: {exc}.") from None
+    try:
+        port = parts.port
+    except ValueError:
+        port = -1
+    if port is not None and not 0 < port < 65536:
+        raise ProviderUrlError("port", "The URL's port is a number from 1 to 65535.")
+    return parts, port
 
 
 def _kind(channel: str, scheme: str) -> Kind:

@@ -182,6 +182,8 @@ def reseal_secrets(connection: Connection, box: SecretBox) -> int:
             )
         )
     from shared.providers.store import reseal_provider_urls
+    from shared.webhooks.endpoints import reseal_webhook_secrets
 
     reseal_provider_urls(connection, box)
+    reseal_webhook_secrets(connection, box)
     return len(rows)

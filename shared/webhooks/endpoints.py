@@ -163,3 +163,12 @@ def signing_secrets(row, keys: tuple[str, ...], now) -> list[str]:
     if row.old_secret is not None and row.old_secret_until and now < row.old_secret_until:
         current.append(box.open(row.old_secret))
     return current
+
+
+def reseal_webhook_secrets(connection: Connection, box) -> None:
+    """Rewrite every endpoint's secrets sealed under the box's first key (`herald secrets
+    reencrypt`)."""
+    rows = connection.execute(select(webhooks.c.pk, webhooks.c.secret, webhooks.c.old_secret))
+    for pk, secret, old in rows.all():
+        values = {"secret": box.reseal(secret), "old_secret": box.reseal(old) if old else None}
+        connection.execute(update(webhooks).where(webhooks.c.pk == pk).values(**values))

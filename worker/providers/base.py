@@ -94,6 +94,9 @@ class Provider:
         posting()
         return self.deliver(request)
 
+    def close(self) -> None:
+        """Close what this thread keeps open (a command that sends once, then exits)."""
+
     def deliver(self, request) -> str:
         """Post a built request and parse the answer: the provider's message id."""
         return self.parse(self.post(request))

@@ -150,6 +150,9 @@ class SmtpEmailProvider(Provider):
         self._step(Step.STARTTLS, connection.starttls, context=self.context)
         self._step(Step.EHLO, connection.ehlo)
 
+    def close(self) -> None:
+        self._drop()
+
     def _drop(self) -> None:
         """Close this thread's connection: the next message starts on a clean one."""
         connection = getattr(self.local, "connection", None)

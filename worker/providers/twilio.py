@@ -70,6 +70,9 @@ class TwilioSmsProvider(Provider):
             self._local.conn = conn
         return conn
 
+    def close(self) -> None:
+        self._drop()
+
     def _drop(self) -> None:
         conn = getattr(self._local, "conn", None)
         self._local.conn = None
