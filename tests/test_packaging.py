@@ -39,6 +39,7 @@ def test_compose_runs_the_procfile_lines():
     assert SERVICES["web"]["command"] == with_defaults(procfile("web"))
     assert SERVICES["worker"]["command"] == with_defaults(procfile("worker"))
     assert SERVICES["stream"]["command"] == with_defaults(procfile("stream"))
+    assert SERVICES["webhooks"]["command"] == with_defaults(procfile("webhooks"))
     worker = SERVICES["worker"]["command"]
     for setting in ("dramatiq_worker_timeout=20", "dramatiq_queue_prefetch=16"):
         assert setting in worker
@@ -51,7 +52,7 @@ def test_every_long_running_service_has_a_healthcheck():
 
 
 def test_every_process_shares_the_metrics_folder_and_has_the_ops_token():
-    for name in ("web", "stream", "worker"):
+    for name in ("web", "stream", "worker", "webhooks"):
         service = SERVICES[name]
         folder = next(arg for arg in service["command"] if arg.startswith("PROMETHEUS_MULTIPROC"))
         assert f"metrics:{folder.split('=', 1)[1]}" in service["volumes"]

@@ -81,9 +81,8 @@ def pump_once(settings: Settings, engine, broker: dramatiq.Broker) -> int:
     with transaction(engine) as connection:
         while fan_out(connection, now):
             pass
-    lost_after = settings.webhook_timeout + 60.0
     with transaction(engine) as connection:
-        due = take_due(connection, now, lost_after, settings.webhook_concurrency)
+        due = take_due(connection, now, settings.webhook_lost_after, settings.webhook_concurrency)
     if due:
         broker.enqueue_all([post_job(pk) for pk in due])
     return len(due)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -12,6 +10,7 @@ from typing import ClassVar
 from shared.infra import addresses
 from shared.infra.addresses import DEFAULT_PORT, DEFAULT_PUBLIC_URL
 from shared.infra.errors import ConfigError
+from shared.infra.secrets import secret_keys
 from shared.providers.urls import ProviderUrl, ProviderUrlError, parse_chain, parse_provider_url
 
 OUTBOX_EMAIL = parse_provider_url("email", "outbox://")
@@ -87,6 +86,7 @@ class Settings:
     webhook_concurrency: int = 2
     webhook_retries: tuple[float, ...] = (5.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0, 36000.0)
     webhook_disable_after: float = 5 * 86400.0
+    webhook_lost_after: float = 75.0  # a post's job not done by then was lost: enqueued again
     max_body_bytes: ClassVar[int] = 1024 * 1024  # SPEC §3: 413 over 1 MiB, a contract
 
     @property
@@ -155,7 +155,8 @@ class Settings:
             stream_heartbeat=_number(env, "HERALD_STREAM_HEARTBEAT", cls.stream_heartbeat),
             demo=_flag(env, "HERALD_DEMO"),
             webhooks_allow_private=bool(_flag(env, "HERALD_WEBHOOKS_ALLOW_PRIVATE")),
-            secret_keys=_secret_keys(env),
+            secret_keys=secret_keys(_names(env, "HERALD_SECRET_KEY")),
+            **_test_webhook_settings(env),
             **_provider_settings(env, redis_url is None),
             **_feedback_settings(env),
             **_capacity_settings(env),
@@ -276,18 +277,14 @@ def _names(env: dict[str, str], name: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in env.get(name, "").split(",") if part.strip())
 
 
-def _secret_keys(env: dict[str, str]) -> tuple[str, ...]:
-    """HERALD_SECRET_KEY's Fernet keys (32 url-safe base64 bytes each), or a ConfigError that
-    names the variable and the key's place, never the key."""
-    keys = _names(env, "HERALD_SECRET_KEY")
-    for place, key in enumerate(keys, 1):
-        try:
-            valid = len(base64.urlsafe_b64decode(key.encode())) == 32
-        except (binascii.Error, ValueError):
-            valid = False
-        if not valid:
-            raise ConfigError(
-                f"HERALD_SECRET_KEY: key {place} is not a Fernet key (32 url-safe base64 bytes; "
-                "make one with `herald secrets new-key`)."
-            )
-    return keys
+def _test_webhook_settings(env: dict[str, str]) -> dict:
+    """HERALD_TEST_WEBHOOK_SCALE, for the tests' processes only: the webhook retry schedule,
+    the time a job is taken for lost and the failing time that disables, multiplied by it."""
+    if not env.get("HERALD_TEST_WEBHOOK_SCALE"):
+        return {}
+    scale = _number(env, "HERALD_TEST_WEBHOOK_SCALE", 1.0)
+    return {
+        "webhook_retries": tuple(delay * scale for delay in Settings.webhook_retries),
+        "webhook_lost_after": Settings.webhook_lost_after * scale,
+        "webhook_disable_after": Settings.webhook_disable_after * scale,
+    }

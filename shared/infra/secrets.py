@@ -10,12 +10,14 @@ hashes are stored, there is nothing to read back.)
 
 from __future__ import annotations
 
+import base64
+import binascii
 from dataclasses import dataclass, field
 from functools import cache, cached_property
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
-from shared.infra.config import ConfigError
+from shared.infra.errors import ConfigError
 
 # Every Fernet token starts with its version byte and a 64-bit timestamp, so with this text
 # until the year 2106; a widget secret Herald made (hex) never does.
@@ -70,3 +72,19 @@ def is_sealed(stored: str) -> bool:
 def secret_box(keys: tuple[str, ...]) -> SecretBox:
     """The box of these keys, made once a process."""
     return SecretBox(keys)
+
+
+def secret_keys(keys: tuple[str, ...]) -> tuple[str, ...]:
+    """HERALD_SECRET_KEY's Fernet keys (32 url-safe base64 bytes each), or a ConfigError that
+    names the variable and the key's place, never the key."""
+    for place, key in enumerate(keys, 1):
+        try:
+            valid = len(base64.urlsafe_b64decode(key.encode())) == 32
+        except (binascii.Error, ValueError):
+            valid = False
+        if not valid:
+            raise ConfigError(
+                f"HERALD_SECRET_KEY: key {place} is not a Fernet key (32 url-safe base64 bytes; "
+                "make one with `herald secrets new-key`)."
+            )
+    return keys

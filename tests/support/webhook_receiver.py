@@ -2,8 +2,9 @@
 SECRET LOG MODE`): it verifies every request's signature with the `standardwebhooks` package,
 as a SaaS would, and appends what it got to LOG as JSON lines (the headers' id, the body's
 type, whether it verified). MODE is how it answers: `ok` (204), `fail:N` (500 to the first N
-requests, then 204), `gone` (410), `hang` (never answers), `big` (a 10 MB body), `redirect`
-(302 to another host). `Receiver` starts and reads one from a test."""
+requests, then 204), `gone` (410), `hang` (never answers), `hang:N` (the first N never
+answered), `big` (a 10 MB body), `redirect` (302 to another host). `Receiver` starts and
+reads one from a test."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 def _reply(mode: str, count: int) -> tuple[int, dict[str, str], bytes]:
     """The answer to the `count`th request in this mode: status, headers, body."""
-    if mode == "hang":
+    if mode == "hang" or (mode.startswith("hang:") and count <= int(mode.split(":")[1])):
         time.sleep(3600)
     if mode.startswith("fail:") and count <= int(mode.split(":")[1]):
         return 500, {}, b""

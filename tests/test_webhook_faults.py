@@ -1,0 +1,106 @@
+"""Webhook delivery under faults, production, the Procfile's real processes: a `webhooks`
+process killed with -9 while it posts, and Redis restarted empty with posts waiting in it.
+Each counts what the receiver (a process of its own, verifying with `standardwebhooks`) got:
+every event at least once, with its own id every time."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+
+import pytest
+from sqlalchemy import create_engine
+
+from bench.processes import Process, procfile
+from shared.infra import Settings
+from shared.infra.db import transaction
+from shared.webhooks import upsert_webhook
+from tests.support.backends import IN_CI, backends_down, fresh_database
+from tests.support.data import token
+from tests.support.processes import Stack
+from tests.support.webhook_receiver import Receiver
+
+NOTICE = {
+    "id": "notice",
+    "name": "Notice",
+    "withEmail": True,
+    "templates": {"en": {"email": {"subject": "Notice", "text": "Notice {{ n }}"}}},
+}
+SETTINGS = {
+    "HERALD_WEBHOOKS_ALLOW_PRIVATE": "1",
+    "HERALD_TEST_WEBHOOK_SCALE": "0.04",  # retries after 0.2 s, 12 s...; a job lost after 3 s
+    "HERALD_SEND_WAIT": "2",
+}
+
+
+def _required() -> None:
+    down = backends_down() or (None if shutil.which("redis-server") else "no redis-server")
+    if down:
+        if IN_CI:
+            pytest.fail(f"the fault tests are required in CI, but {down}")
+        pytest.skip(f"fault tests skipped: {down}")
+
+
+def _stack(tmp_path, standin, url: str) -> Stack:
+    herald = Stack(tmp_path, url.rsplit("/", 1)[1], standin.url, **SETTINGS)
+    herald.start_redis()
+    herald.herald("db", "upgrade")
+    herald.start_web()
+    project = json.loads(herald.herald("project", "create", "w", "--email-from", "a@example.com"))
+    herald.key, herald.project_id = project["apiKey"], project["projectId"]
+    assert herald.api(herald.key).post("/notifications.upsert", NOTICE)[0] == 200
+    herald.engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
+    return herald
+
+
+def _hook(herald: Stack, receiver: Receiver) -> None:
+    """An endpoint to the receiver, its secret given to the receiver (restarted with it)."""
+    settings = Settings(webhooks_allow_private=True)
+    with transaction(herald.engine) as connection:
+        made = upsert_webhook(connection, settings, herald.project_id, {"url": receiver.url})
+    receiver.stop()
+    receiver.secret = made["webhook"]["secret"]
+    receiver.start()
+
+
+def _start_webhooks(herald: Stack) -> Process:
+    """The Procfile's `webhooks` process (one child, four threads)."""
+    env = herald.env(HERALD_WEBHOOK_PROCESSES="1", HERALD_WEBHOOK_THREADS="4")
+    herald.workers.append(herald.processes.start("webhooks", procfile("webhooks"), env))
+    return herald.workers[-1]
+
+
+def _send(herald: Stack, count: int) -> None:
+    tag = token()
+    items = [
+        {"notificationId": "notice", "userId": f"{tag}-{i}", "userEmail": f"{tag}-{i}@a.example"}
+        for i in range(count)
+    ]
+    assert herald.api(herald.key).post("/messages.send", {"messages": items})[0] == 200
+
+
+@pytest.mark.process
+def test_a_webhooks_process_killed_while_posting_posts_the_event_again(standin, tmp_path):
+    _required()
+    receiver = Receiver("whsec_c2VjcmV0c2VjcmV0c2VjcmV0", tmp_path, mode="hang:1")
+    with fresh_database("herald_webhook_kill") as url:
+        herald = _stack(tmp_path, standin, url)
+        try:
+            _hook(herald, receiver)
+            herald.start_worker()
+            doomed = _start_webhooks(herald)
+            _send(herald, 1)
+            assert receiver.wait_for(1, timeout=30), "the event was never posted"
+            herald.kill_worker(doomed)  # kill -9 while the receiver holds the post
+            _start_webhooks(herald)
+            deadline = time.monotonic() + 30
+            while len(receiver.got()) < 2 and time.monotonic() < deadline:
+                time.sleep(0.1)
+            got = receiver.got()
+        finally:
+            receiver.stop()
+            herald.close()
+    assert len(got) == 2, got
+    assert got[0]["id"] == got[1]["id"] and all(entry["verified"] for entry in got)
+    assert got[1]["type"] == "message.sent"
