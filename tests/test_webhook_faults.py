@@ -8,18 +8,20 @@ from __future__ import annotations
 import json
 import shutil
 import time
+from dataclasses import replace
 
 import pytest
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, func, select
 
 from bench.processes import Process, procfile
-from shared.infra import Settings
+from shared.infra import Settings, build_broker, make_engine
 from shared.infra.db import transaction
-from shared.webhooks import upsert_webhook
+from shared.webhooks import upsert_webhook, webhook_events
 from tests.support.backends import IN_CI, backends_down, fresh_database
 from tests.support.data import token
 from tests.support.processes import Stack
 from tests.support.webhook_receiver import Receiver
+from worker.webhooks import WEBHOOK_QUEUE, pump_once
 
 NOTICE = {
     "id": "notice",
@@ -104,3 +106,40 @@ def test_a_webhooks_process_killed_while_posting_posts_the_event_again(standin, 
     assert len(got) == 2, got
     assert got[0]["id"] == got[1]["id"] and all(entry["verified"] for entry in got)
     assert got[1]["type"] == "message.sent"
+
+
+@pytest.mark.process
+def test_posts_lost_with_redis_are_enqueued_again(standin, tmp_path):
+    """Five posts enqueued (by a pump pass run here), Redis killed and restarted empty: the
+    webhooks process's pump takes them for lost and enqueues them again; all five arrive."""
+    _required()
+    receiver = Receiver("whsec_c2VjcmV0c2VjcmV0c2VjcmV0", tmp_path)
+    with fresh_database("herald_webhook_redis") as url:
+        herald = _stack(tmp_path, standin, url)
+        try:
+            _hook(herald, receiver)
+            herald.start_worker()
+            _send(herald, 5)
+            _wait_for_events(herald, 5)
+            settings = replace(Settings.from_env(herald.env()), webhook_concurrency=10)
+            broker = build_broker(settings)
+            broker.declare_queue(WEBHOOK_QUEUE)
+            assert pump_once(settings, make_engine(settings), broker) == 5
+            herald.kill_redis()  # the five jobs are gone with it
+            herald.start_redis()
+            _start_webhooks(herald)
+            got = receiver.wait_for(5, timeout=30)
+        finally:
+            receiver.stop()
+            herald.close()
+    assert len({entry["id"] for entry in got}) == 5 and all(e["verified"] for e in got)
+
+
+def _wait_for_events(herald: Stack, count: int, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with herald.engine.connect() as connection:
+            if connection.scalar(select(func.count()).select_from(webhook_events)) >= count:
+                return
+        time.sleep(0.1)
+    raise AssertionError(f"fewer than {count} events were written")
