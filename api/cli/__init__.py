@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import click
 
-from api.cli import db, limits, notifications, projects, queues, senders, serve, suppressions
+from api.cli import (
+    db,
+    limits,
+    notifications,
+    projects,
+    queues,
+    senders,
+    serve,
+    suppressions,
+    webhooks,
+)
 
 COMMANDS = (
     serve.serve,
@@ -18,6 +28,7 @@ COMMANDS = (
     suppressions.suppressions,
     limits.limits,
     senders.senders,
+    webhooks.webhooks,
 )
 
 
