@@ -16,9 +16,10 @@ from sqlalchemy import select
 from shared.infra.db import autocommit
 from shared.infra.secrets import secret_box
 from shared.webhooks import webhooks
-from tests.support.calls import Client, answer
+from tests.support.calls import Client, answer, openapi
 from tests.support.herald import new_project, swapped
 from tests.support.webhook_test_receiver import Receiver
+from tests.test_answers import Caller, Conformance
 
 
 @pytest.fixture(scope="module")
@@ -189,3 +190,25 @@ def test_the_51st_endpoint_is_refused(herald, client, receiver):
         refused = upsert(client, 400, url=f"{receiver.url}/51")
     assert refused["error"] == "webhooks/tooMany" and refused["message"]
     assert len(listed(client)) == 50
+
+
+def test_every_answer_matches_the_openapi(herald, client, receiver):
+    caller = Caller(Conformance(openapi(herald)), client)
+    with private_allowed(herald):
+        hook = caller.post("/webhooks.upsert", {"url": receiver.url, "events": ["*"]})["webhook"]
+        named = {"id": hook["id"]}
+        caller.post(
+            "/webhooks.upsert", {**named, "url": f"{receiver.url}/status/410", "events": ["*"]}
+        )
+        caller.post("/webhooks.rotateSecret", named)
+        assert caller.post("/webhooks.test", named)["statusCode"] == 410
+        assert (
+            caller.post("/webhooks.upsert", {"url": 5, "events": ["*"]})["error"] == "url/invalid"
+        )
+    assert caller.get("/webhooks.list")["webhooks"][0]["id"] == hook["id"]
+    assert len(caller.get("/webhooks.deliveries", id=hook["id"], limit=1)["deliveries"]) == 1
+    assert (
+        caller.get("/webhooks.deliveries", id=hook["id"], cursor="x")["error"] == "cursor/invalid"
+    )
+    caller.post("/webhooks.delete", named)
+    assert caller.post("/webhooks.delete", named)["error"] == "webhook/notFound"

@@ -15,12 +15,14 @@ from shared.infra.db import autocommit, transaction
 from shared.infra.validation import Item, parse_item
 from shared.webhooks import (
     EVENT_TYPES,
+    DeliveryFilter,
     delete_webhook,
+    list_deliveries,
     list_webhooks,
     rotate_secret,
+    send_test,
     upsert_webhook,
 )
-from shared.webhooks.deliveries import DeliveryFilter, list_deliveries, send_test
 
 bp = Blueprint("endpoints", __name__)
 bp.before_request(refuse_nul_in_query)

@@ -26,7 +26,7 @@ from shared.feed.stream_caps import RETRY_AFTER, StreamCaps, build_caps
 from shared.infra.db import autocommit, transaction
 from shared.infra.errors import HeraldError, NotFound, RateLimited
 from shared.infra.secrets import SecretBox, secret_box
-from shared.webhooks.user_events import preferences_events
+from shared.webhooks import preferences_events
 
 bp = Blueprint("front", __name__, url_prefix="/front")
 bp.before_request(refuse_nul_in_query)

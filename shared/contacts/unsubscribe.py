@@ -26,7 +26,7 @@ from shared.infra.errors import NotFound
 from shared.infra.models import notifications, users
 from shared.infra.secrets import SecretBox
 from shared.tenancy.projects import widget_secrets
-from shared.webhooks.user_events import preferences_events
+from shared.webhooks import preferences_events
 
 PATH = "/unsubscribe/"
 SALT = "herald.unsubscribe"

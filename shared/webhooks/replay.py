@@ -53,8 +53,11 @@ def _replay_to(connection: Connection, endpoint, project_id: str, since: datetim
         ~exists().where(d.c.event_pk == e.c.pk, d.c.webhook_pk == endpoint.pk),
     )
     columns = ["event_pk", "webhook_pk", "status", "attempts", "next_at", "created_at"]
-    created = connection.execute(insert(d).from_select([*columns, "updated_at"], missing)).rowcount
-    return reset + created
+    # Counted by RETURNING: psycopg's rowcount of an INSERT ... SELECT is -1.
+    created = connection.execute(
+        insert(d).from_select([*columns, "updated_at"], missing).returning(d.c.pk)
+    ).all()
+    return reset + len(created)
 
 
 def replay(
