@@ -18,7 +18,7 @@ from shared.infra.secrets import secret_box
 from shared.webhooks import webhooks
 from tests.support.calls import Client, answer, openapi
 from tests.support.herald import new_project, swapped
-from tests.support.webhook_test_receiver import Receiver
+from tests.support.webhook_test_receiver import Receiver, listening
 from tests.test_answers import Caller, Conformance
 
 
@@ -132,12 +132,21 @@ def test_a_failing_endpoint_is_answered_and_logged(herald, client, receiver):
 
 
 def test_the_address_is_checked_again_at_send_time(herald, client, receiver):
+    # Given endpoints saved while private addresses were allowed
     with private_allowed(herald):
-        hook = upsert(client, url=f"{receiver.url}/late")["webhook"]
-    tested = answer(client.post("/webhooks.test", {"id": hook["id"]}))
-    assert tested["ok"] is False and tested["statusCode"] is None
-    assert tested["error"].startswith("url/invalid")  # http is refused without the switch
+        plain = upsert(client, url=f"{receiver.url}/late")["webhook"]
+    with listening() as (port, connected):
+        with private_allowed(herald):
+            local = upsert(client, url=f"https://localhost:{port}/hook")["webhook"]
+        # When they are tested once the switch is off
+        tested = [answer(client.post("/webhooks.test", {"id": h["id"]})) for h in (plain, local)]
+        # Then each is refused before any connection, and the attempt says why
+        assert not connected()
+    assert [t["error"].split(":")[0] for t in tested] == ["url/invalid", "url/private"]
+    assert all(t["ok"] is False and t["statusCode"] is None for t in tested)
     assert not [r for r in receiver.received() if r["path"] == "/late"]
+    [delivery] = answer(client.get("/webhooks.deliveries", id=local["id"]))["deliveries"]
+    assert delivery["status"] == "failed" and delivery["error"].startswith("url/private")
 
 
 def test_deliveries_page_newest_first_and_filter_by_status(herald, client, receiver):

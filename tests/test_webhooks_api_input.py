@@ -9,6 +9,7 @@ import socket
 import pytest
 
 from tests.support.calls import Client, answer
+from tests.support.webhook_test_receiver import listening as listening_socket
 
 # A public address: no look-up (this machine may have no DNS), refused for another reason.
 HOOK = {"url": "https://8.8.8.8/herald", "events": ["*"]}
@@ -16,20 +17,8 @@ HOOK = {"url": "https://8.8.8.8/herald", "events": ["*"]}
 
 @pytest.fixture
 def listening():
-    """A socket listening on a loopback port, v4 and v6: its port, and a function telling
-    whether anything connected to it."""
-    server = socket.create_server(("", 0), family=socket.AF_INET6, dualstack_ipv6=True)
-    server.setblocking(False)
-
-    def connected() -> bool:
-        try:
-            server.accept()[0].close()
-        except BlockingIOError:
-            return False
-        return True
-
-    yield server.getsockname()[1], connected
-    server.close()
+    with listening_socket() as port_and_check:
+        yield port_and_check
 
 
 def refused(client: Client, body, status: int = 400, **post) -> str:

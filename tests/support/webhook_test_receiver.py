@@ -7,15 +7,19 @@ port, then serves on loopback:
 - `GET /received`: what it got, as JSON: per post its path, its `webhook-*` headers, its body,
   how many signatures it carried and the secrets (by index in the file) that verify it.
 
-`Receiver` starts one from a test, and writes the secrets file it reads at every post."""
+`Receiver` starts one from a test, and writes the secrets file it reads at every post;
+`listening` is a port where nothing may connect (an address Herald must refuse)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import socket
 import subprocess
 import sys
 import threading
 import urllib.request
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -98,6 +102,26 @@ class Receiver:
     def stop(self) -> None:
         self.process.kill()
         self.process.wait(5)
+
+
+@contextlib.contextmanager
+def listening() -> Iterator[tuple[int, Callable[[], bool]]]:
+    """A socket listening on a port of every loopback address, v4 and v6, accepting nothing:
+    its port, and a function telling whether anything connected to it."""
+    server = socket.create_server(("", 0), family=socket.AF_INET6, dualstack_ipv6=True)
+    server.setblocking(False)
+
+    def connected() -> bool:
+        try:
+            server.accept()[0].close()
+        except BlockingIOError:
+            return False
+        return True
+
+    try:
+        yield server.getsockname()[1], connected
+    finally:
+        server.close()
 
 
 def main() -> None:
