@@ -6,8 +6,11 @@ a rule between two fields or against a database: an enabled channel needs its te
 default language, two `templates` keys may not name one language, a template must be Jinja
 that compiles, an e-mail address is one `email_validator` takes (no special-use domain such as
 `.test`), quiet hours' `start` and `end` differ, a time zone is one of the IANA database's
-and a language tag's subtags are in the IANA registry (the OpenAPI states their syntax), and a
-`messages.list` cursor is one an earlier page of the project gave (none is, when generated).
+and a language tag's subtags are in the IANA registry (the OpenAPI states their syntax), a
+`messages.list` or `webhooks.deliveries` cursor is one an earlier page of the project gave (none
+is, when generated), and a webhook URL's host resolves to a public address (this machine may
+have no DNS: a public address is put in, which is never posted to, the endpoint's id one of a
+few so that the project's 50 endpoints are never reached).
 Requests generated as invalid are left as they are, so the refusals are still checked.
 """
 
@@ -136,11 +139,19 @@ def valid_preview(body: dict[str, Any]) -> None:
         body["language"] = "en"
 
 
+def valid_webhook(body: dict[str, Any]) -> None:
+    """A generated `webhooks.upsert` body with a public URL and one of 20 ids."""
+    body["url"] = "https://8.8.8.8/schemathesis"
+    body["id"] = f"schemathesis-{len(str(body.get('id'))) % 20}"
+
+
 MAKE_VALID = {
     "/notifications.upsert": valid_notification,
     "/front/users.setProfile": valid_profile,
     "/templates.preview": valid_preview,
+    "/webhooks.upsert": valid_webhook,
 }
+CURSORS = ("/messages.list", "/webhooks.deliveries")
 
 
 @schemathesis.hook
@@ -151,6 +162,6 @@ def map_case(context, case):
     positive = meta is None or meta.generation.mode == GenerationMode.POSITIVE
     if make_valid and positive and isinstance(case.body, dict):
         make_valid(case.body)
-    if case.operation.path == "/messages.list" and positive and isinstance(case.query, dict):
-        case.query.pop("cursor", None)  # a cursor names a message of the project
+    if case.operation.path in CURSORS and positive and isinstance(case.query, dict):
+        case.query.pop("cursor", None)  # a cursor names a message (a delivery) of the project
     return case

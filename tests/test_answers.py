@@ -64,6 +64,18 @@ ERROR_CASES = [
     case("id-not-a-string", "post", "/notifications.delete", "id/invalid", body={"id": 5}),
     case("delete-without-id", "post", "/notifications.delete", "id/required", body={}),
     case("infinity", "post", "/notifications.delete", "body/invalidJson", data='{"id": Infinity}'),
+    case("webhook-on-loopback", "post", "/webhooks.upsert", "url/private",
+         body={"url": "https://127.0.0.1/hook", "events": ["*"]}),
+    case("webhook-unknown-event", "post", "/webhooks.upsert", "events/unknown",
+         body={"url": "https://8.8.8.8/hook", "events": ["message.exploded"]}),
+    case("webhook-unknown-field", "post", "/webhooks.upsert", "secret/unknown",
+         body={"url": "https://8.8.8.8/hook", "events": ["*"], "secret": "x"}),
+    case("unknown-webhook", "post", "/webhooks.test", "webhook/notFound", body={"id": "nope"}),
+    case("webhook-id-not-a-string", "post", "/webhooks.delete", "id/invalid", body={"id": 5}),
+    case("unknown-webhook-deliveries", "get", "/webhooks.deliveries", "webhook/notFound",
+         params={"id": "nope"}),
+    case("deliveries-limit", "get", "/webhooks.deliveries", "limit/invalid",
+         params={"id": "x", "limit": 0}),
 ]  # fmt: skip
 
 ANONYMOUS_CASES = [

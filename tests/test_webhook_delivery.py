@@ -9,11 +9,15 @@ import ipaddress
 import time
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
+from shared.infra import utcnow
 from shared.infra.db import transaction
 from shared.webhooks import addresses, upsert_webhook, webhook_deliveries, webhooks
+from shared.webhooks.dispatch import fan_out, take_due
 from shared.webhooks.endpoints import new_secret
+from shared.webhooks.events import record_event
+from tests.support.backends import fresh_database
 from tests.support.calls import Client, send, until_final, upsert_notification
 from tests.support.data import token
 from tests.support.herald import build_herald, new_project, stop_herald
@@ -31,9 +35,16 @@ FAST = {"webhooks_allow_private": True, "webhook_retries": (0.3, 0.6, 1.0), "web
 
 @pytest.fixture(params=["embedded", "production"])
 def herald(request, tmp_path):
-    herald = build_herald(request.param, tmp_path, request, **FAST)
-    yield herald
-    stop_herald(herald)
+    """A Herald of its own database: no other test's endpoints for its pump to post to."""
+    if request.param == "embedded":
+        herald = build_herald("embedded", tmp_path, request, **FAST)
+        yield herald
+        stop_herald(herald)
+        return
+    with fresh_database("herald_webhooks") as url:
+        herald = build_herald("production", tmp_path, request, database_url=url, **FAST)
+        yield herald
+        stop_herald(herald)
 
 
 def _endpoint(herald, url: str) -> tuple[Client, str, str]:
@@ -167,3 +178,42 @@ def test_an_address_that_turned_private_is_never_connected(request, tmp_path, mo
         stop_herald(herald)
     assert receiver.got() == []
     assert errors and all(error.startswith("url/private") for error in errors), errors
+
+
+def test_dead_endpoints_however_many_leave_posts_to_the_others(request, tmp_path):
+    """Ten endpoints failing since their last success get one post in flight each and two in
+    all; a healthy endpoint's due posts are taken besides."""
+    herald = build_herald("embedded", tmp_path, request, **FAST)
+    try:
+        project = new_project(herald, "many")["projectId"]
+        now = utcnow()
+        with transaction(herald.engine) as connection:
+            endpoints = [
+                upsert_webhook(
+                    connection, herald.settings, project, {"url": f"http://127.0.0.1:9/{i}"}
+                )
+                for i in range(11)
+            ]
+            ids = [made["webhook"]["id"] for made in endpoints]
+            connection.execute(
+                update(webhooks).where(webhooks.c.id.in_(ids[:10])).values(failing_since=now)
+            )
+            for i in range(3):
+                record_event(connection, project, "message.sent", {"messageId": f"m{i}"})
+            fan_out(connection, now)
+            taken = take_due(connection, now, 60.0, herald.settings.webhook_concurrency)
+            hooks = dict(connection.execute(select(webhooks.c.pk, webhooks.c.id)).all())
+            by = (
+                connection.execute(
+                    select(webhook_deliveries.c.webhook_pk).where(
+                        webhook_deliveries.c.pk.in_(taken)
+                    )
+                )
+                .scalars()
+                .all()
+            )
+    finally:
+        stop_herald(herald)
+    healthy = [pk for pk in by if hooks[pk] == ids[10]]
+    assert len(healthy) == 2  # its own two slots, whatever the dead ones do
+    assert len(by) - len(healthy) == 2  # the ten dead endpoints: two posts in all

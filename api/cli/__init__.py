@@ -14,6 +14,7 @@ from api.cli import (
     senders,
     serve,
     suppressions,
+    webhooks,
 )
 
 COMMANDS = (
@@ -29,6 +30,7 @@ COMMANDS = (
     limits.limits,
     senders.senders,
     providers.providers,
+    webhooks.webhooks,
 )
 
 

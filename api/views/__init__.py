@@ -10,6 +10,7 @@ from api.views import (
     bell,
     demo,
     docs,
+    endpoints,
     front,
     ops_page,
     probes,
@@ -19,6 +20,7 @@ from api.views import (
 
 BLUEPRINTS = (
     backend.bp,  # the backend API (SPEC §3)
+    endpoints.bp,  # the webhook endpoints API (SPEC §9)
     front.bp,  # the frontend API (SPEC §4), the bell's calls
     bell.bp,  # /widget.js
     demo.bp,  # /demo, embedded mode only

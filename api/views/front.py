@@ -26,6 +26,7 @@ from shared.feed.stream_caps import RETRY_AFTER, StreamCaps, build_caps
 from shared.infra.db import autocommit, transaction
 from shared.infra.errors import HeraldError, NotFound, RateLimited
 from shared.infra.secrets import SecretBox, secret_box
+from shared.webhooks import preferences_events
 
 bp = Blueprint("front", __name__, url_prefix="/front")
 bp.before_request(refuse_nul_in_query)
@@ -129,7 +130,10 @@ def messages_read_all():
 def users_set_profile():
     """Change what a browser may change of its user: language, timezone, allowed mutes."""
     engine = services().engine
-    with transaction(engine) as connection:
+    with (
+        transaction(engine) as connection,
+        preferences_events(connection, g.project_id, g.user_id),
+    ):
         set_profile(connection, g.project_id, g.user_id, g.body.get("user"))
     with autocommit(engine) as connection:
         return front_user(connection, g.project_id, g.user_id)

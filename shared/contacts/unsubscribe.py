@@ -26,6 +26,7 @@ from shared.infra.errors import NotFound
 from shared.infra.models import notifications, users
 from shared.infra.secrets import SecretBox
 from shared.tenancy.projects import widget_secrets
+from shared.webhooks import preferences_events
 
 PATH = "/unsubscribe/"
 SALT = "herald.unsubscribe"
@@ -136,11 +137,13 @@ def subscription_state(connection: Connection, subscription: Subscription):
 
 def mute_email(connection: Connection, subscription: Subscription) -> Any:
     """Mute the notification's e-mail for the user, as `users.upsert` would (the entry's other
-    mutes kept); the notification's row."""
+    mutes kept), with its webhook events; the notification's row."""
     notification, entry = subscription_state(connection, subscription)
     flags = {channel.preference: bool(entry.get(channel.preference)) for channel in Channel}
     flags[Channel.EMAIL.preference] = True
     preferences = {subscription.notification_id: Preference(**flags)}
     change = UserChange(subscription.user_id, {"preferences": preferences})
-    upsert_users(connection, subscription.project_id, [change])
+    project_id, user_id = subscription.project_id, subscription.user_id
+    with preferences_events(connection, project_id, user_id, subscription.notification_id):
+        upsert_users(connection, project_id, [change])
     return notification

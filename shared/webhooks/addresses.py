@@ -40,6 +40,8 @@ def check_url(url: object, allow_private: bool) -> tuple[str, str, int]:
         raise _refused(f"url is longer than {MAX_URL} characters.")
     if any(ord(ch) < 33 or ord(ch) == 127 for ch in url):
         raise _refused("url has a space or a control character in it.")
+    if not url.isascii():
+        raise _refused("url must be ASCII: percent-encode its path, an international host xn--.")
     try:
         parts = urlsplit(url)
         port = parts.port

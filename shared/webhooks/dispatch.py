@@ -17,6 +17,7 @@ from shared.webhooks.events import wants
 from shared.webhooks.tables import webhook_deliveries, webhook_events, webhooks
 
 FAN_OUT = 500  # events fanned out a pass
+FAILING_SLOTS = 2  # posts in flight to failing endpoints, all of them together
 D, E, W = webhook_deliveries, webhook_events, webhooks
 
 
@@ -67,23 +68,33 @@ def fan_out(connection: Connection, now: datetime) -> int:
 
 
 def take_due(
-    connection: Connection, now: datetime, lost_after: float, per_endpoint: int, most: int = 200
+    connection: Connection,
+    now: datetime,
+    lost_after: float,
+    per_endpoint: int,
+    failing_slots: int = FAILING_SLOTS,
+    most: int = 200,
 ) -> list[int]:
     """The deliveries to enqueue now, marked enqueued: due ones of enabled endpoints, at most
-    `per_endpoint` in flight for each endpoint (a job enqueued and not finished counts)."""
+    `per_endpoint` in flight for each endpoint (a job enqueued and not finished counts). An
+    endpoint failing since its last success gets one post in flight, and all of those together
+    at most `failing_slots`, so that dead endpoints, however many, leave the rest of the
+    posting threads to the endpoints that answer."""
     lost = now - timedelta(seconds=lost_after)
     not_waiting = or_(
         D.c.enqueued_at.is_(None), D.c.enqueued_at < D.c.next_at, D.c.enqueued_at < lost
     )
-    in_flight = dict(
-        connection.execute(
-            select(D.c.webhook_pk, func.count())
-            .where(D.c.status == "pending", D.c.enqueued_at >= D.c.next_at, D.c.enqueued_at >= lost)
-            .group_by(D.c.webhook_pk)
-        ).all()
-    )
+    failing = W.c.failing_since.is_not(None).label("failing")
+    flying = connection.execute(
+        select(D.c.webhook_pk, func.count(), failing)
+        .join(W, W.c.pk == D.c.webhook_pk)
+        .where(D.c.status == "pending", D.c.enqueued_at >= D.c.next_at, D.c.enqueued_at >= lost)
+        .group_by(D.c.webhook_pk, failing)
+    ).all()
+    in_flight = {webhook_pk: count for webhook_pk, count, _ in flying}
+    failing_total = sum(count for _, count, is_failing in flying if is_failing)
     query = (
-        select(D.c.pk, D.c.webhook_pk)
+        select(D.c.pk, D.c.webhook_pk, failing)
         .join(W, W.c.pk == D.c.webhook_pk)
         .where(D.c.status == "pending", D.c.next_at <= now, not_waiting, W.c.enabled.is_(True))
         .order_by(D.c.next_at, D.c.pk)
@@ -92,10 +103,13 @@ def take_due(
     if connection.dialect.name == "postgresql":
         query = query.with_for_update(of=D, skip_locked=True)
     taken = []
-    for pk, webhook_pk in connection.execute(query).all():
-        if in_flight.get(webhook_pk, 0) < per_endpoint:
-            in_flight[webhook_pk] = in_flight.get(webhook_pk, 0) + 1
-            taken.append(pk)
+    for pk, webhook_pk, is_failing in connection.execute(query).all():
+        cap = 1 if is_failing else per_endpoint
+        if in_flight.get(webhook_pk, 0) >= cap or (is_failing and failing_total >= failing_slots):
+            continue
+        in_flight[webhook_pk] = in_flight.get(webhook_pk, 0) + 1
+        failing_total += bool(is_failing)
+        taken.append(pk)
     if taken:
         connection.execute(update(D).where(D.c.pk.in_(taken)).values(enqueued_at=now))
     return taken

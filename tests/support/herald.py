@@ -81,7 +81,7 @@ def build_herald(mode: str, tmp: Path, request, **overrides) -> Herald:
             pytest.fail(f"production mode is required in CI, but {down}")
         pytest.skip(f"production mode skipped: {down}")
     moto_url = overrides.pop("aws_endpoint_url", None) or request.getfixturevalue("moto")
-    pg = request.getfixturevalue("pg_database")
+    pg = overrides.pop("database_url", None) or request.getfixturevalue("pg_database")
     overrides = {**chains({"email_provider": "ses", "sms_provider": "sns"}), **overrides}
     settings = Settings(
         database_url=pg,

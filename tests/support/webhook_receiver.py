@@ -9,6 +9,7 @@ reads one from a test."""
 from __future__ import annotations
 
 import json
+import secrets
 import socket
 import subprocess
 import sys
@@ -105,7 +106,7 @@ class Receiver:
         self.port = port or _free_port()
         self.log = folder / f"receiver-{self.port}.jsonl"
         self.log.touch()
-        self.url = f"http://127.0.0.1:{self.port}/hooks"
+        self.url = f"http://127.0.0.1:{self.port}/hooks/{secrets.token_hex(4)}"  # its own
         self.process = None
         self.start()
 
