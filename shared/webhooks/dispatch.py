@@ -85,14 +85,7 @@ def take_due(
         D.c.enqueued_at.is_(None), D.c.enqueued_at < D.c.next_at, D.c.enqueued_at < lost
     )
     failing = W.c.failing_since.is_not(None).label("failing")
-    flying = connection.execute(
-        select(D.c.webhook_pk, func.count(), failing)
-        .join(W, W.c.pk == D.c.webhook_pk)
-        .where(D.c.status == "pending", D.c.enqueued_at >= D.c.next_at, D.c.enqueued_at >= lost)
-        .group_by(D.c.webhook_pk, failing)
-    ).all()
-    in_flight = {webhook_pk: count for webhook_pk, count, _ in flying}
-    failing_total = sum(count for _, count, is_failing in flying if is_failing)
+    in_flight, failing_total = _in_flight(connection, lost, failing)
     query = (
         select(D.c.pk, D.c.webhook_pk, failing)
         .join(W, W.c.pk == D.c.webhook_pk)
@@ -113,6 +106,18 @@ def take_due(
     if taken:
         connection.execute(update(D).where(D.c.pk.in_(taken)).values(enqueued_at=now))
     return taken
+
+
+def _in_flight(connection: Connection, lost: datetime, failing) -> tuple[dict[int, int], int]:
+    """Posts enqueued and not finished: by endpoint, and to failing endpoints in all."""
+    flying = connection.execute(
+        select(D.c.webhook_pk, func.count(), failing)
+        .join(W, W.c.pk == D.c.webhook_pk)
+        .where(D.c.status == "pending", D.c.enqueued_at >= D.c.next_at, D.c.enqueued_at >= lost)
+        .group_by(D.c.webhook_pk, failing)
+    ).all()
+    in_flight = {webhook_pk: count for webhook_pk, count, _ in flying}
+    return in_flight, sum(count for _, count, is_failing in flying if is_failing)
 
 
 def load_delivery(connection: Connection, delivery_pk: int):
