@@ -17,6 +17,7 @@ FIGURES = (
     "embedded",
     "profile",
     "smtp",
+    "webhooks",
 )
 
 

@@ -9,7 +9,16 @@ import signal
 import time
 from pathlib import Path
 
-from bench import bound_figure, compare, counts, diagnosis, figures, report, smtp_figure
+from bench import (
+    bound_figure,
+    compare,
+    counts,
+    diagnosis,
+    figures,
+    report,
+    smtp_figure,
+    webhook_figure,
+)
 from bench.compare import RESULTS
 from bench.figures import Bench
 from bench.load import LoadProcess
@@ -31,6 +40,7 @@ PRODUCTION_ORDER = (
     "threads",
     "scaling",
     "smtp",
+    "webhooks",
 )
 
 
@@ -142,6 +152,7 @@ def production(bench: Bench, names: list[str]) -> None:
             "threads": lambda: figures.threads(bench, prod),
             "scaling": lambda: figures.scaling(bench, prod),
             "smtp": lambda: smtp_figure.smtp(bench, prod),
+            "webhooks": lambda: webhook_figure.webhooks(bench, prod),
         }
         for name in names:
             _step(name, steps[name])
