@@ -217,3 +217,48 @@ def test_dead_endpoints_however_many_leave_posts_to_the_others(request, tmp_path
     healthy = [pk for pk in by if hooks[pk] == ids[10]]
     assert len(healthy) == 2  # its own two slots, whatever the dead ones do
     assert len(by) - len(healthy) == 2  # the ten dead endpoints: two posts in all
+
+
+def test_hostile_endpoints_delay_neither_sends_nor_other_endpoints(herald, tmp_path):
+    """Endpoints that answer 10 MB, redirect to the metadata address, or 500 for ever, beside a
+    good one: the good one gets its events at once, sends answer as fast as without them, the
+    redirect is not followed and the 10 MB answer is read no further than 64 KiB."""
+    good_client, good = _receiver_for(herald, tmp_path)
+    hostile = [_receiver_for(herald, tmp_path, mode) for mode in ("big", "redirect", "fail:1000")]
+    try:
+        baseline = _timed_sends(good_client, 3)
+        for client, _ in hostile:
+            for _ in range(2):
+                _send(client)
+        during = _timed_sends(good_client, 3)
+        got = good.wait_for(12, timeout=10)
+        big_url, redirect_url = hostile[0][1].url, hostile[1][1].url
+        time.sleep(1.0)
+        outcomes = _deliveries_by_url(herald)
+    finally:
+        for _, receiver in [*hostile, (None, good)]:
+            receiver.stop()
+    assert len({entry["id"] for entry in got}) == 12  # 6 messages × e-mail and widget
+    assert during < max(2 * baseline, baseline + 1.0), (baseline, during)
+    assert {status for status, _, _ in outcomes[big_url]} == {"succeeded"}
+    assert all(duration < 2000 for _, duration, _ in outcomes[big_url])
+    assert all("redirects are not followed" in error for _, _, error in outcomes[redirect_url])
+
+
+def _timed_sends(client: Client, count: int) -> float:
+    started = time.monotonic()
+    for _ in range(count):
+        _send(client)
+    return time.monotonic() - started
+
+
+def _deliveries_by_url(herald) -> dict[str, list[tuple]]:
+    d = webhook_deliveries
+    query = select(webhooks.c.url, d.c.status, d.c.duration_ms, d.c.error).join(
+        webhooks, webhooks.c.pk == d.c.webhook_pk
+    )
+    found: dict[str, list[tuple]] = {}
+    with herald.engine.connect() as connection:
+        for url, status, duration, error in connection.execute(query):
+            found.setdefault(url, []).append((status, duration, error))
+    return found
