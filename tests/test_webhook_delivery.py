@@ -262,3 +262,28 @@ def _deliveries_by_url(herald) -> dict[str, list[tuple]]:
         for url, status, duration, error in connection.execute(query):
             found.setdefault(url, []).append((status, duration, error))
     return found
+
+
+def test_an_endpoint_failing_for_the_disable_time_is_disabled(request, tmp_path):
+    """SPEC's 5 days made 0.5 s: an endpoint whose every attempt fails for that long is turned
+    off with `failing`, and nothing more is posted to it."""
+    herald = build_herald("embedded", tmp_path, request, **FAST, webhook_disable_after=0.5)
+    try:
+        client, receiver = _receiver_for(herald, tmp_path, mode="fail:1000")
+        _send(client)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with herald.engine.connect() as connection:
+                endpoint = connection.execute(
+                    select(webhooks).where(webhooks.c.url == receiver.url)
+                ).one()
+            if not endpoint.enabled:
+                break
+            time.sleep(0.1)
+        posts = len(receiver.got())
+        time.sleep(1.5)
+        assert len(receiver.got()) == posts  # nothing after it was turned off
+    finally:
+        receiver.stop()
+        stop_herald(herald)
+    assert not endpoint.enabled and endpoint.disabled == "failing", endpoint
