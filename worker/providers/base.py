@@ -51,6 +51,14 @@ class ProviderError(Exception):
         return f"{self.code}: {self.message}"
 
 
+class DeviceGone(ProviderError):
+    """The push service says this device is gone (FCM `UNREGISTERED`, APNs 410, Web Push 404
+    or 410): it is removed from the user's devices; the send failed for it."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__("device/gone", message)
+
+
 class BuildFailed(ProviderError):
     """The provider's request could not be built from the content (its library refused it):
     nothing went."""

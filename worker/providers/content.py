@@ -100,8 +100,35 @@ class Sms:
     sender_id: str | None
 
 
+@dataclass(frozen=True)
+class Device:
+    """One of a user's push devices (SPEC §10): an FCM or APNs `token`, or a Web Push
+    subscription (`endpoint`, and its `p256dh` and `auth` keys, base64url as the browser gave
+    them)."""
+
+    id: str  # Herald's id of the device row
+    kind: str  # "fcm", "apns" or "webpush"
+    token: str | None = None
+    endpoint: str | None = None
+    p256dh: str | None = None
+    auth: str | None = None
+
+
+@dataclass(frozen=True)
+class Push:
+    """A rendered push for one device, ready for a provider."""
+
+    message_id: str
+    device: Device
+    title: str
+    body: str
+    icon: str | None = None
+    url: str | None = None
+    data: dict[str, Any] | None = None  # a JSON object of at most 4 KiB
+
+
 Content = dict[str, str | None]
-ProviderContent = Email | Sms  # what a provider's `build` takes
+ProviderContent = Email | Sms | Push  # what a provider's `build` takes
 
 
 def email_content(message_id: str, to: str, content: Content, project: Any) -> Email:
