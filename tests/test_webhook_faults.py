@@ -19,7 +19,7 @@ from shared.infra.db import transaction
 from shared.webhooks import upsert_webhook, webhook_events
 from tests.support.backends import IN_CI, backends_down, fresh_database
 from tests.support.data import token
-from tests.support.processes import Stack
+from tests.support.processes import Stack, settled
 from tests.support.webhook_receiver import Receiver
 from worker.webhooks import WEBHOOK_QUEUE, pump_once
 
@@ -33,6 +33,12 @@ SETTINGS = {
     "HERALD_WEBHOOKS_ALLOW_PRIVATE": "1",
     "HERALD_TEST_WEBHOOK_SCALE": "0.04",  # retries after 0.2 s, 12 s...; a job lost after 3 s
     "HERALD_SEND_WAIT": "2",
+    # a delivery cut short by the database is taken up again within seconds
+    "HERALD_SEND_TIME_LIMIT": "4",
+    "HERALD_SWEEP_INTERVAL": "0.5",
+    "HERALD_SWEEP_REQUEUE_AFTER": "2",
+    "HERALD_PROVIDER_TIMEOUT": "6",
+    "HERALD_PROVIDER_RETRY_BUDGET": "1",
 }
 
 
@@ -73,13 +79,15 @@ def _start_webhooks(herald: Stack) -> Process:
     return herald.workers[-1]
 
 
-def _send(herald: Stack, count: int) -> None:
+def _send(herald: Stack, count: int) -> str:
+    """Send `count` notices, to users `TAG-0`… : the tag."""
     tag = token()
     items = [
         {"notificationId": "notice", "userId": f"{tag}-{i}", "userEmail": f"{tag}-{i}@a.example"}
         for i in range(count)
     ]
     assert herald.api(herald.key).post("/messages.send", {"messages": items})[0] == 200
+    return tag
 
 
 @pytest.mark.process
@@ -133,6 +141,53 @@ def test_posts_lost_with_redis_are_enqueued_again(standin, tmp_path):
             receiver.stop()
             herald.close()
     assert len({entry["id"] for entry in got}) == 5 and all(e["verified"] for e in got)
+
+
+@pytest.mark.process
+def test_postgresql_cut_during_delivery_loses_no_event_of_a_committed_change(standin, tmp_path):
+    """PostgreSQL unreachable for a second and a half while 20 messages are delivered: every
+    channel whose final status committed has its one event in the outbox, and the receiver
+    gets every event (each id at least once)."""
+    _required()
+    receiver = Receiver("whsec_c2VjcmV0c2VjcmV0c2VjcmV0", tmp_path)
+    with fresh_database("herald_webhook_pgcut") as url:
+        herald = _stack(tmp_path, standin, url)
+        try:
+            _hook(herald, receiver)
+            herald.start_worker()
+            _start_webhooks(herald)
+            standin.latency = 0.3
+            tag = _send(herald, 20)
+            time.sleep(0.4)
+            herald.proxy.cut()  # while sends are under way and their outcomes being written
+            time.sleep(1.5)
+            herald.proxy.restore()
+            found = settled(herald, [{"userId": f"{tag}-{i}"} for i in range(20)], timeout=90)
+            wanted = {(row.id, "email"): row.email_status for row in found.values()}
+            events = _events(herald)
+            got = receiver.wait_for(len(events), timeout=60)
+        finally:
+            receiver.stop()
+            herald.close()
+    # one event per channel that reached a final status, of that status
+    assert {
+        key: event_type.removeprefix("message.") for key, (_, event_type) in events.items()
+    } == wanted
+    assert {event_id for event_id, _ in events.values()} <= {entry["id"] for entry in got}
+    assert all(entry["verified"] for entry in got)
+
+
+def _events(herald: Stack) -> dict[tuple[str, str], tuple[str, str]]:
+    """Each message event of the outbox by (message id, channel): its id and type."""
+    with herald.engine.connect() as connection:
+        rows = connection.execute(select(webhook_events)).all()
+    events = {}
+    for row in rows:
+        data = row.data if isinstance(row.data, dict) else json.loads(row.data)
+        key = (data["messageId"], data["channel"])
+        assert key not in events, f"two events for {key}"
+        events[key] = (row.id, row.type)
+    return events
 
 
 def _wait_for_events(herald: Stack, count: int, timeout: float = 30.0) -> None:

@@ -14,6 +14,7 @@ from shared.infra.models import utcnow
 from shared.operations.activity import LatencyWindow, oldest_waiting, per_minute
 from shared.operations.metrics import host_registry
 from shared.operations.queues import dead_letters, describe, queue_depths, requeue, select_letters
+from shared.operations.webhooks import webhook_health
 from shared.providers.circuit import provider_health
 
 bp = Blueprint("ops_page", __name__)
@@ -62,6 +63,7 @@ def data():
     with autocommit(svc.engine) as connection:
         activity = per_minute(connection, now)
         waiting = oldest_waiting(connection, now)
+        hooks = webhook_health(connection, now)
     return {
         "now": now.isoformat(),
         "mode": "embedded" if svc.settings.embedded else "production",
@@ -69,6 +71,7 @@ def data():
         "activity": activity,
         "latency": LATENCY.read(),
         "providers": provider_health(svc.settings),
+        "webhooks": hooks,
         "oldestWaiting": waiting,
         "deadLetters": describe(svc.engine, dead_letters(svc.broker)[:100]),
     }

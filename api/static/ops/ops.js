@@ -112,10 +112,23 @@ function drawProviders(providers) {
   body.innerHTML = providers.map((p) => `<tr><td>${text(p.channel === "email" ? "E-mail" : "SMS")} · <b>${text(p.name)}</b><br><code class="dim">${text(p.url)}</code></td><td><span class="circuit ${text(p.state)}">${text(CIRCUITS[p.state] || p.state)}</span></td><td class="num">${text(p.sent)}</td><td class="num">${text(p.failures)}</td><td class="num">${text(p.failed)}</td><td class="num">${text(p.skipped)}</td><td class="num">${seconds(p.meanSeconds)}</td><td>${p.lastError ? `<code>${text(p.lastError)}</code><br><span class="dim">${text(new Date(p.lastErrorAt * 1000).toLocaleString())}</span>` : '<span class="dim">–</span>'}</td></tr>`).join("");
 }
 
+const HOOK_STATES = { gone: "off: answered 410", failing: "off: failing", off: "off" };
+
+function drawWebhooks(hooks) {
+  document.getElementById("webhook-counts").textContent = `${hooks.enabled} on · ${hooks.failing} failing · ${hooks.disabled} turned off by Herald`;
+  const body = document.getElementById("webhooks");
+  if (!hooks.troubled.length) {
+    body.innerHTML = '<tr><td colspan="5" class="dim">Every endpoint answers.</td></tr>';
+    return;
+  }
+  body.innerHTML = hooks.troubled.map((w) => `<tr><td><b>${text(w.id)}</b><br><code class="dim">${text(w.url)}</code></td><td><code>${text(w.projectId)}</code></td><td><span class="hook ${text(w.state)}">${text(HOOK_STATES[w.state] || w.state)}</span></td><td>${w.failingSince ? `${text(new Date(w.failingSince).toLocaleString())}<br><span class="dim">${age(w.failingSeconds)}</span>` : '<span class="dim">–</span>'}</td><td class="num">${text(w.waiting)}</td></tr>`).join("");
+}
+
 function age(secondsWaiting) {
   if (secondsWaiting < 60) return `${Math.round(secondsWaiting)} s`;
   if (secondsWaiting < 3600) return `${Math.round(secondsWaiting / 60)} min`;
-  return `${(secondsWaiting / 3600).toFixed(1)} h`;
+  if (secondsWaiting < 172800) return `${(secondsWaiting / 3600).toFixed(1)} h`;
+  return `${(secondsWaiting / 86400).toFixed(1)} days`;
 }
 
 function draw(data) {
@@ -131,6 +144,7 @@ function draw(data) {
   drawErrors(data.activity.channels);
   drawLatency(data.latency);
   drawProviders(data.providers);
+  drawWebhooks(data.webhooks);
   drawLetters(data.deadLetters);
   document.getElementById("updated").textContent = `updated ${new Date(data.now).toLocaleTimeString()}`;
   document.body.dataset.loaded = "true";
