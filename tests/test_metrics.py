@@ -58,7 +58,7 @@ def test_a_send_is_counted(herald, client):
     def grew(name: str, **labels: str) -> float:
         return value(after, name, **labels) - value(before, name, **labels)
 
-    email, sms = herald.settings.email_provider, herald.settings.sms_provider
+    email, sms = herald.settings.email_providers[0].kind, herald.settings.sms_providers[0].kind
     assert grew("herald_http_requests_total", endpoint=SEND, status="200") == 1
     assert grew("herald_messages_total", status="sent") == 1
     for channel in ("email", "sms", "widget"):

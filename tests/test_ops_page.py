@@ -240,8 +240,8 @@ def test_ops_and_metrics_show_each_default_provider_with_its_circuit(herald, cli
     after = providers()
     # Then the page lists the default chains' providers, the e-mail's first with one more send
     settings = herald.settings
-    assert list(after) == [("email", u.name) for u in settings.email_providers] + [
-        ("sms", u.name) for u in settings.sms_providers
+    assert list(after) == [
+        (channel, u.name) for channel, urls in settings.chains.items() for u in urls
     ]
     first = settings.email_providers[0]
     entry = after[("email", first.name)]

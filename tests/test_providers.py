@@ -45,4 +45,5 @@ def test_each_provider_is_named_by_its_setting(tmp_path):
     assert {channel: p.name for channel, p in build_providers(settings).items()} == {
         "email": "outbox",
         "sms": "outbox",
+        "push": "outbox",
     }

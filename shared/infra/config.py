@@ -15,6 +15,7 @@ from shared.providers.urls import ProviderUrl, ProviderUrlError, parse_chain, pa
 
 OUTBOX_EMAIL = parse_provider_url("email", "outbox://")
 OUTBOX_SMS = parse_provider_url("sms", "outbox://")
+OUTBOX_PUSH = parse_provider_url("push", "outbox://")
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,10 @@ class Settings:
     # chain (`herald providers add`) replaces it for that project.
     email_providers: tuple[ProviderUrl, ...] = (OUTBOX_EMAIL,)
     sms_providers: tuple[ProviderUrl, ...] = (OUTBOX_SMS,)
+    push_providers: tuple[ProviderUrl, ...] = (OUTBOX_PUSH,)
+    # HERALD_VAPID_PRIVATE_KEY: the Web Push VAPID key (SPEC §10), a P-256 private key as PEM or
+    # base64url of its 32 bytes (`herald push keys` makes one). Never in a repr.
+    vapid_private_key: str | None = field(default=None, repr=False)
     # The address links in messages point at (the one-click unsubscribe, SPEC §8): the
     # HERALD_PUBLIC_URL, else where `herald serve` listens (`serving`), else its default address.
     public_url: str = DEFAULT_PUBLIC_URL
@@ -105,14 +110,13 @@ class Settings:
         return self.database_url.startswith("sqlite")
 
     @property
-    def email_provider(self) -> str:
-        """The kind of the default e-mail chain's first provider."""
-        return self.email_providers[0].kind
-
-    @property
-    def sms_provider(self) -> str:
-        """The kind of the default SMS chain's first provider."""
-        return self.sms_providers[0].kind
+    def chains(self) -> dict[str, tuple[ProviderUrl, ...]]:
+        """Each provider channel's default chain, by channel name."""
+        return {
+            "email": self.email_providers,
+            "sms": self.sms_providers,
+            "push": self.push_providers,
+        }
 
     def serving(self, host: str, port: int = DEFAULT_PORT) -> Settings:
         """`herald serve`'s settings: the demo on by default when the server listens on
@@ -156,6 +160,7 @@ class Settings:
             demo=_flag(env, "HERALD_DEMO"),
             webhooks_allow_private=bool(_flag(env, "HERALD_WEBHOOKS_ALLOW_PRIVATE")),
             secret_keys=secret_keys(_names(env, "HERALD_SECRET_KEY")),
+            vapid_private_key=env.get("HERALD_VAPID_PRIVATE_KEY") or None,
             **_test_webhook_settings(env),
             **_provider_settings(env, redis_url is None),
             **_feedback_settings(env),
@@ -174,6 +179,7 @@ def _provider_settings(env: dict[str, str], embedded: bool) -> dict[str, object]
     for channel, default in (
         ("email", "outbox" if embedded else "ses"),
         ("sms", "outbox" if embedded else "sns"),
+        ("push", "outbox"),  # TODO webpush in production
     ):
         name = f"HERALD_{channel.upper()}_PROVIDERS"
         chain = env.get(name) or env.get(name[:-1]) or default

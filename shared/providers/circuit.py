@@ -45,7 +45,7 @@ def provider_health(settings: Settings, breaker: Breaker | None = None) -> list[
     breaker = breaker or build_breaker(settings)
     members = [
         (url, circuit_key("default", channel, url.name))
-        for channel, urls in (("email", settings.email_providers), ("sms", settings.sms_providers))
+        for channel, urls in settings.chains.items()
         for url in urls
     ]
     try:

@@ -28,6 +28,7 @@ class Kind:
     credentials: bool = False  # the URL may carry USER:PASS (a secret)
     required_credentials: bool = False
     options: tuple[str, ...] = ()  # the query parameters it takes
+    required_options: tuple[str, ...] = ()  # those it can't go without
     choices: dict[str, tuple[str, ...]] = field(default_factory=dict)  # an option's allowed values
 
 
@@ -53,14 +54,24 @@ KINDS: dict[str, Kind] = {
             required_credentials=True,
             options=("from", "messagingServiceSid", "baseUrl"),
         ),
+        Kind("webpush", "push", options=("subject",)),
+        Kind("fcm", "push", options=("credentials", "baseUrl"), required_options=("credentials",)),
+        Kind(
+            "apns",
+            "push",
+            options=("key", "keyId", "teamId", "topic", "host"),
+            required_options=("key", "keyId", "teamId", "topic"),
+        ),
         Kind("outbox", "email"),
         Kind("outbox", "sms"),
+        Kind("outbox", "push"),
     )
     if kind.name != "outbox"
 }
 CHANNEL_KINDS = {
     "email": ("ses", "smtp", "smtps", "outbox"),
     "sms": ("sns", "twilio", "outbox"),
+    "push": ("webpush", "fcm", "apns", "outbox"),
 }
 _OUTBOX = {channel: Kind("outbox", channel) for channel in CHANNEL_KINDS}
 
@@ -178,6 +189,9 @@ def _options(kind: Kind, query: str) -> dict[str, str]:
         if key in kind.choices and value not in kind.choices[key]:
             raise ProviderUrlError(key, f"{key} must be one of {', '.join(kind.choices[key])}.")
         options[key] = value
+    for key in kind.required_options:
+        if key not in options:
+            raise ProviderUrlError(key, f"A {kind.name}:// URL gives {key}=.")
     if kind.name == "twilio" and ("from" in options) == ("messagingServiceSid" in options):
         raise ProviderUrlError("from", "A twilio:// URL gives from or messagingServiceSid, one.")
     if "baseUrl" in options and urlsplit(options["baseUrl"]).scheme not in ("http", "https"):

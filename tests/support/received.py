@@ -19,7 +19,7 @@ def moto_sent(moto_url: str) -> tuple[list[dict], list[dict]]:
 def emails_sent(herald) -> list[dict]:
     """Every e-mail the providers took: {to, from, subject, html, text, raw, id}, read from the
     MIME that moto received (production) or that the outbox wrote (embedded)."""
-    if herald.settings.email_provider == "ses":
+    if herald.settings.email_providers[0].kind == "ses":
         return [
             {**_parts(m["raw_data"].encode()), "from": m["source"], "id": m["id"]}
             for m in moto_sent(herald.moto_url)[0]
@@ -46,7 +46,7 @@ def _parts(raw: bytes) -> dict:
 
 def sms_sent(herald) -> list[dict]:
     """Every SMS the providers took: {to, text, id}."""
-    if herald.settings.sms_provider == "sns":
+    if herald.settings.sms_providers[0].kind == "sns":
         return [
             {"to": m["phone_number"], "text": m["message"], "id": m["message_id"]}
             for m in moto_sent(herald.moto_url)[1]

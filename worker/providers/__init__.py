@@ -35,13 +35,20 @@ PROVIDERS = {
         "twilio": "worker.providers.twilio:TwilioSmsProvider",
         "outbox": "worker.providers.outbox:OutboxSmsProvider",
     },
+    "push": {
+        "webpush": "worker.providers.webpush:WebPushProvider",
+        "fcm": "worker.providers.fcm:FcmProvider",
+        "apns": "worker.providers.apns:ApnsProvider",
+        "outbox": "worker.providers.outbox:OutboxPushProvider",
+    },
 }
 
 
 def build_providers(settings: Settings) -> dict[str, Provider]:
     """The first provider of each channel's default chain."""
-    chains = {"email": settings.email_providers, "sms": settings.sms_providers}
-    return {channel: build_provider(settings, chain[0]) for channel, chain in chains.items()}
+    return {
+        channel: build_provider(settings, chain[0]) for channel, chain in settings.chains.items()
+    }
 
 
 def build_provider(settings: Settings, url: ProviderUrl) -> Provider:

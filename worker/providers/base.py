@@ -12,7 +12,7 @@ from tenacity import Retrying, retry_if_exception, stop_after_delay, wait_expone
 
 from shared.infra import Settings
 from shared.providers.urls import ProviderUrl
-from worker.providers.content import Email, Sms
+from worker.providers.content import Email, Push, Sms
 
 
 class ProviderError(Exception):
@@ -80,19 +80,22 @@ class Provider:
       `name` is its chain member's name (in results, logs and metrics);
     - is built from the `Settings` and its `ProviderUrl`, once per process, and is used from
       many threads;
+    - a push provider says the `devices` it pushes to (`webpush`, `fcm`, `apns`): a device
+      goes through the members of the push chain that push to its kind;
     - implements `build`, `post` and `parse`, which `send` calls in that order. `post` and
       `parse` raise `ProviderError` for every failure: `transient=True` where a retry may get
       through (nothing was processed), `unknown=True` where the request may have gone.
     """
 
     kind: str = ""
+    devices: frozenset[str] = frozenset()  # a push provider: the kinds of device it pushes to
 
     def __init__(self, settings: Settings, url: ProviderUrl) -> None:
         self.settings = settings
         self.url = url
         self.name = url.name
 
-    def send(self, content: Email | Sms, posting: Callable[[], object] = _nothing) -> str:
+    def send(self, content: Email | Sms | Push, posting: Callable[[], object] = _nothing) -> str:
         """Deliver `content`: the provider's message id, or ProviderError (`BuildFailed` when
         nothing went). `posting` is called once the request is built, as it starts to go."""
         try:
@@ -124,7 +127,7 @@ class Provider:
 
 def send_with_retries(
     provider: Provider,
-    content: Email | Sms,
+    content: Email | Sms | Push,
     budget: float,
     posting: Callable[[], object] = _nothing,
 ) -> str:

@@ -114,8 +114,7 @@ def send_through(
 
 def default_chains(settings: Settings, first: dict[str, Provider]) -> dict[str, Chain]:
     """Each channel's default chain from the settings, its first member the one already built."""
-    chains = {"email": settings.email_providers, "sms": settings.sms_providers}
     return {
         channel: Chain(channel, [first[channel], *(build_provider(settings, u) for u in urls[1:])])
-        for channel, urls in chains.items()
+        for channel, urls in settings.chains.items()
     }

@@ -1,4 +1,5 @@
-"""The embedded default's providers: each e-mail an `.eml` file, each SMS a line of `sms.log`."""
+"""The embedded default's providers: each e-mail an `.eml` file, each SMS a line of `sms.log`,
+each push a line of `push.log`."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from pathlib import Path
 from shared.infra import Settings
 from shared.providers.urls import ProviderUrl
 from worker.providers.base import Provider, ProviderError
-from worker.providers.content import Email, Sms
+from worker.providers.content import Email, Push, Sms
 
 
 def _private_folder(folder: Path) -> Path:
@@ -62,14 +63,33 @@ class OutboxEmailProvider(_OutboxProvider):
             file.write(data)
 
 
-class OutboxSmsProvider(_OutboxProvider):
-    """Appends each SMS as one JSON line to `<outbox>/sms.log`."""
+class _OutboxLog(_OutboxProvider):
+    """Appends each message as one JSON line to `<outbox>/<log>`."""
 
+    log = ""
     _lock = threading.Lock()
 
     def __init__(self, settings: Settings, url: ProviderUrl) -> None:
         super().__init__(settings, url)
-        self.path = _private_folder(settings.outbox_dir) / "sms.log"
+        self.path = _private_folder(settings.outbox_dir) / self.log
+
+    def write(self, provider_id: str, data: bytes) -> None:
+        with self._lock:
+            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            try:
+                os.write(fd, data)
+            finally:
+                os.close(fd)
+
+
+def _line(values: dict) -> bytes:
+    return (json.dumps(values, ensure_ascii=False) + "\n").encode()
+
+
+class OutboxSmsProvider(_OutboxLog):
+    """Appends each SMS as one JSON line to `<outbox>/sms.log`."""
+
+    log = "sms.log"
 
     def build(self, content: Sms) -> tuple[str, bytes]:
         provider_id = str(uuid.uuid4())
@@ -80,12 +100,28 @@ class OutboxSmsProvider(_OutboxProvider):
             "senderId": content.sender_id,
             "text": content.text,
         }
-        return provider_id, (json.dumps(line, ensure_ascii=False) + "\n").encode()
+        return provider_id, _line(line)
 
-    def write(self, provider_id: str, data: bytes) -> None:
-        with self._lock:
-            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-            try:
-                os.write(fd, data)
-            finally:
-                os.close(fd)
+
+class OutboxPushProvider(_OutboxLog):
+    """Appends each push, one device's, as one JSON line to `<outbox>/push.log`."""
+
+    log = "push.log"
+    devices = frozenset({"fcm", "apns", "webpush"})
+
+    def build(self, content: Push) -> tuple[str, bytes]:
+        provider_id = str(uuid.uuid4())
+        device = content.device
+        line = {
+            "providerMessageId": provider_id,
+            "messageId": content.message_id,
+            "deviceId": device.id,
+            "kind": device.kind,
+            "to": device.endpoint if device.kind == "webpush" else device.token,
+            "title": content.title,
+            "body": content.body,
+            "icon": content.icon,
+            "url": content.url,
+            "data": content.data,
+        }
+        return provider_id, _line(line)
