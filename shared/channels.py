@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import JSON, Boolean, Column, String, Text
 
-from shared.infra.validation import Email, Name, TemplateText
+from shared.infra.validation import Email, Name, PushData, TemplateText
 
 
 class ChannelStatus(StrEnum):
@@ -114,7 +114,8 @@ class Declaration:
     fields: tuple[TemplateField, ...]
     required: tuple[str, ...]  # what the default language's template must have when it's on
     required_one_of: tuple[str, ...] = ()  # and at least one of these
-    address: str | None = None  # the `users` column it is sent to; None: shown in the feed
+    address: str | None = None  # the `users` column it is sent to
+    devices: bool = False  # sent to each of the user's devices (push); neither: the feed's
     missing: str | None = None  # the detail of its skip when the user has no address
     result_error: str | None = None  # its key in a `messages.send` result when it failed
     project_columns: tuple[str, ...] = ()  # the `projects` settings its content takes
@@ -193,6 +194,21 @@ class Channel(StrEnum):
         ),
         required=("content",),
     )
+    PUSH = Declaration(
+        "push",
+        "Push",
+        fields=(
+            TemplateField("title", header=True, limit=Limit(256), blank=""),
+            TemplateField("body", limit=Limit(4096), blank=""),
+            TemplateField("icon", header=True, limit=Limit(2048)),
+            TemplateField("url", header=True, limit=Limit(2048)),
+            TemplateField("data", PushData, templated=False),
+        ),
+        required=("title",),
+        devices=True,
+        missing="pushTokens/missing",
+        result_error="pushError",
+    )
 
     @property
     def fields(self) -> tuple[TemplateField, ...]:
@@ -201,9 +217,9 @@ class Channel(StrEnum):
 
     @property
     def sent_by_provider(self) -> bool:
-        """E-mail and SMS go through a provider (and wait out quiet hours); the widget is
-        shown in the user's feed."""
-        return self.declared.address is not None
+        """E-mail, SMS and push go through a provider (and wait out quiet hours); the widget
+        is shown in the user's feed."""
+        return self.declared.address is not None or self.declared.devices
 
     @property
     def with_flag(self) -> str:
@@ -237,5 +253,5 @@ class Channel(StrEnum):
 
 
 # How the API lists a notification's channels (SPEC §1); delivery goes in `Channel`'s order.
-API_ORDER = (Channel.WIDGET, Channel.EMAIL, Channel.SMS)
+API_ORDER = (Channel.WIDGET, Channel.EMAIL, Channel.SMS, Channel.PUSH)
 assert set(API_ORDER) == set(Channel), "API_ORDER lists every channel"

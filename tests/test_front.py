@@ -162,6 +162,7 @@ def test_users_get_gives_every_notification_a_preference(client, front, user_id)
             "muteWidget": False,
             "muteEmail": False,
             "muteSMS": False,
+            "mutePush": False,
         }
     }
     (notification,) = body["notifications"]

@@ -147,7 +147,7 @@ def test_channel_template_only_in_another_language_than_the_default_is_refused(c
         ("templates", {"en": "Hi"}, "templates/invalid"),
         ("templates", {"en": {"sms": {"text": 5}}}, "templates/invalid"),
         ("color", "red", "color/unknown"),
-        ("withPush", True, "withPush/unknown"),
+        ("withFax", True, "withFax/unknown"),
     ],
 )
 def test_a_bad_field_answers_its_code_and_changes_nothing(client, field, value, code):

@@ -59,6 +59,7 @@ def test_preferences_replace_named_entries_and_keep_others(client):
         "muteWidget": True,
         "muteEmail": False,
         "muteSMS": False,
+        "mutePush": False,
     }
     assert prefs["b"]["muteSMS"] is True
 

@@ -15,6 +15,7 @@ from shared.messages import message_result
 from shared.templating import render_time_limit
 from worker.attempts import start_delivery
 from worker.plan import Plan, add_unsubscribe, plan_delivery
+from worker.push import add_devices
 from worker.statements import (
     CLAIM,
     CLAIM_WITH_WIDGET,
@@ -81,6 +82,7 @@ def claim_channels(
         with render_time_limit(settings.render_time_limit):  # all its templates
             plan = plan_delivery(row, now, stale_before, refresh_widget)
         add_unsubscribe(settings, row, plan)
+        add_devices(connection, row, plan)
         if row.status in MESSAGE_FINAL:  # a widget refresh never changes it
             for name in ("status", "error", "error_message"):
                 plan.changes.pop(name, None)

@@ -6,6 +6,7 @@ import logging
 from concurrent.futures import ThreadPoolExecutor, wait
 from contextvars import copy_context
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from dramatiq.middleware.time_limit import TimeLimitExceeded
@@ -25,7 +26,8 @@ from worker.providers import Provider
 from worker.providers.book import ChainBook
 from worker.providers.chain import Chain, Outcome, default_chains, send_through
 from worker.providers.circuit import Breaker, build_breaker
-from worker.providers.content import ProviderContent
+from worker.providers.content import ProviderContent, PushSend
+from worker.push import send_push
 
 log = logging.getLogger("herald.delivery")
 
@@ -161,6 +163,10 @@ def _send(
     send may have gone once it started to go (`posting`)."""
     channel = Channel(chain.channel)
     outcomes[channel] = PENDING
+    if isinstance(content, PushSend):  # one push a device
+        report = partial(outcomes.__setitem__, channel)
+        outcomes[channel] = send_push(services, chain, content, report)
+        return
 
     def posting() -> None:  # the request is built and starts to go: it may have gone
         outcomes[channel] = ChannelState(ChannelStatus.UNKNOWN, IN_CALL)

@@ -17,7 +17,7 @@ from shared.operations.metrics import RENDER_SECONDS
 from shared.templating import Draft, Recipient, RenderedMessage, RenderFailed, render_message
 from worker.channels import SENDING, ChannelState
 from worker.providers.content import CONTENTS, ProviderContent
-from worker.statements import ALLOWS_MUTE, PROFILE
+from worker.statements import ALLOWS_MUTE, DEVICES, PROFILE
 
 STALE_SENDING = "unknown: the worker stopped during the provider call; not sent again"
 # An e-mail or SMS waiting for the end of the notification's quiet hours (the message's
@@ -27,6 +27,7 @@ MUTED = ChannelState(ChannelStatus.MUTED, "user/muted")
 # The user's address a channel can't go without (read through LOAD's label of it), and its
 # skip when it's missing.
 ADDRESSES = {c: PROFILE[c.declared.address] for c in Channel if c.declared.address}
+ADDRESSES |= {c: DEVICES for c in Channel if c.declared.devices}  # push: how many devices
 MISSING = {c: ChannelState(ChannelStatus.SKIPPED, c.declared.missing) for c in ADDRESSES}
 
 
@@ -155,7 +156,11 @@ def draft(row: Row) -> Draft:
         recipient=Recipient(row.user_id, columns, row.user_data or {}),
         increment=row.increment,
         project_id=row.project_id,
-        overrides={Channel.WIDGET: row.widget_override, Channel.EMAIL: row.email_override},
+        overrides={
+            Channel.WIDGET: row.widget_override,
+            Channel.EMAIL: row.email_override,
+            Channel.PUSH: row.push_override,
+        },
     )
 
 

@@ -14,7 +14,7 @@ from sqlalchemy import Select, String, bindparam, case, func, insert, select, tr
 
 from shared.channels import Channel
 from shared.contacts import PROFILE_FIELDS, email_suppressed
-from shared.infra.models import feed_events, messages, notifications, projects, users
+from shared.infra.models import devices, feed_events, messages, notifications, projects, users
 from shared.messages import LOAD_COLUMNS, RESULT_COLUMNS
 from worker.attempts import START
 
@@ -23,6 +23,14 @@ from worker.attempts import START
 PROFILE = {column: users.c[column].label(f"user_{column}") for column in PROFILE_FIELDS.values()}
 _USER = [*PROFILE.values(), users.c.data.label("user_data")]
 _USER.append(users.c.preferences.label("user_preferences"))
+# The user's push devices, counted (the push channel's address); read only when it pushes.
+DEVICES = (
+    select(func.count())
+    .where(devices.c.project_id == messages.c.project_id, devices.c.user_id == messages.c.user_id)
+    .scalar_subquery()
+    .label("user_devices")
+)
+_USER.append(DEVICES)
 ALLOWS_MUTE = {c: c.allow_mute_column.label(f"n_{c.allow_mute_column.name}") for c in Channel}
 _NOTIFICATION = [
     notifications.c[column].label(f"n_{column}")

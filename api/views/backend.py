@@ -16,6 +16,7 @@ from api.http.requests import (
     services,
 )
 from api.views.items import parse_messages, parse_users
+from shared.contacts.devices import remove_named_device, user_devices
 from shared.contacts.users import delete_users, get_user, upsert_batch, user_json
 from shared.infra.db import autocommit, transaction
 from shared.messages.results import message_json
@@ -52,7 +53,8 @@ def messages_send():
 @bp.post("/users.upsert")
 def users_upsert():
     """Create or update 1 to 100 users."""
-    items = parse_users(batch(json_body(), "users", MAX_USERS))
+    allow_private = services().settings.webhooks_allow_private
+    items = parse_users(batch(json_body(), "users", MAX_USERS), allow_private)
     return {"results": upsert_batch(services().engine, current_project().id, items)}
 
 
@@ -60,7 +62,16 @@ def users_upsert():
 def users_get():
     """One user's profile."""
     with autocommit(services().engine) as connection:
-        return {"user": user_json(get_user(connection, current_project().id, query_id()))}
+        project_id = current_project().id
+        user = user_json(get_user(connection, project_id, user_id := query_id()))
+        return {"user": {**user, "devices": user_devices(connection, project_id, user_id)}}
+
+
+@bp.post("/users.devices.remove")
+def users_devices_remove():
+    """Remove one of a user's push devices by its token or endpoint."""
+    with transaction(services().engine) as connection:
+        return remove_named_device(connection, current_project().id, json_body())
 
 
 @bp.post("/users.delete")

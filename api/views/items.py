@@ -7,12 +7,13 @@ from typing import Any
 import uuid6
 from pydantic import Field, create_model
 
+from shared.contacts.devices import check_endpoint, parse_tokens
 from shared.contacts.users import PROFILE, PROFILE_FIELDS, Preference, UserChange
 from shared.infra.errors import HeraldError, Refused
 from shared.infra.validation import Data, Id, Item, parse_item
 from shared.messages.ingress import NewMessage
 from shared.messages.send_at import SendAt
-from shared.notifications.catalog import EmailTemplate, WidgetTemplate
+from shared.notifications.catalog import EmailTemplate, PushTemplate, WidgetTemplate
 from shared.templating.isolated import check_templates
 
 UserItem = create_model(
@@ -23,6 +24,7 @@ UserItem = create_model(
     **{field.name: (field.kind | None, None) for field in PROFILE},
     data=(Data | None, None),
     preferences=(dict[Id, Preference] | None, None),
+    pushTokens=(list[Any] | None, None),
 )
 
 MessageItem = create_model(
@@ -37,10 +39,15 @@ MessageItem = create_model(
     **{field.send_name: (field.kind | None, None) for field in PROFILE},
     widgetSettingsOverride=(WidgetTemplate | None, None),
     emailSettingsOverride=(EmailTemplate | None, None),
+    pushSettingsOverride=(PushTemplate | None, None),
     sendAt=(str | None, None),
 )
 
-OVERRIDES = (("widgetSettingsOverride", "widget"), ("emailSettingsOverride", "email"))
+OVERRIDES = (
+    ("widgetSettingsOverride", "widget"),
+    ("emailSettingsOverride", "email"),
+    ("pushSettingsOverride", "push"),
+)
 # SPEC §2: in `messages.send` an optional field sent as null is absent, and so is an empty
 # string in an optional text field (clients that serialise every field of a struct send "" for
 # the ones they never set). Within an override, a null or empty setting overrides nothing.
@@ -51,6 +58,7 @@ OVERRIDE_SETTINGS = {
     for name, model in (
         ("widgetSettingsOverride", WidgetTemplate),
         ("emailSettingsOverride", EmailTemplate),
+        ("pushSettingsOverride", PushTemplate),
     )
 }
 
@@ -88,16 +96,23 @@ def _cleared(raw: Any) -> Any:
     }
 
 
-def parse_users(raw_items: list[Any]) -> list[UserChange | Refused]:
-    """Each `users.upsert` item validated, or refused with its first problem."""
+def parse_users(raw_items: list[Any], allow_private: bool) -> list[UserChange | Refused]:
+    """Each `users.upsert` item validated, or refused with its first problem; a Web Push
+    endpoint must be public unless `allow_private` (SPEC §9's address rule)."""
     parsed: list[UserChange | Refused] = []
     for raw in raw_items:
         try:
             item = parse_item(UserItem, _cleared(raw), required=("id",))
+            fields = {name: getattr(item, name) for name in item.model_fields_set - {"id"}}
+            if fields.get("pushTokens") is not None:
+                fields["pushTokens"] = parse_tokens(fields["pushTokens"])
+                for token in fields["pushTokens"]:
+                    check_endpoint(token, allow_private)
+            else:
+                fields.pop("pushTokens", None)
         except HeraldError as exc:
             parsed.append(Refused(_raw_id(raw), exc))
             continue
-        fields = {name: getattr(item, name) for name in item.model_fields_set - {"id"}}
         parsed.append(UserChange(item.id, fields))
     return parsed
 
@@ -135,6 +150,7 @@ def parse_message(raw: Any) -> NewMessage:
         send_at=None if item.sendAt is None else SendAt.parse(item.sendAt),
         widget_override=overrides["widgetSettingsOverride"],
         email_override=overrides["emailSettingsOverride"],
+        push_override=overrides["pushSettingsOverride"],
         profile={
             field.column: getattr(item, field.send_name)
             for field in PROFILE

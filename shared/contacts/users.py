@@ -10,8 +10,9 @@ from pydantic import BaseModel, ConfigDict, create_model
 from sqlalchemy import Connection, Engine, delete, func, select
 
 from shared.channels import API_ORDER
+from shared.contacts.devices import MOST_DEVICES, TOO_MANY, add_devices, room_left
 from shared.infra.db import dialect_insert, merge_json, transaction
-from shared.infra.errors import Refused, not_found
+from shared.infra.errors import HeraldError, Refused, not_found
 from shared.infra.models import messages, stacks, users, utcnow
 from shared.infra.validation import Country, Email, Language, Name, Telephone, Timezone, Url
 
@@ -74,15 +75,39 @@ def preferences_json(preferences: dict[str, BaseModel] | None) -> dict[str, dict
 
 def upsert_batch(engine: Engine, project_id: str, items: list[UserChange | Refused]) -> list[dict]:
     """`users.upsert`: upsert the valid items in one transaction; each item's result in order."""
-    changes = [item for item in items if isinstance(item, UserChange)]
     created: set[str] = set()
-    if changes:
+    if any(isinstance(item, UserChange) for item in items):
         with transaction(engine) as connection:
-            created = upsert_users(connection, project_id, changes)
+            items = _within_device_bound(connection, project_id, items)
+            changes = [item for item in items if isinstance(item, UserChange)]
+            created = upsert_users(connection, project_id, changes) if changes else set()
+            tokens: dict[str, tuple] = {}
+            for change in changes:
+                tokens[change.id] = tokens.get(change.id, ()) + change.fields.get("pushTokens", ())
+            add_devices(connection, project_id, tokens)
     return [
         item.result()
         if isinstance(item, Refused)
         else {"id": item.id, "ok": True, "created": item.id in created}
+        for item in items
+    ]
+
+
+def _within_device_bound(
+    connection: Connection, project_id: str, items: list[UserChange | Refused]
+) -> list[UserChange | Refused]:
+    """The items, those that would give a user more than MOST_DEVICES devices refused."""
+    wanted: dict[str, set[str]] = {}
+    for item in items:
+        if isinstance(item, UserChange) and item.fields.get("pushTokens"):
+            addresses = {token.address for token in item.fields["pushTokens"]}
+            wanted.setdefault(item.id, set()).update(addresses)
+    full = room_left(connection, project_id, wanted)
+    refusal = HeraldError(TOO_MANY, f"A user has at most {MOST_DEVICES} push devices.")
+    return [
+        Refused(item.id, refusal)
+        if isinstance(item, UserChange) and item.id in full and item.fields.get("pushTokens")
+        else item
         for item in items
     ]
 
@@ -109,6 +134,8 @@ def _merge(changes: list[UserChange]) -> dict[str, tuple[dict[str, Any], set[str
     for change in changes:
         row, present = merged.get(change.id, ({}, set()))
         for name, value in change.fields.items():
+            if name == "pushTokens":  # the user's devices, stored beside
+                continue
             if name == "preferences" and value is None:  # null clears every entry
                 row["preferences"] = {}
                 present.add(RESET_PREFERENCES)

@@ -190,6 +190,10 @@ messages = Table(
     Column("widget_link", String(2048)),
     Column("widget_override", Json),
     Column("email_override", Json),
+    Column("push_override", Json),
+    # Each device's outcome of its push (SPEC §10): [{deviceId, kind, status, ...}], written
+    # `sending` with the claim, then with the channel's outcome.
+    Column("push_devices", Json),
     Column("sending_since", UTCDateTime),
     Column("scheduled_at", UTCDateTime),
     Column("enqueued_at", UTCDateTime),
@@ -232,6 +236,23 @@ stacks = Table(
 
 # Delivery feedback: SES events find their message by the e-mail's provider id.
 Index("ix_messages_email_provider_id", messages.c.email_provider_id)
+
+# A user's push devices (SPEC §10): an FCM or APNs token, or a Web Push subscription (its
+# endpoint in `address`, its keys beside); `address` is unique per user.
+devices = Table(
+    "devices",
+    metadata,
+    Column("pk", BigId, primary_key=True, autoincrement=True),
+    Column("id", String(40), nullable=False, unique=True),
+    Column("project_id", String(40), nullable=False),
+    Column("user_id", String(128), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("address", String(2048), nullable=False),
+    Column("p256dh", String(128)),
+    Column("auth", String(64)),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("project_id", "user_id", "address"),
+)
 
 # Addresses a permanent bounce or a complaint stopped e-mail to, per project (stored lower-case).
 suppressions = Table(

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import functools
+import json
 import math
 import zoneinfo
 from typing import Annotated, Any
@@ -110,6 +111,19 @@ Url = Annotated[str, StringConstraints(max_length=2048), AfterValidator(check_ur
 Name = Annotated[str, StringConstraints(max_length=200)]
 TemplateText = Annotated[str, StringConstraints(max_length=100_000)]  # a template's source
 Data = Annotated[dict[str, Any], AfterValidator(check_data)]
+PUSH_DATA_BYTES = 4096  # SPEC §10: a push's `data` object, as JSON
+
+
+def check_push_data(value: dict[str, Any]) -> dict[str, Any]:
+    """A push's `data`: a JSON object of at most 4 KiB written as compact JSON."""
+    check_data(value)
+    size = len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
+    if size > PUSH_DATA_BYTES:
+        raise invalid(f"data is {size} bytes as JSON; a push's data has at most 4096")
+    return value
+
+
+PushData = Annotated[dict[str, Any], AfterValidator(check_push_data)]
 
 
 class Item(BaseModel):

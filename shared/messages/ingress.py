@@ -38,6 +38,7 @@ class NewMessage:
     send_at: SendAt | None = None
     widget_override: dict[str, Any] | None = None
     email_override: dict[str, Any] | None = None
+    push_override: dict[str, Any] | None = None
     profile: dict[str, Any] = field(default_factory=dict)  # users column -> value
 
 
@@ -240,6 +241,7 @@ def _message_row(
         "status": MessageStatus.SCHEDULED if scheduled else MessageStatus.QUEUED,
         "widget_override": m.widget_override,
         "email_override": m.email_override,
+        "push_override": m.push_override,
         "scheduled_at": scheduled_at,
         "enqueued_at": None if scheduled else now,
         "feed_at": scheduled_at if scheduled else now,

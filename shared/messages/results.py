@@ -21,6 +21,7 @@ LOAD_COLUMNS = [column.name for column in RESULT_COLUMNS] + [
     "data",
     "widget_override",
     "email_override",
+    "push_override",
     "sending_since",
 ]
 
@@ -96,6 +97,22 @@ def _channels_json(row) -> dict[str, Any]:
     }
 
 
+def _devices_json(devices: list[dict[str, Any]], status: str) -> list[dict[str, Any]]:
+    """Each device's outcome of a push; one still `sending` once the channel is not (its
+    delivery stopped during that push) is `unknown`: it may have gone, it is not pushed again;
+    one never tried failed."""
+    if status == ChannelStatus.SENDING:
+        return devices
+    shown = []
+    for device in devices:
+        if device["status"] == ChannelStatus.SENDING:
+            device = {**device, "status": ChannelStatus.UNKNOWN}
+        elif device["status"] == ChannelStatus.PENDING:  # never tried: it did not go
+            device = {**device, "status": ChannelStatus.FAILED, "error": "delivery/stopped"}
+        shown.append(device)
+    return shown
+
+
 def message_json(row) -> dict[str, Any]:
     """A message as `messages.get` and `messages.list` show it."""
     stamp = {
@@ -123,6 +140,8 @@ def message_json(row) -> dict[str, Any]:
         attempts = row._mapping[channel.attempts.name]
         if attempts:  # every provider tried, first first
             outcome["attempts"] = attempts
+        if channel.declared.devices and row.push_devices is not None:
+            outcome["devices"] = _devices_json(row.push_devices, outcome["status"])
     if row.status == MessageStatus.FAILED:
         out.update(error=row.error, message=row.error_message)
     if row.widget_status is not None:

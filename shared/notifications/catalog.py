@@ -51,6 +51,7 @@ def _template_model(channel: Channel) -> type[BaseModel]:
 TEMPLATE_MODELS = {channel: _template_model(channel) for channel in API_ORDER}
 WidgetTemplate = TEMPLATE_MODELS[Channel.WIDGET]
 EmailTemplate = TEMPLATE_MODELS[Channel.EMAIL]
+PushTemplate = TEMPLATE_MODELS[Channel.PUSH]
 LanguageTemplates = create_model(
     "LanguageTemplates",
     __config__=STRICT,

@@ -98,8 +98,8 @@ def render_channel(
     with render_deadline(DEFAULT_RENDER_TIME_LIMIT):
         for name, source in fields.items():
             field = declared.get(name)
-            if source is None or field is None:
-                rendered[name] = None
+            if source is None or field is None or not isinstance(source, str):
+                rendered[name] = source if field is not None else None  # push's data: as is
                 continue
             text = str(source)
             if field.templated:

@@ -127,7 +127,25 @@ class Push:
     data: dict[str, Any] | None = None  # a JSON object of at most 4 KiB
 
 
-Content = dict[str, str | None]
+@dataclass(frozen=True)
+class PushSend:
+    """A rendered push for each of the user's devices (filled in by the claim, which reads
+    them): what the push channel's delivery sends, one `Push` a device."""
+
+    message_id: str
+    title: str
+    body: str
+    icon: str | None = None
+    url: str | None = None
+    data: dict[str, Any] | None = None
+    devices: tuple[Device, ...] = ()
+
+    def to(self, device: Device) -> Push:
+        """The push for one device."""
+        return Push(self.message_id, device, self.title, self.body, self.icon, self.url, self.data)
+
+
+Content = dict[str, Any]
 ProviderContent = Email | Sms | Push  # what a provider's `build` takes
 
 
@@ -150,8 +168,21 @@ def sms_content(message_id: str, to: str, content: Content, project: Any) -> Sms
     return Sms(message_id, to, content["text"], project.sms_sender_id)
 
 
+def push_content(message_id: str, to: int, content: Content, project: Any) -> PushSend:
+    """The push to send to the user's devices (`to`: how many; the claim reads them)."""
+    return PushSend(
+        message_id,
+        content["title"],
+        content["body"],
+        content["icon"],
+        content["url"],
+        content["data"],
+    )
+
+
 # Channel name -> the builder of its provider's content.
-CONTENTS: dict[str, Callable[[str, str, Content, Any], ProviderContent]] = {
+CONTENTS: dict[str, Callable[[str, Any, Content, Any], ProviderContent | PushSend]] = {
     "email": email_content,
     "sms": sms_content,
+    "push": push_content,
 }

@@ -1,0 +1,278 @@
+"""The push channel end to end (SPEC §10) through the outbox's push.log, both modes: a user's
+devices from users.upsert, one push a device, each device's outcome in messages.get, the
+skip without devices, mutes, stacking, quiet hours, and bad devices refused with nothing
+stored."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+from tests.support.calls import answer, send, until_final, upsert_notification, upsert_users
+from tests.support.data import token
+
+FCM = "f" * 20 + ":APA91b" + "x" * 120
+APNS = "ab" * 32
+
+
+def b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def subscription(endpoint: str = "https://1.1.1.1/push/") -> dict:
+    """A browser's subscription with a real P-256 key pair (its endpoint never connected to:
+    the outbox writes the push)."""
+    key = ec.generate_private_key(ec.SECP256R1()).public_key()
+    point = key.public_bytes(Encoding.X962, PublicFormat.UncompressedPoint)
+    keys = {"p256dh": b64(point), "auth": b64(os.urandom(16))}
+    return {"endpoint": endpoint + token(), "keys": keys}
+
+
+def push_notification(notification_id: str, **fields) -> dict:
+    return {
+        "id": notification_id,
+        "name": "Shipped",
+        "withPush": True,
+        "allowMutePush": True,
+        "templates": {
+            "en": {
+                "push": {
+                    "title": "Order {{ order }} shipped",
+                    "body": "Hi {{ firstName }}, it arrives {{ day }}.",
+                    "url": "https://shop.example/orders/{{ order }}",
+                    "data": {"kind": "order", "n": 3},
+                }
+            }
+        },
+        **fields,
+    }
+
+
+def pushes(herald) -> list[dict]:
+    path = herald.outbox / "push.log"
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def user_with_devices(client, *devices) -> str:
+    user_id = f"u-{token()}"
+    (result,) = upsert_users(
+        client, {"id": user_id, "firstName": "Ada", "pushTokens": list(devices)}
+    )
+    assert result["ok"], result
+    return user_id
+
+
+def test_a_push_goes_once_to_each_device_and_messages_get_gives_each_outcome(herald, client):
+    notification_id = f"n-{token()}"
+    upsert_notification(client, push_notification(notification_id))
+    browser = subscription()
+    user_id = user_with_devices(
+        client,
+        {"kind": "fcm", "token": FCM},
+        {"kind": "apns", "token": APNS},
+        {"kind": "webpush", "subscription": browser},
+        {"kind": "fcm", "token": FCM},  # a duplicate is ignored
+    )
+    devices = answer(client.get("/users.get", id=user_id))["user"]["devices"]
+    assert [d["kind"] for d in devices] == ["fcm", "apns", "webpush"]
+    assert all("…" in (d.get("token") or d["endpoint"]) for d in devices)  # shortened
+
+    (result,) = send(
+        client,
+        {"notificationId": notification_id, "userId": user_id, "data": {"order": 7, "day": "Mon"}},
+    )
+    message = until_final(client, result["id"])
+    push = message["channels"]["push"]
+    assert push["status"] == "sent" and push["provider"] == "outbox"
+    assert [d["status"] for d in push["devices"]] == ["sent"] * 3
+    assert {d["deviceId"] for d in push["devices"]} == {d["id"] for d in devices}
+    lines = [line for line in pushes(herald) if line["messageId"] == result["id"]]
+    assert sorted(line["kind"] for line in lines) == ["apns", "fcm", "webpush"]
+    for line in lines:
+        assert line["title"] == "Order 7 shipped"
+        assert line["body"] == "Hi Ada, it arrives Mon."
+        assert line["url"] == "https://shop.example/orders/7"
+        assert line["data"] == {"kind": "order", "n": 3}
+    assert {line["to"] for line in lines} == {FCM, APNS, browser["endpoint"]}
+
+
+def test_a_user_without_devices_is_skipped_and_a_muted_push_is_muted(herald, client):
+    notification_id = f"n-{token()}"
+    upsert_notification(client, push_notification(notification_id))
+    bare = f"u-{token()}"
+    muted = user_with_devices(client, {"kind": "fcm", "token": FCM})
+    upsert_users(client, {"id": muted, "preferences": {notification_id: {"mutePush": True}}})
+    results = send(
+        client,
+        {"notificationId": notification_id, "userId": bare},
+        {"notificationId": notification_id, "userId": muted},
+    )
+    skipped, silenced = (until_final(client, r["id"]) for r in results)
+    assert skipped["channels"]["push"] == {"status": "skipped", "reason": "pushTokens/missing"}
+    assert silenced["channels"]["push"]["status"] == "muted"
+    assert not [p for p in pushes(herald) if p["messageId"] in {r["id"] for r in results}]
+
+
+def test_an_incremented_message_does_not_push_again(herald, client):
+    notification_id = f"n-{token()}"
+    upsert_notification(client, push_notification(notification_id, stackTimeout=600))
+    user_id = user_with_devices(client, {"kind": "apns", "token": APNS})
+    item = {"notificationId": notification_id, "userId": user_id, "incrementId": "order-1"}
+    (first,) = send(client, {**item, "data": {"order": 1}})
+    until_final(client, first["id"])
+    (second,) = send(client, {**item, "data": {"order": 2}})
+    assert second["status"] == "incremented" and second["id"] == first["id"]
+    assert len([p for p in pushes(herald) if p["messageId"] == first["id"]]) == 1
+
+
+def test_a_push_waits_out_quiet_hours_like_an_sms(herald, client):
+    notification_id = f"n-{token()}"
+    always = {"start": "00:00", "end": "23:59", "timezone": "UTC"}
+    upsert_notification(client, push_notification(notification_id, quietHours=always))
+    user_id = user_with_devices(client, {"kind": "fcm", "token": FCM})
+    (result,) = send(client, {"notificationId": notification_id, "userId": user_id})
+    message = until_final(
+        client, result["id"], lambda m: m["channels"]["push"]["status"] != "pending"
+    )
+    assert message["status"] == "scheduled"
+    assert message["channels"]["push"]["status"] == "scheduled"
+    assert not [p for p in pushes(herald) if p["messageId"] == result["id"]]
+
+
+def test_a_push_settings_override_replaces_the_template(herald, client):
+    notification_id = f"n-{token()}"
+    upsert_notification(client, push_notification(notification_id))
+    user_id = user_with_devices(client, {"kind": "fcm", "token": FCM})
+    override = {"title": "Now {{ order }}", "data": {"x": "y"}}
+    (result,) = send(
+        client,
+        {
+            "notificationId": notification_id,
+            "userId": user_id,
+            "data": {"order": 9},
+            "pushSettingsOverride": override,
+        },
+    )
+    until_final(client, result["id"])
+    (line,) = [p for p in pushes(herald) if p["messageId"] == result["id"]]
+    assert (line["title"], line["data"]) == ("Now 9", {"x": "y"})
+
+
+def test_users_devices_remove_takes_one_device_off(herald, client):
+    user_id = user_with_devices(
+        client, {"kind": "fcm", "token": FCM}, {"kind": "apns", "token": APNS}
+    )
+    removed = answer(client.post("/users.devices.remove", {"userId": user_id, "token": FCM}))
+    assert removed == {"ok": True, "removed": True}
+    again = answer(client.post("/users.devices.remove", {"userId": user_id, "token": FCM}))
+    assert again["removed"] is False
+    devices = answer(client.get("/users.get", id=user_id))["user"]["devices"]
+    assert [d["kind"] for d in devices] == ["apns"]
+    bad = client.post("/users.devices.remove", {"userId": user_id})
+    assert bad.status_code == 400 and bad.get_json()["error"] == "token/required"
+
+
+def _bad_devices() -> list[tuple[object, str]]:
+    good = subscription()
+    point = base64.urlsafe_b64decode(good["keys"]["p256dh"] + "==")
+    off_curve = b64(b"\x04" + bytes(64))
+    return [
+        ({"kind": "fcm", "token": "short"}, "pushTokens/invalid"),
+        ({"kind": "apns", "token": "xyz" * 30}, "pushTokens/invalid"),
+        ({"kind": "apns", "token": APNS, "subscription": good}, "pushTokens/invalid"),
+        ({"kind": "telegram", "token": FCM}, "pushTokens/invalid"),
+        ({"kind": "webpush", "token": FCM}, "pushTokens/invalid"),
+        (
+            {"kind": "webpush", "subscription": {**good, "endpoint": "http://1.1.1.1/x"}},
+            "pushTokens/invalid",
+        ),
+        (
+            {"kind": "webpush", "subscription": {**good, "endpoint": "https://127.0.0.1/x"}},
+            "pushTokens/invalid",
+        ),
+        (
+            {"kind": "webpush", "subscription": {**good, "endpoint": "https://[::1]/x"}},
+            "pushTokens/invalid",
+        ),
+        (
+            {"kind": "webpush", "subscription": {**good, "endpoint": "https://169.254.169.254/x"}},
+            "pushTokens/invalid",
+        ),
+        (
+            {
+                "kind": "webpush",
+                "subscription": {
+                    **good,
+                    "keys": {"p256dh": off_curve, "auth": good["keys"]["auth"]},
+                },
+            },
+            "pushTokens/invalid",
+        ),
+        (
+            {
+                "kind": "webpush",
+                "subscription": {
+                    **good,
+                    "keys": {"p256dh": b64(point[:33]), "auth": good["keys"]["auth"]},
+                },
+            },
+            "pushTokens/invalid",
+        ),
+        (
+            {
+                "kind": "webpush",
+                "subscription": {
+                    **good,
+                    "keys": {"p256dh": good["keys"]["p256dh"], "auth": b64(bytes(8))},
+                },
+            },
+            "pushTokens/invalid",
+        ),
+    ]
+
+
+@pytest.mark.parametrize("index", range(12))
+def test_a_bad_device_is_refused_with_its_code_and_nothing_is_stored(herald, client, index):
+    device, code = _bad_devices()[index]
+    user_id = f"u-{token()}"
+    (result,) = upsert_users(client, {"id": user_id, "pushTokens": [device]})
+    assert (result["ok"], result["error"]) == (False, code), result
+    assert result["message"]
+    assert client.get("/users.get", id=user_id).status_code == 404
+
+
+def test_a_user_has_at_most_twenty_devices(herald, client):
+    user_id = f"u-{token()}"
+    many = [{"kind": "fcm", "token": f"{'t' * 32}{i:05d}"} for i in range(10_000)]
+    (result,) = upsert_users(client, {"id": user_id, "pushTokens": many})
+    assert result["error"] == "pushTokens/tooMany"
+    assert client.get("/users.get", id=user_id).status_code == 404
+    upsert_users(client, {"id": user_id, "pushTokens": many[:20]})
+    (over,) = upsert_users(client, {"id": user_id, "firstName": "X", "pushTokens": many[20:21]})
+    assert over["error"] == "pushTokens/tooMany"
+    user = answer(client.get("/users.get", id=user_id))["user"]
+    assert len(user["devices"]) == 20 and user["firstName"] is None
+
+
+def test_push_data_over_4_kib_is_refused_on_the_notification_and_the_override(herald, client):
+    notification_id = f"n-{token()}"
+    body = push_notification(notification_id)
+    body["templates"]["en"]["push"]["data"] = {"blob": "x" * 5000}
+    response = client.post("/notifications.upsert", body)
+    assert response.status_code == 400 and "4096" in response.get_json()["message"]
+    assert client.get("/notifications.get", id=notification_id).status_code == 404
+    upsert_notification(client, push_notification(notification_id))
+    item = {
+        "notificationId": notification_id,
+        "userId": f"u-{token()}",
+        "pushSettingsOverride": {"data": {"blob": "x" * 5000}},
+    }
+    (result,) = send(client, item)
+    assert result["ok"] is False and "4096" in result["message"]
