@@ -9,6 +9,7 @@ from flask import Blueprint, Response, current_app, g, request
 from api.http import sse
 from api.http.ratelimit import check_front_limit
 from api.http.requests import json_body, refuse_nul_in_query, services
+from shared.contacts.devices import subscribe_browser, unsubscribe_browser
 from shared.feed.events import emit
 from shared.feed.reading import (
     HMAC_HEADER,
@@ -26,6 +27,7 @@ from shared.feed.stream_caps import RETRY_AFTER, StreamCaps, build_caps
 from shared.infra.db import autocommit, transaction
 from shared.infra.errors import HeraldError, NotFound, RateLimited
 from shared.infra.secrets import SecretBox, secret_box
+from shared.push.vapid import vapid_public_key
 from shared.webhooks import preferences_events
 
 bp = Blueprint("front", __name__, url_prefix="/front")
@@ -90,8 +92,26 @@ def _page_parameter(name: str, default: int, maximum: int) -> int:
 @bp.get("/users.get")
 def users_get():
     """The user's profile and preferences, and the project's notifications."""
-    with autocommit(services().engine) as connection:
-        return front_user(connection, g.project_id, g.user_id)
+    svc = services()
+    with autocommit(svc.engine) as connection:
+        user = front_user(connection, g.project_id, g.user_id)
+    return {**user, "vapidPublicKey": vapid_public_key(svc.settings)}
+
+
+@bp.post("/push.subscribe")
+def push_subscribe():
+    """Add the browser's Web Push subscription to the user's devices."""
+    svc = services()
+    allow_private = svc.settings.webhooks_allow_private
+    with transaction(svc.engine) as connection:
+        return subscribe_browser(connection, g.project_id, g.user_id, g.body, allow_private)
+
+
+@bp.post("/push.unsubscribe")
+def push_unsubscribe():
+    """Remove the browser's subscription (by its endpoint) from the user's devices."""
+    with transaction(services().engine) as connection:
+        return unsubscribe_browser(connection, g.project_id, g.user_id, g.body)
 
 
 @bp.get("/messages.list")
