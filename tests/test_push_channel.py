@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import time
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -276,3 +277,46 @@ def test_push_data_over_4_kib_is_refused_on_the_notification_and_the_override(he
     }
     (result,) = send(client, item)
     assert result["ok"] is False and "4096" in result["message"]
+
+
+def test_a_scheduled_push_goes_when_its_send_at_comes(herald, client):
+    from datetime import UTC, datetime, timedelta
+
+    from shared.messages.sweeper import sweep
+
+    notification_id = f"n-{token()}"
+    upsert_notification(client, push_notification(notification_id))
+    user_id = user_with_devices(client, {"kind": "fcm", "token": FCM})
+    when = datetime.now(UTC) + timedelta(seconds=1)
+    item = {"notificationId": notification_id, "userId": user_id, "sendAt": when.isoformat()}
+    (result,) = send(client, {**item, "data": {"order": 5}})
+    assert result["status"] == "scheduled" and result["channels"]["push"] == {"status": "pending"}
+    assert not [p for p in pushes(herald) if p["messageId"] == result["id"]]
+    time.sleep(1.2)
+    sweep(herald.engine, herald.broker, herald.settings)
+    assert until_final(client, result["id"])["channels"]["push"]["status"] == "sent"
+    (line,) = [p for p in pushes(herald) if p["messageId"] == result["id"]]
+    assert line["title"] == "Order 5 shipped"
+
+
+def test_preview_renders_the_push_as_a_send_would(client):
+    notification_id = f"n-{token()}"
+    upsert_notification(client, push_notification(notification_id))
+    body = {"notificationId": notification_id, "data": {"order": 3, "day": "Sun"}}
+    preview = answer(client.post("/templates.preview", body))
+    assert preview["push"]["title"] == "Order 3 shipped"
+    assert preview["push"]["body"] == "Hi , it arrives Sun."
+    assert preview["push"]["data"] == {"kind": "order", "n": 3}
+    assert preview["undefined"] == ["firstName"]
+
+
+def test_the_bell_gets_the_vapid_public_key_embedded_with_no_configuration(herald):
+    from shared.push.vapid import public_key
+
+    key = herald.app.extensions["herald"]["settings"].vapid_private_key
+    if herald.mode == "production":  # the processes must share one: HERALD_VAPID_PRIVATE_KEY
+        assert key is None
+        return
+    path = herald.outbox.parent / "vapid_private_key"
+    assert path.read_text().strip() == key and (path.stat().st_mode & 0o777) == 0o600
+    assert len(base64.urlsafe_b64decode(public_key(key) + "=")) == 65

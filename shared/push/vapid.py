@@ -4,6 +4,8 @@ the public key a browser subscribes with (`applicationServerKey`)."""
 from __future__ import annotations
 
 import base64
+import os
+from dataclasses import replace
 from functools import cache
 
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -48,3 +50,23 @@ def vapid_public_key(settings) -> str | None:
         return public_key(settings.vapid_private_key)
     except ValueError:
         return None
+
+
+def with_embedded_key(settings):
+    """The embedded default's settings with a VAPID key, so the bell's browser notifications
+    work with no configuration: made once and kept beside the outbox (`var/`), readable by
+    this user only. Production must set HERALD_VAPID_PRIVATE_KEY (its processes share it)."""
+    if not settings.embedded or settings.vapid_private_key:
+        return settings
+    folder = settings.outbox_dir.parent
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path = folder / "vapid_private_key"
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return replace(settings, vapid_private_key=path.read_text().strip())
+    key = ec.generate_private_key(ec.SECP256R1()).private_numbers().private_value
+    text = _b64(key.to_bytes(32, "big"))
+    with os.fdopen(fd, "w") as file:
+        file.write(text + "\n")
+    return replace(settings, vapid_private_key=text)
