@@ -47,7 +47,7 @@ def test_sends_the_alert_over_http2_and_returns_the_apns_id(standin):
     data = {"commentId": 42}
     apns_id = apns(standin).send(push(url="https://x.test/c/1", data=data))
     (got,) = standin.requests
-    assert apns_id == got["headers"]["apns-id"]
+    assert apns_id == got["apns_id"]
     assert got["http_version"] == "2"
     assert got["token"] == TOKEN
     assert got["payload"] == {
