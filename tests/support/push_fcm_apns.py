@@ -13,6 +13,7 @@ import secrets
 import socket
 import threading
 import time
+import uuid
 from pathlib import Path
 from urllib.parse import parse_qs
 
@@ -99,6 +100,9 @@ class _Server:
         config.bind = [f"fd://{sock.detach()}"]
         config.accesslog = config.errorlog = None
         config.graceful_timeout = 0.1
+        # hypercorn ends a connection after 1,000 requests, with a GOAWAY that leaves the push
+        # in flight unknown; APNs and FCM keep theirs open for hours
+        config.keep_alive_max_requests = 10**9
         self._loop = asyncio.new_event_loop()
         self._stop, self._released = asyncio.Event(), asyncio.Event()
         run = serve(self._app, config, shutdown_trigger=self._stop.wait)
@@ -238,7 +242,7 @@ class ApnsStandin(_Server):
             if answer == "Unregistered":
                 reason["timestamp"] = int(time.time() * 1000)
             return APNS_ERRORS[answer], [], reason
-        apns_id = headers.get("apns-id") or "00000000-0000-0000-0000-000000000000"
+        apns_id = self.requests[-1]["apns_id"] = headers.get("apns-id") or str(uuid.uuid4())
         return 200, [(b"apns-id", apns_id.encode())], None
 
     def _refusal(self, headers: dict) -> tuple[int, list, dict] | None:
