@@ -11,8 +11,8 @@ from shared.infra import addresses
 from shared.infra.addresses import DEFAULT_PORT, DEFAULT_PUBLIC_URL
 from shared.infra.errors import ConfigError
 from shared.infra.secrets import secret_keys
-from shared.push.vapid import checked_key
 from shared.providers.urls import ProviderUrl, ProviderUrlError, parse_chain, parse_provider_url
+from shared.push.vapid import checked_key
 
 OUTBOX_EMAIL = parse_provider_url("email", "outbox://")
 OUTBOX_SMS = parse_provider_url("sms", "outbox://")
