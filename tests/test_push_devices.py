@@ -91,3 +91,10 @@ def test_push_data_over_4_kib_is_refused_on_the_notification_and_the_override(he
     }
     (result,) = send(client, item)
     assert result["ok"] is False and "4096" in result["message"]
+
+
+def test_a_deleted_user_takes_its_devices_along(herald, client):
+    user_id = user_with_devices(client, {"kind": "fcm", "token": FCM})
+    assert answer(client.post("/users.delete", {"ids": [user_id]}))["results"][0]["deleted"]
+    upsert_users(client, {"id": user_id})
+    assert answer(client.get("/users.get", id=user_id))["user"]["devices"] == []
