@@ -10,15 +10,20 @@ and a language tag's subtags are in the IANA registry (the OpenAPI states their 
 `messages.list` or `webhooks.deliveries` cursor is one an earlier page of the project gave (none
 is, when generated), and a webhook URL's host resolves to a public address (this machine may
 have no DNS: a public address is put in, which is never posted to, the endpoint's id one of a
-few so that the project's 50 endpoints are never reached).
+few so that the project's 50 endpoints are never reached), and a push device is one of its
+kind's shape: a browser's subscription keys a real P-256 point (a public endpoint again).
 Requests generated as invalid are left as they are, so the refusals are still checked.
 """
 
 from __future__ import annotations
 
+import base64
+import os
 from typing import Any
 
 import schemathesis
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from schemathesis import GenerationMode
 
 from shared.infra.errors import HeraldError
@@ -145,7 +150,46 @@ def valid_webhook(body: dict[str, Any]) -> None:
     body["id"] = f"schemathesis-{len(str(body.get('id'))) % 20}"
 
 
+def _subscription() -> dict[str, Any]:
+    """A browser's subscription: a real P-256 public key, 16 auth bytes, a public endpoint."""
+    point = (
+        ec.generate_private_key(ec.SECP256R1())
+        .public_key()
+        .public_bytes(Encoding.X962, PublicFormat.UncompressedPoint)
+    )
+    keys = {"p256dh": _b64(point), "auth": _b64(os.urandom(16))}
+    return {"endpoint": "https://8.8.8.8/push/schemathesis", "keys": keys}
+
+
+def _b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def _device(device: Any) -> Any:
+    """A push token of its kind's shape (an FCM or APNs token, a browser's subscription)."""
+    kind = device.get("kind") if isinstance(device, dict) else None
+    if kind == "webpush":
+        return {"kind": kind, "subscription": _subscription()}
+    if kind == "apns":
+        return {"kind": kind, "token": "ab" * 32}
+    return {"kind": "fcm", "token": "schemathesis:" + "x" * 40}
+
+
+def valid_users(body: dict[str, Any]) -> None:
+    """A generated `users.upsert` body whose push tokens are of their kinds' shapes."""
+    for user in body.get("users") or []:
+        if isinstance(user, dict) and isinstance(user.get("pushTokens"), list):
+            user["pushTokens"] = [_device(device) for device in user["pushTokens"][:3]]
+
+
+def valid_push_subscription(body: dict[str, Any]) -> None:
+    """A generated `front/push.subscribe` body with a browser's real subscription."""
+    body["subscription"] = _subscription()
+
+
 MAKE_VALID = {
+    "/users.upsert": valid_users,
+    "/front/push.subscribe": valid_push_subscription,
     "/notifications.upsert": valid_notification,
     "/front/users.setProfile": valid_profile,
     "/templates.preview": valid_preview,

@@ -100,6 +100,7 @@ def parse_users(raw_items: list[Any], allow_private: bool) -> list[UserChange | 
     """Each `users.upsert` item validated, or refused with its first problem; a Web Push
     endpoint must be public unless `allow_private` (SPEC §9's address rule)."""
     parsed: list[UserChange | Refused] = []
+    looked_up: dict[str, str | None] = {}  # each push service's host, looked up once
     for raw in raw_items:
         try:
             item = parse_item(UserItem, _cleared(raw), required=("id",))
@@ -107,7 +108,7 @@ def parse_users(raw_items: list[Any], allow_private: bool) -> list[UserChange | 
             if fields.get("pushTokens") is not None:
                 fields["pushTokens"] = parse_tokens(fields["pushTokens"])
                 for token in fields["pushTokens"]:
-                    check_endpoint(token, allow_private)
+                    check_endpoint(token, allow_private, looked_up)
             else:
                 fields.pop("pushTokens", None)
         except HeraldError as exc:

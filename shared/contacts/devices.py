@@ -19,7 +19,7 @@ from sqlalchemy import Connection, delete, func, select
 from shared.infra.db import dialect_insert
 from shared.infra.errors import HeraldError
 from shared.infra.models import devices, utcnow
-from shared.webhooks.addresses import target
+from shared.webhooks.addresses import check_url, target
 
 MOST_DEVICES = 20  # a user's devices; past it, an item adding more is refused
 KINDS = ("fcm", "apns", "webpush")
@@ -101,15 +101,31 @@ def parse_tokens(value: Any) -> tuple[DeviceToken, ...]:
     return tuple(dict.fromkeys(parse_token(entry) for entry in value))
 
 
-def check_endpoint(token: DeviceToken, allow_private: bool) -> None:
+def check_endpoint(
+    token: DeviceToken, allow_private: bool, looked_up: dict[str, str | None] | None = None
+) -> None:
     """A subscription's endpoint is https and public (SPEC §9's address rule); nothing
-    connects here. `pushTokens/invalid` naming what is wrong."""
+    connects here. `pushTokens/invalid` naming what is wrong. `looked_up` keeps what each
+    origin came to within one request, so a batch of subscriptions of one push service looks
+    its host up once."""
     if token.kind != "webpush":
         return
+    looked_up = {} if looked_up is None else looked_up
     try:
-        target(token.address, allow_private)
+        scheme, host, port = check_url(token.address, allow_private)
     except HeraldError as error:
         raise _invalid(f"subscription.endpoint: {error.message}") from None
+    origin = f"{scheme}://{host}:{port}"
+    if origin not in looked_up:
+        try:
+            target(f"{origin}/", allow_private)
+            looked_up[origin] = None
+        except HeraldError as error:
+            looked_up[origin] = error.message.replace(
+                "webhooks reach public addresses only", "a push endpoint must be public"
+            )
+    if looked_up[origin] is not None:
+        raise _invalid(f"subscription.endpoint: {looked_up[origin]}")
 
 
 def shortened(address: str | None) -> str | None:
@@ -201,9 +217,9 @@ def count_devices(connection: Connection, project_id: str, user_id: str) -> int:
 
 
 def _address(body: dict[str, Any]) -> str:
-    """The token or endpoint a removal names, one of them."""
-    given = [body[name] for name in ("token", "endpoint") if body.get(name) not in (None, "")]
-    if len(given) != 1 or not isinstance(given[0], str) or len(given[0]) > 4096:
+    """The token or endpoint a removal names: exactly one of them, a string."""
+    given = [body[name] for name in ("token", "endpoint") if name in body]
+    if len(given) != 1 or not isinstance(given[0], str) or not 0 < len(given[0]) <= 4096:
         raise HeraldError("token/required", "Give the device's token or endpoint, one string.")
     return given[0]
 
