@@ -9,6 +9,7 @@ from shared.infra.broker import build_broker
 from shared.infra.config import Settings
 from shared.infra.db import ensure_schema, make_engine
 from shared.infra.logs import configure_logging
+from shared.push.vapid import with_embedded_key
 from shared.templating.isolated import render_pool_started, use_settings
 
 
@@ -16,7 +17,7 @@ def create_app(settings: Settings | None = None, run_worker: bool | None = None)
     """Build the app. Embedded (no REDIS_URL): upgrade the SQLite file and run the worker pool
     in this process. Production: refuse an old schema; the workers run as their own processes."""
     configure_logging("web")
-    settings = settings or Settings.from_env()
+    settings = with_embedded_key(settings or Settings.from_env())
     use_settings(settings)  # tenants' templates render in this process's pool, so sized
     render_pool_started()  # its children start now, not at the first request
     engine = make_engine(settings)

@@ -23,9 +23,9 @@ PENDING = "SELECT count(*) FROM webhook_events WHERE dispatched_at IS NULL"
 UNPOSTED = "SELECT count(*) FROM webhook_deliveries WHERE status = 'pending'"
 
 
-def _statistics(prod: Production) -> tuple[int, int, int]:
+def _statistics(prod: Production) -> tuple[int, ...]:
     with psycopg.connect(prod.database_url, autocommit=True) as connection:
-        return connection.execute(STATISTICS).fetchone()
+        return tuple(int(value) for value in connection.execute(STATISTICS).fetchone())
 
 
 def _scalar(prod: Production, query: str) -> int:

@@ -33,7 +33,7 @@ def later() -> str:
 NUL = '{"users": [{"id": "a\\u0000b"}]}'
 ERROR_CASES = [
     refused_upsert("syntax", {"en": {"widget": {"content": "{% if %}"}}}, "template/invalid"),
-    refused_upsert("unknown-channel", {"en": {"push": {}}}),
+    refused_upsert("unknown-channel", {"en": {"fax": {}}}),
     refused_upsert("language-twice", {"en": {}, "EN": {}}),
     refused_upsert("bad-from", {"en": {"email": {"from": "not-an-address"}}}),
     refused_upsert("reply-to-alone", {"en": {"email": {"replyTo": "a@b.test"}}}),

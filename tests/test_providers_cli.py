@@ -163,3 +163,11 @@ def test_test_send_to_the_outbox_and_a_bad_address(project, sqlite_url, engine_o
     with engine_of(sqlite_url).connect() as connection:
         count = connection.scalar(select(func.count()).select_from(project_providers))
     assert count == 1
+
+
+def test_a_projects_own_push_chain_is_added_and_a_bad_one_refused(project, sqlite_url, engine_of):
+    added = _add(project, "push", "webpush://?subject=mailto:ops@example.com", "--name", "web")
+    assert added.exit_code == 0, added.output
+    refused = _add(project, "push", "apns://?key=/k.p8&keyId=A&teamId=B", "--name", "ios")
+    assert refused.exit_code != 0 and "topic" in refused.output
+    assert [(r.channel, r.kind) for r in _rows(engine_of, sqlite_url)] == [("push", "webpush")]

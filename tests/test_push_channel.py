@@ -7,30 +7,11 @@ from __future__ import annotations
 
 import base64
 import json
-import os
-
-import pytest
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+import time
 
 from tests.support.calls import answer, send, until_final, upsert_notification, upsert_users
 from tests.support.data import token
-
-FCM = "f" * 20 + ":APA91b" + "x" * 120
-APNS = "ab" * 32
-
-
-def b64(raw: bytes) -> str:
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
-
-
-def subscription(endpoint: str = "https://1.1.1.1/push/") -> dict:
-    """A browser's subscription with a real P-256 key pair (its endpoint never connected to:
-    the outbox writes the push)."""
-    key = ec.generate_private_key(ec.SECP256R1()).public_key()
-    point = key.public_bytes(Encoding.X962, PublicFormat.UncompressedPoint)
-    keys = {"p256dh": b64(point), "auth": b64(os.urandom(16))}
-    return {"endpoint": endpoint + token(), "keys": keys}
+from tests.support.push import APNS, FCM, subscription
 
 
 def push_notification(notification_id: str, **fields) -> dict:
@@ -165,114 +146,44 @@ def test_a_push_settings_override_replaces_the_template(herald, client):
     assert (line["title"], line["data"]) == ("Now 9", {"x": "y"})
 
 
-def test_users_devices_remove_takes_one_device_off(herald, client):
-    user_id = user_with_devices(
-        client, {"kind": "fcm", "token": FCM}, {"kind": "apns", "token": APNS}
-    )
-    removed = answer(client.post("/users.devices.remove", {"userId": user_id, "token": FCM}))
-    assert removed == {"ok": True, "removed": True}
-    again = answer(client.post("/users.devices.remove", {"userId": user_id, "token": FCM}))
-    assert again["removed"] is False
-    devices = answer(client.get("/users.get", id=user_id))["user"]["devices"]
-    assert [d["kind"] for d in devices] == ["apns"]
-    bad = client.post("/users.devices.remove", {"userId": user_id})
-    assert bad.status_code == 400 and bad.get_json()["error"] == "token/required"
+def test_a_scheduled_push_goes_when_its_send_at_comes(herald, client):
+    from datetime import UTC, datetime, timedelta
 
+    from shared.messages.sweeper import sweep
 
-def _bad_devices() -> list[tuple[object, str]]:
-    good = subscription()
-    point = base64.urlsafe_b64decode(good["keys"]["p256dh"] + "==")
-    off_curve = b64(b"\x04" + bytes(64))
-    return [
-        ({"kind": "fcm", "token": "short"}, "pushTokens/invalid"),
-        ({"kind": "apns", "token": "xyz" * 30}, "pushTokens/invalid"),
-        ({"kind": "apns", "token": APNS, "subscription": good}, "pushTokens/invalid"),
-        ({"kind": "telegram", "token": FCM}, "pushTokens/invalid"),
-        ({"kind": "webpush", "token": FCM}, "pushTokens/invalid"),
-        (
-            {"kind": "webpush", "subscription": {**good, "endpoint": "http://1.1.1.1/x"}},
-            "pushTokens/invalid",
-        ),
-        (
-            {"kind": "webpush", "subscription": {**good, "endpoint": "https://127.0.0.1/x"}},
-            "pushTokens/invalid",
-        ),
-        (
-            {"kind": "webpush", "subscription": {**good, "endpoint": "https://[::1]/x"}},
-            "pushTokens/invalid",
-        ),
-        (
-            {"kind": "webpush", "subscription": {**good, "endpoint": "https://169.254.169.254/x"}},
-            "pushTokens/invalid",
-        ),
-        (
-            {
-                "kind": "webpush",
-                "subscription": {
-                    **good,
-                    "keys": {"p256dh": off_curve, "auth": good["keys"]["auth"]},
-                },
-            },
-            "pushTokens/invalid",
-        ),
-        (
-            {
-                "kind": "webpush",
-                "subscription": {
-                    **good,
-                    "keys": {"p256dh": b64(point[:33]), "auth": good["keys"]["auth"]},
-                },
-            },
-            "pushTokens/invalid",
-        ),
-        (
-            {
-                "kind": "webpush",
-                "subscription": {
-                    **good,
-                    "keys": {"p256dh": good["keys"]["p256dh"], "auth": b64(bytes(8))},
-                },
-            },
-            "pushTokens/invalid",
-        ),
-    ]
-
-
-@pytest.mark.parametrize("index", range(12))
-def test_a_bad_device_is_refused_with_its_code_and_nothing_is_stored(herald, client, index):
-    device, code = _bad_devices()[index]
-    user_id = f"u-{token()}"
-    (result,) = upsert_users(client, {"id": user_id, "pushTokens": [device]})
-    assert (result["ok"], result["error"]) == (False, code), result
-    assert result["message"]
-    assert client.get("/users.get", id=user_id).status_code == 404
-
-
-def test_a_user_has_at_most_twenty_devices(herald, client):
-    user_id = f"u-{token()}"
-    many = [{"kind": "fcm", "token": f"{'t' * 32}{i:05d}"} for i in range(10_000)]
-    (result,) = upsert_users(client, {"id": user_id, "pushTokens": many})
-    assert result["error"] == "pushTokens/tooMany"
-    assert client.get("/users.get", id=user_id).status_code == 404
-    upsert_users(client, {"id": user_id, "pushTokens": many[:20]})
-    (over,) = upsert_users(client, {"id": user_id, "firstName": "X", "pushTokens": many[20:21]})
-    assert over["error"] == "pushTokens/tooMany"
-    user = answer(client.get("/users.get", id=user_id))["user"]
-    assert len(user["devices"]) == 20 and user["firstName"] is None
-
-
-def test_push_data_over_4_kib_is_refused_on_the_notification_and_the_override(herald, client):
     notification_id = f"n-{token()}"
-    body = push_notification(notification_id)
-    body["templates"]["en"]["push"]["data"] = {"blob": "x" * 5000}
-    response = client.post("/notifications.upsert", body)
-    assert response.status_code == 400 and "4096" in response.get_json()["message"]
-    assert client.get("/notifications.get", id=notification_id).status_code == 404
     upsert_notification(client, push_notification(notification_id))
-    item = {
-        "notificationId": notification_id,
-        "userId": f"u-{token()}",
-        "pushSettingsOverride": {"data": {"blob": "x" * 5000}},
-    }
-    (result,) = send(client, item)
-    assert result["ok"] is False and "4096" in result["message"]
+    user_id = user_with_devices(client, {"kind": "fcm", "token": FCM})
+    when = datetime.now(UTC) + timedelta(seconds=1)
+    item = {"notificationId": notification_id, "userId": user_id, "sendAt": when.isoformat()}
+    (result,) = send(client, {**item, "data": {"order": 5}})
+    assert result["status"] == "scheduled" and result["channels"]["push"] == {"status": "pending"}
+    assert not [p for p in pushes(herald) if p["messageId"] == result["id"]]
+    time.sleep(1.2)
+    sweep(herald.engine, herald.broker, herald.settings)
+    assert until_final(client, result["id"])["channels"]["push"]["status"] == "sent"
+    (line,) = [p for p in pushes(herald) if p["messageId"] == result["id"]]
+    assert line["title"] == "Order 5 shipped"
+
+
+def test_preview_renders_the_push_as_a_send_would(client):
+    notification_id = f"n-{token()}"
+    upsert_notification(client, push_notification(notification_id))
+    body = {"notificationId": notification_id, "data": {"order": 3, "day": "Sun"}}
+    preview = answer(client.post("/templates.preview", body))
+    assert preview["push"]["title"] == "Order 3 shipped"
+    assert preview["push"]["body"] == "Hi , it arrives Sun."
+    assert preview["push"]["data"] == {"kind": "order", "n": 3}
+    assert preview["undefined"] == ["firstName"]
+
+
+def test_the_bell_gets_the_vapid_public_key_embedded_with_no_configuration(herald):
+    from shared.push.vapid import load_private_key, public_key_b64
+
+    key = herald.app.extensions["herald"]["settings"].vapid_private_key
+    if herald.mode == "production":  # the processes must share one: HERALD_VAPID_PRIVATE_KEY
+        assert key is None
+        return
+    path = herald.outbox.parent / "vapid_private_key"
+    assert path.read_text().strip() == key and (path.stat().st_mode & 0o777) == 0o600
+    assert len(base64.urlsafe_b64decode(public_key_b64(load_private_key(key)) + "=")) == 65

@@ -22,8 +22,6 @@ class ChannelState:
     provider_id: str | None = None
     provider: str | None = None
     attempts: tuple[dict[str, Any], ...] = field(default=(), compare=False)
-    # Other columns its outcome writes (push: each device's outcome, `push_devices`).
-    extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
     @classmethod
     def of(cls, channel: Channel, row: Row) -> ChannelState:
@@ -53,7 +51,7 @@ class ChannelState:
         }
         if self.attempts:
             values[channel.attempts.name] = list(self.attempts)
-        return values | self.extra
+        return values
 
 
 SENDING = ChannelState(ChannelStatus.SENDING)

@@ -82,7 +82,7 @@ def claim_channels(
         with render_time_limit(settings.render_time_limit):  # all its templates
             plan = plan_delivery(row, now, stale_before, refresh_widget)
         add_unsubscribe(settings, row, plan)
-        add_devices(connection, row, plan)
+        add_devices(connection, row, plan, stale_before)
         if row.status in MESSAGE_FINAL:  # a widget refresh never changes it
             for name in ("status", "error", "error_message"):
                 plan.changes.pop(name, None)

@@ -6,7 +6,6 @@ import logging
 from concurrent.futures import ThreadPoolExecutor, wait
 from contextvars import copy_context
 from dataclasses import dataclass, field
-from functools import partial
 from typing import Any
 
 from dramatiq.middleware.time_limit import TimeLimitExceeded
@@ -163,9 +162,8 @@ def _send(
     send may have gone once it started to go (`posting`)."""
     channel = Channel(chain.channel)
     outcomes[channel] = PENDING
-    if isinstance(content, PushSend):  # one push a device
-        report = partial(outcomes.__setitem__, channel)
-        outcomes[channel] = send_push(services, chain, content, report)
+    if isinstance(content, PushSend):  # one push a device, each claimed on its own
+        outcomes[channel] = send_push(services, chain, content)
         return
 
     def posting() -> None:  # the request is built and starts to go: it may have gone

@@ -119,7 +119,10 @@ def decide_channels(row: Row, stale_before: datetime, refresh_widget: bool) -> D
                 decision.to_render.append(channel)
         elif status == ChannelStatus.SENDING:
             if row.sending_since is None or row.sending_since < stale_before:
-                decision.channels[channel] = ChannelState(ChannelStatus.UNKNOWN, STALE_SENDING)
+                if channel.declared.devices:  # each device's push is claimed on its own
+                    decision.to_render.append(channel)
+                else:
+                    decision.channels[channel] = ChannelState(ChannelStatus.UNKNOWN, STALE_SENDING)
             else:
                 decision.in_flight = True
         elif channel is Channel.WIDGET and status == ChannelStatus.SENT and refresh_widget:

@@ -1,19 +1,24 @@
-"""The push channel's delivery (SPEC §10): the user's devices, read with the claim; one push a
-device, through the members of the push chain that push to its kind; each device's outcome in
-`push_devices`; and the devices the push service says are gone, removed."""
+"""The push channel's delivery (SPEC §10). Each device's push is a row of `push_sends`: made
+`pending` with the claim, then claimed `sending` by a check-and-set just before it goes, so a
+device gets a message at most once, across redeliveries too. A delivery that died leaves the
+device it was pushing `sending`, which the next one records `unknown` (it may have gone; it is
+never pushed again) before it pushes the devices still `pending`. Devices go through the
+members of the push chain that push to their kind; the ones the service says are gone are
+removed from the user's devices."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Row, bindparam, delete, select
+from sqlalchemy import Connection, Row, bindparam, delete, select, update
 
 from shared.channels import Channel, ChannelStatus
 from shared.contacts.devices import MOST_DEVICES, shortened
-from shared.infra import autocommit
-from shared.infra.models import devices
-from worker.channels import IN_CALL, ChannelState
+from shared.infra import autocommit, utcnow
+from shared.infra.db import dialect_insert
+from shared.infra.models import devices, push_sends
+from worker.channels import ChannelState
 from worker.providers.base import DeviceGone, ProviderError
 from worker.providers.chain import Chain, Outcome, send_through
 from worker.providers.content import Device, PushSend
@@ -22,14 +27,47 @@ if TYPE_CHECKING:
     from worker.delivery import DeliveryServices
     from worker.plan import Plan
 
-_READ = (
+S = ChannelStatus
+P = push_sends.c
+STALE = "unknown: the delivery stopped during this push; not pushed again"
+MISSING = ChannelState(S.SKIPPED, Channel.PUSH.declared.missing)
+_DEVICES = (
     select(devices.c.id, devices.c.kind, devices.c.address, devices.c.p256dh, devices.c.auth)
     .where(devices.c.project_id == bindparam("project"), devices.c.user_id == bindparam("user"))
     .order_by(devices.c.pk)
     .limit(MOST_DEVICES)
 )
+_SENDS = select(push_sends).where(P.message_pk == bindparam("b_message_pk"))
+_STALE = (
+    update(push_sends)
+    .where(
+        P.message_pk == bindparam("b_message_pk"),
+        P.status == S.SENDING,
+        P.updated_at < bindparam("b_stale_before"),
+    )
+    .values(status=S.UNKNOWN, detail=STALE, updated_at=bindparam("b_now"))
+)
+_CLAIM = (
+    update(push_sends)
+    .where(
+        P.message_pk == bindparam("b_message_pk"),
+        P.device_id == bindparam("b_device"),
+        P.status == S.PENDING,
+    )
+    .values(status=S.SENDING, updated_at=bindparam("b_now"))
+)
+_DONE = (
+    update(push_sends)
+    .where(P.message_pk == bindparam("b_message_pk"), P.device_id == bindparam("b_device"))
+    .values(
+        status=bindparam("b_status"),
+        detail=bindparam("b_detail"),
+        provider=bindparam("b_provider"),
+        provider_id=bindparam("b_provider_id"),
+        updated_at=bindparam("b_now"),
+    )
+)
 _GONE = delete(devices).where(devices.c.id.in_(bindparam("ids", expanding=True)))
-MISSING = ChannelState(ChannelStatus.SKIPPED, Channel.PUSH.declared.missing)
 
 
 def _device(row: Row) -> Device:
@@ -38,112 +76,125 @@ def _device(row: Row) -> Device:
     return Device(row.id, row.kind, row.address)
 
 
-def _entry(device: Device, status: str, **more: Any) -> dict[str, Any]:
-    """One device's outcome as `push_devices` holds it."""
-    to = device.endpoint if device.kind == "webpush" else device.token
-    entry = {"deviceId": device.id, "kind": device.kind, "to": shortened(to), "status": status}
-    return entry | {key: value for key, value in more.items() if value is not None}
-
-
-def add_devices(connection: Connection, row: Row, plan: Plan) -> None:
-    """The user's devices into the plan's push, each written `sending` with the claim."""
+def add_devices(connection: Connection, row: Row, plan: Plan, stale_before: datetime) -> None:
+    """The devices still to push into the plan's push: a push its delivery died during is
+    recorded `unknown`, each device without a row gets one `pending`, and the outcomes already
+    recorded are kept for the channel's."""
     send = plan.sends.get(Channel.PUSH)
     if not isinstance(send, PushSend):
         return
+    now, pk = utcnow(), {"b_message_pk": row.pk}
+    connection.execute(_STALE, {**pk, "b_stale_before": stale_before, "b_now": now})
+    done = {sent.device_id: sent for sent in connection.execute(_SENDS, pk)}
     params = {"project": row.project_id, "user": row.user_id}
-    found = tuple(_device(r) for r in connection.execute(_READ, params))
-    plan.sends[Channel.PUSH] = PushSend(**{**send.__dict__, "devices": found})
-    plan.changes["push_devices"] = [_entry(device, ChannelStatus.SENDING) for device in found]
+    found = [_device(device) for device in connection.execute(_DEVICES, params)]
+    new = [device for device in found if device.id not in done]
+    if new:
+        rows = [_pending(row.pk, device, now) for device in new]
+        connection.execute(dialect_insert(connection)(push_sends).on_conflict_do_nothing(), rows)
+    waiting = tuple(d for d in found if d.id not in done or done[d.id].status == S.PENDING)
+    earlier = tuple(_recorded(sent) for sent in done.values() if sent.status != S.PENDING)
+    plan.sends[Channel.PUSH] = PushSend(**{**send.__dict__, "devices": waiting, "earlier": earlier})
 
 
-def send_push(
-    services: DeliveryServices,
-    chain: Chain,
-    send: PushSend,
-    report: Callable[[ChannelState], None],
-) -> ChannelState:
-    """Push to each device once, `report`ing what is true if the delivery stops there; the
-    channel's state: `sent` when a device took it, else `unknown` when one may have, else
-    `failed` (`skipped` with no device left)."""
-    if not send.devices:
+def _pending(message_pk: int, device: Device, now: datetime) -> dict[str, Any]:
+    to = device.endpoint if device.kind == "webpush" else device.token
+    return {
+        "message_pk": message_pk,
+        "device_id": device.id,
+        "kind": device.kind,
+        "to": shortened(to),
+        "status": S.PENDING,
+        "updated_at": now,
+    }
+
+
+def _recorded(sent: Row) -> dict[str, Any]:
+    """An outcome recorded by an earlier delivery (one left `sending` counts as unknown)."""
+    status = S.UNKNOWN if sent.status == S.SENDING else sent.status
+    return {
+        "status": status,
+        "detail": sent.detail,
+        "provider": sent.provider,
+        "id": sent.provider_id,
+    }
+
+
+def send_push(services: DeliveryServices, chain: Chain, send: PushSend) -> ChannelState:
+    """Push to each device still `pending` (claimed first); the channel's state from every
+    device's outcome: `sent` when one took it, else `unknown` when one may have, else `failed`
+    (`skipped` when the user has no device)."""
+    if not send.devices and not send.earlier:
         return MISSING
-    entries = [_entry(device, ChannelStatus.PENDING) for device in send.devices]
-    attempts: list[dict[str, Any]] = []
-    gone: list[str] = []
-    for index, device in enumerate(send.devices):
-        outcome = _push_one(services, chain, send, device, entries, report)
-        entries[index] = _outcome_entry(device, outcome)
+    outcomes, attempts, gone = list(send.earlier), [], []
+    for device in send.devices:
+        if not _claimed(services, send, device):
+            continue  # another delivery has it
+        outcome = _push_one(services, chain, send, device)
+        outcomes.append(_record(services, send, device, outcome))
         attempts += [{**attempt, "deviceId": device.id} for attempt in outcome.attempts]
         if isinstance(outcome.error, DeviceGone):
             gone.append(device.id)
     if gone:
         with autocommit(services.engine) as connection:
             connection.execute(_GONE, {"ids": gone})
-    return _channel_state(entries, attempts)
+    return _channel_state(outcomes, attempts)
 
 
-def _push_one(
-    services: DeliveryServices,
-    chain: Chain,
-    send: PushSend,
-    device: Device,
-    entries: list[dict[str, Any]],
-    report: Callable[[ChannelState], None],
-) -> Outcome:
+def _claimed(services: DeliveryServices, send: PushSend, device: Device) -> bool:
+    params = {"b_message_pk": send.message_pk, "b_device": device.id, "b_now": utcnow()}
+    with autocommit(services.engine) as connection:
+        return bool(connection.execute(_CLAIM, params).rowcount)
+
+
+def _push_one(services: DeliveryServices, chain: Chain, send: PushSend, device: Device) -> Outcome:
     """One device's push through the chain's members that push to its kind."""
     members = [member for member in chain.members if device.kind in member.devices]
     if not members:
         message = f"no provider of the push chain pushes to {device.kind} devices"
         return Outcome("failed", error=ProviderError("provider/none", message))
-    may_have_gone = ChannelState(ChannelStatus.UNKNOWN, IN_CALL, extra={"push_devices": entries})
-    before = _state_so_far(entries)
     budget = services.settings.provider_retry_budget
     try:
         return send_through(
             Chain(chain.channel, members, chain.scope),
             send.to(device),
             budget,
-            lambda: report(may_have_gone),
+            lambda: None,
             services.breaker,
-            lambda: report(before),
         )
     except Exception as exc:  # noqa: BLE001 - it broke during the call: it may have gone
         broken = ProviderError("unknown", f"{type(exc).__name__}: {exc}", unknown=True)
         return Outcome("unknown", error=broken)
 
 
-def _state_so_far(entries: list[dict[str, Any]]) -> ChannelState:
-    """What is true of the channel with these devices' outcomes, the rest not tried."""
-    if any(entry["status"] in (ChannelStatus.SENT, ChannelStatus.UNKNOWN) for entry in entries):
-        return ChannelState(ChannelStatus.UNKNOWN, IN_CALL, extra={"push_devices": entries})
-    return ChannelState(ChannelStatus.PENDING)
+def _record(
+    services: DeliveryServices, send: PushSend, device: Device, outcome: Outcome
+) -> dict[str, Any]:
+    """Write one device's outcome (a write that fails leaves it `sending`: unknown later)."""
+    status = {"sent": S.SENT, "unknown": S.UNKNOWN}.get(outcome.status, S.FAILED)
+    last = outcome.attempts[-1]["provider"] if outcome.attempts else None
+    detail = None if status == S.SENT else str(outcome.error or "provider/circuitOpen")
+    values = {
+        "status": status,
+        "detail": detail,
+        "provider": outcome.provider or last,
+        "id": outcome.provider_id,
+    }
+    params = {"b_message_pk": send.message_pk, "b_device": device.id, "b_now": utcnow()}
+    params |= {f"b_{key}": values[key] for key in ("status", "detail", "provider")}
+    with autocommit(services.engine) as connection:
+        connection.execute(_DONE, {**params, "b_provider_id": values["id"]})
+    return values
 
 
-def _outcome_entry(device: Device, outcome: Outcome) -> dict[str, Any]:
-    error = str(outcome.error) if outcome.error is not None else None
-    if outcome.status == "sent":
-        return _entry(
-            device, "sent", provider=outcome.provider, providerMessageId=outcome.provider_id
-        )
-    status = "unknown" if outcome.status == "unknown" else "failed"
-    provider = outcome.attempts[-1]["provider"] if outcome.attempts else None
-    return _entry(device, status, provider=provider, error=error or "provider/circuitOpen")
-
-
-def _channel_state(entries: list[dict[str, Any]], attempts: list[dict[str, Any]]) -> ChannelState:
-    extra = {"push_devices": entries}
-    sent = [entry for entry in entries if entry["status"] == "sent"]
-    if sent:
-        first = sent[0]
-        return ChannelState(
-            ChannelStatus.SENT,
-            None,
-            first.get("providerMessageId"),
-            first.get("provider"),
-            tuple(attempts),
-            extra,
-        )
-    unknown = [entry for entry in entries if entry["status"] == "unknown"]
-    status = ChannelStatus.UNKNOWN if unknown else ChannelStatus.FAILED
-    detail = (unknown or entries)[0].get("error")
-    return ChannelState(status, detail, None, None, tuple(attempts), extra)
+def _channel_state(outcomes: list[dict[str, Any]], attempts: list[dict]) -> ChannelState:
+    """The channel's state from its devices' outcomes."""
+    for status in (S.SENT, S.UNKNOWN):
+        found = [outcome for outcome in outcomes if outcome["status"] == status]
+        if found:
+            first = found[0]
+            detail = None if status == S.SENT else first["detail"]
+            provider_id = first["id"] if status == S.SENT else None
+            return ChannelState(status, detail, provider_id, first["provider"], tuple(attempts))
+    detail = outcomes[0]["detail"] if outcomes else Channel.PUSH.declared.missing
+    return ChannelState(S.FAILED, detail, None, None, tuple(attempts))

@@ -10,6 +10,7 @@ from api.cli import (
     notifications,
     projects,
     providers,
+    push,
     queues,
     senders,
     serve,
@@ -30,6 +31,7 @@ COMMANDS = (
     limits.limits,
     senders.senders,
     providers.providers,
+    push.push,
     webhooks.webhooks,
 )
 

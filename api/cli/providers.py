@@ -15,7 +15,7 @@ from shared.infra.config import ConfigError
 from shared.infra.errors import HeraldError
 from shared.providers.urls import ProviderUrlError
 
-CHANNELS = click.Choice(["email", "sms"])
+CHANNELS = click.Choice(["email", "sms", "push"])
 
 
 @click.group()

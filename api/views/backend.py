@@ -21,7 +21,13 @@ from shared.contacts.users import delete_users, get_user, upsert_batch, user_jso
 from shared.infra.db import autocommit, transaction
 from shared.messages.results import message_json
 from shared.messages.sending import send_batch
-from shared.messages.store import MAX_BATCH, MessageFilter, get_message, list_messages
+from shared.messages.store import (
+    MAX_BATCH,
+    MessageFilter,
+    get_message,
+    list_messages,
+    push_sends_of,
+)
 from shared.notifications.catalog import (
     delete_notification,
     get_notification,
@@ -122,7 +128,8 @@ def messages_get():
     """One message with its per-channel outcome (an id stacked onto another gives that one)."""
     with autocommit(services().engine) as connection:
         row = get_message(connection, current_project().id, query_id())
-    return {"message": message_json(row)}
+        sends = push_sends_of(connection, [row])
+    return {"message": message_json(row, sends.get(row.pk))}
 
 
 @bp.get("/messages.list")
@@ -131,7 +138,9 @@ def messages_list():
     wanted = MessageFilter.from_query(request.args)
     with autocommit(services().engine) as connection:
         page = list_messages(connection, current_project().id, wanted)
-    return {"messages": [message_json(row) for row in page.rows], "nextCursor": page.next_cursor}
+        sends = push_sends_of(connection, page.rows)
+    shown = [message_json(row, sends.get(row.pk)) for row in page.rows]
+    return {"messages": shown, "nextCursor": page.next_cursor}
 
 
 @bp.post("/templates.preview")

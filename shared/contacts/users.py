@@ -13,7 +13,7 @@ from shared.channels import API_ORDER
 from shared.contacts.devices import MOST_DEVICES, TOO_MANY, add_devices, room_left
 from shared.infra.db import dialect_insert, merge_json, transaction
 from shared.infra.errors import HeraldError, Refused, not_found
-from shared.infra.models import messages, stacks, users, utcnow
+from shared.infra.models import devices, messages, stacks, users, utcnow
 from shared.infra.validation import Country, Email, Language, Name, Telephone, Timezone, Url
 
 
@@ -239,7 +239,7 @@ def get_user(connection: Connection, project_id: str, user_id: str):
 
 
 def delete_users(connection: Connection, project_id: str, user_ids: list[str]) -> set[str]:
-    """Remove the users, their messages and their stacks; return the ids that existed.
+    """Remove the users, their messages, stacks and devices; return the ids that existed.
 
     The claimed message ids stay, so a retried send of a deleted message still answers
     `id/exists` instead of sending again.
@@ -253,7 +253,7 @@ def delete_users(connection: Connection, project_id: str, user_ids: list[str]) -
         .scalars()
         .all()
     )
-    for table in (messages, stacks):
+    for table in (messages, stacks, devices):
         connection.execute(
             delete(table).where(table.c.project_id == project_id, table.c.user_id.in_(user_ids))
         )

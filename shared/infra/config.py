@@ -12,6 +12,7 @@ from shared.infra.addresses import DEFAULT_PORT, DEFAULT_PUBLIC_URL
 from shared.infra.errors import ConfigError
 from shared.infra.secrets import secret_keys
 from shared.providers.urls import ProviderUrl, ProviderUrlError, parse_chain, parse_provider_url
+from shared.push.vapid import checked_key
 
 OUTBOX_EMAIL = parse_provider_url("email", "outbox://")
 OUTBOX_SMS = parse_provider_url("sms", "outbox://")
@@ -160,7 +161,7 @@ class Settings:
             demo=_flag(env, "HERALD_DEMO"),
             webhooks_allow_private=bool(_flag(env, "HERALD_WEBHOOKS_ALLOW_PRIVATE")),
             secret_keys=secret_keys(_names(env, "HERALD_SECRET_KEY")),
-            vapid_private_key=env.get("HERALD_VAPID_PRIVATE_KEY") or None,
+            vapid_private_key=checked_key(env.get("HERALD_VAPID_PRIVATE_KEY") or None),
             **_test_webhook_settings(env),
             **_provider_settings(env, redis_url is None),
             **_feedback_settings(env),
@@ -179,7 +180,7 @@ def _provider_settings(env: dict[str, str], embedded: bool) -> dict[str, object]
     for channel, default in (
         ("email", "outbox" if embedded else "ses"),
         ("sms", "outbox" if embedded else "sns"),
-        ("push", "outbox"),  # TODO webpush in production
+        ("push", "outbox" if embedded else "webpush"),
     ):
         name = f"HERALD_{channel.upper()}_PROVIDERS"
         chain = env.get(name) or env.get(name[:-1]) or default

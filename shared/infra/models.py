@@ -191,9 +191,6 @@ messages = Table(
     Column("widget_override", Json),
     Column("email_override", Json),
     Column("push_override", Json),
-    # Each device's outcome of its push (SPEC §10): [{deviceId, kind, status, ...}], written
-    # `sending` with the claim, then with the channel's outcome.
-    Column("push_devices", Json),
     Column("sending_since", UTCDateTime),
     Column("scheduled_at", UTCDateTime),
     Column("enqueued_at", UTCDateTime),
@@ -252,6 +249,24 @@ devices = Table(
     Column("auth", String(64)),
     Column("created_at", UTCDateTime, nullable=False),
     UniqueConstraint("project_id", "user_id", "address"),
+)
+
+# Each device's push of a message (SPEC §10), claimed `pending` -> `sending` by a check-and-set
+# before it goes (at most one push a device), then its outcome; `to` is the token or endpoint
+# shortened, as shown back.
+push_sends = Table(
+    "push_sends",
+    metadata,
+    Column("message_pk", BigId, ForeignKey("messages.pk", ondelete="CASCADE"), nullable=False),
+    Column("device_id", String(40), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("to", String(64)),
+    Column("status", String(16), nullable=False),
+    Column("detail", Text),
+    Column("provider", String(64)),
+    Column("provider_id", String(255)),
+    Column("updated_at", UTCDateTime, nullable=False),
+    PrimaryKeyConstraint("message_pk", "device_id"),
 )
 
 # Addresses a permanent bounce or a complaint stopped e-mail to, per project (stored lower-case).

@@ -97,24 +97,34 @@ def _channels_json(row) -> dict[str, Any]:
     }
 
 
-def _devices_json(devices: list[dict[str, Any]], status: str) -> list[dict[str, Any]]:
-    """Each device's outcome of a push; one still `sending` once the channel is not (its
+def _devices_json(sends: list, status: str) -> list[dict[str, Any]]:
+    """Each device's push of the message; one still `sending` once the channel is not (its
     delivery stopped during that push) is `unknown`: it may have gone, it is not pushed again;
-    one never tried failed."""
-    if status == ChannelStatus.SENDING:
-        return devices
+    one never tried by a delivery that is over failed."""
     shown = []
-    for device in devices:
-        if device["status"] == ChannelStatus.SENDING:
-            device = {**device, "status": ChannelStatus.UNKNOWN}
-        elif device["status"] == ChannelStatus.PENDING:  # never tried: it did not go
-            device = {**device, "status": ChannelStatus.FAILED, "error": "delivery/stopped"}
+    for sent in sends:
+        device = {"deviceId": sent.device_id, "kind": sent.kind, "to": sent.to}
+        device["status"], error = sent.status, sent.detail
+        if status != ChannelStatus.SENDING and sent.status == ChannelStatus.SENDING:
+            device["status"] = ChannelStatus.UNKNOWN
+        elif status not in (ChannelStatus.SENDING, ChannelStatus.PENDING) and (
+            sent.status == ChannelStatus.PENDING
+        ):
+            device["status"], error = ChannelStatus.FAILED, "delivery/stopped"
+        for key, value in (
+            ("provider", sent.provider),
+            ("providerMessageId", sent.provider_id),
+            ("error", error),
+        ):
+            if value:
+                device[key] = value
         shown.append(device)
     return shown
 
 
-def message_json(row) -> dict[str, Any]:
-    """A message as `messages.get` and `messages.list` show it."""
+def message_json(row, sends: list | None = None) -> dict[str, Any]:
+    """A message as `messages.get` and `messages.list` show it (`sends`: its devices' pushes,
+    rows of `push_sends`)."""
     stamp = {
         name: (value.isoformat() if value else None)
         for name, value in (
@@ -140,8 +150,8 @@ def message_json(row) -> dict[str, Any]:
         attempts = row._mapping[channel.attempts.name]
         if attempts:  # every provider tried, first first
             outcome["attempts"] = attempts
-        if channel.declared.devices and row.push_devices is not None:
-            outcome["devices"] = _devices_json(row.push_devices, outcome["status"])
+        if channel.declared.devices and sends:
+            outcome["devices"] = _devices_json(sends, outcome["status"])
     if row.status == MessageStatus.FAILED:
         out.update(error=row.error, message=row.error_message)
     if row.widget_status is not None:

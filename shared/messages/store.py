@@ -16,7 +16,7 @@ from sqlalchemy import Connection, Row, select
 
 from shared.channels import MessageStatus
 from shared.infra.errors import HeraldError, not_found
-from shared.infra.models import message_ids, messages
+from shared.infra.models import message_ids, messages, push_sends
 
 MAX_BATCH = 50
 CRASHED = "delivery/crashed"  # the error of a message whose delivery kept dying
@@ -136,3 +136,15 @@ def _cursor_pk(connection: Connection, project_id: str, message_id: str) -> int:
     if pk is None:
         raise _bad_cursor()
     return pk
+
+
+def push_sends_of(connection: Connection, rows: list[Row]) -> dict[int, list[Row]]:
+    """Each message's devices' pushes (SPEC §10), by message pk, for those that push."""
+    pks = [row.pk for row in rows if row.push_status is not None]
+    if not pks:
+        return {}
+    found: dict[int, list[Row]] = {}
+    query = select(push_sends).where(push_sends.c.message_pk.in_(pks))
+    for sent in connection.execute(query.order_by(push_sends.c.updated_at, push_sends.c.device_id)):
+        found.setdefault(sent.message_pk, []).append(sent)
+    return found

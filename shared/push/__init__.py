@@ -1,1 +1,1 @@
-"""Push (SPEC §10): what the web and worker processes share of it, the VAPID keys."""
+"""Push (SPEC §10) as the API and the worker share it: the VAPID key of Web Push."""

@@ -129,9 +129,11 @@ class Push:
 
 @dataclass(frozen=True)
 class PushSend:
-    """A rendered push for each of the user's devices (filled in by the claim, which reads
-    them): what the push channel's delivery sends, one `Push` a device."""
+    """A rendered push for each of the user's devices still to push (filled in by the claim,
+    which reads them, with the outcomes earlier deliveries recorded): what the push channel's
+    delivery sends, one `Push` a device."""
 
+    message_pk: int
     message_id: str
     title: str
     body: str
@@ -139,6 +141,7 @@ class PushSend:
     url: str | None = None
     data: dict[str, Any] | None = None
     devices: tuple[Device, ...] = ()
+    earlier: tuple[dict[str, Any], ...] = ()
 
     def to(self, device: Device) -> Push:
         """The push for one device."""
@@ -168,9 +171,10 @@ def sms_content(message_id: str, to: str, content: Content, project: Any) -> Sms
     return Sms(message_id, to, content["text"], project.sms_sender_id)
 
 
-def push_content(message_id: str, to: int, content: Content, project: Any) -> PushSend:
+def push_content(message_id: str, to: int, content: Content, row: Any) -> PushSend:
     """The push to send to the user's devices (`to`: how many; the claim reads them)."""
     return PushSend(
+        row.pk,
         message_id,
         content["title"],
         content["body"],
