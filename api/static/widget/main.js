@@ -29,8 +29,13 @@
     this.call("GET", "users.get").then(function (data) {
       self.user = data.user || {};
       self.notifications = data.notifications || [];
+      self.vapidPublicKey = data.vapidPublicKey || null;
       if (!self.text.locale && self.user.language) self.locale = self.user.language;
       if (!self.settings.hidden) self.renderSettings();
+      return self.checkPush().then(function (on) {
+        // Only the switch: drawing the settings again would take the focus from where it is.
+        if (self.pushToggle && !self.pushBusy) self.pushToggle.setAttribute("aria-checked", String(on));
+      });
     }).catch(function (error) {
       self.userError = error.message;
       if (!self.settings.hidden) self.renderSettings();

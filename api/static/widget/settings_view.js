@@ -11,7 +11,11 @@
     var groups = this.notifications.filter(function (n) {
       return CHANNELS.some(function (c) { return n["with" + c.key] && n["allowMute" + c.key]; });
     });
-    this.settings.appendChild(el("p", { class: "hd-hint", text: groups.length ? text.settingsHint : text.settingsEmpty }));
+    var push = this.renderPush();
+    if (push) this.settings.appendChild(push);
+    if (groups.length || !push) {
+      this.settings.appendChild(el("p", { class: "hd-hint", text: groups.length ? text.settingsHint : text.settingsEmpty }));
+    }
     groups.forEach(function (notification) {
       var heading = el("h3", { id: "hd-n-" + notification.id, text: notification.name || notification.id });
       var group = el("div", { class: "hd-group", role: "group", "aria-labelledby": heading.id }, [heading]);
@@ -45,7 +49,7 @@
   Bell.prototype.preference = function (notificationId) {
     var preferences = (this.user && this.user.preferences) || {};
     return Object.assign(
-      { notificationId: notificationId, muteWidget: false, muteEmail: false, muteSMS: false },
+      { notificationId: notificationId, muteWidget: false, muteEmail: false, muteSMS: false, mutePush: false },
       preferences[notificationId] || {}
     );
   };

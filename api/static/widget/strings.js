@@ -22,6 +22,15 @@
     channelWidget: "In-app",
     channelEmail: "Email",
     channelSMS: "SMS",
+    channelPush: "Push",
+    pushTitle: "Browser notifications",
+    pushHint: "Get notified on this device, even when this page is closed.",
+    pushOn: "Browser notifications are on.",
+    pushOff: "Browser notifications are off.",
+    pushDenied: "Your browser blocks notifications from this site. Allow them in its site settings, then try again.",
+    pushDismissed: "Notifications weren't allowed, so they stay off.",
+    pushOnFailed: "Couldn't turn browser notifications on.",
+    pushOffFailed: "Couldn't turn browser notifications off.",
     newMessage: "New notification",
     unreadMessage: "Unread",
   };
@@ -30,4 +39,5 @@
     { key: "Widget", text: "channelWidget" },
     { key: "Email", text: "channelEmail" },
     { key: "SMS", text: "channelSMS" },
+    { key: "Push", text: "channelPush" },
   ];

@@ -15,7 +15,7 @@
   var DARK =
     "--hd-accent:#8b93ff;--hd-accent-text:#0b1020;--hd-surface:#1a1d24;--hd-raised:#20242c;" +
     "--hd-text:#eceef3;--hd-muted:#a0a8b8;--hd-border:#2e333d;--hd-hover:#242933;" +
-    "--hd-unread:#222740;--hd-track:#454b58;--hd-badge-ring:#1a1d24;" +
+    "--hd-unread:#222740;--hd-track:#454b58;--hd-badge-ring:#1a1d24;--hd-danger:#fca5a5;" +
     "--hd-shadow:0 20px 50px -12px rgba(0,0,0,.7),0 0 0 1px rgba(255,255,255,.05)";
 
   var CSS = [
@@ -23,7 +23,7 @@
     ":host([data-floating]){position:fixed;top:16px;right:16px;z-index:2147483000}",
     ".hd{--hd-accent:#4f46e5;--hd-accent-text:#fff;--hd-surface:#fff;--hd-raised:#f8fafc;",
     "--hd-text:#0f172a;--hd-muted:#64748b;--hd-border:#e2e8f0;--hd-hover:#f1f5f9;",
-    "--hd-unread:#eef2ff;--hd-badge:#e11d48;--hd-badge-text:#fff;--hd-track:#cbd5e1;",
+    "--hd-unread:#eef2ff;--hd-badge:#e11d48;--hd-badge-text:#fff;--hd-track:#cbd5e1;--hd-danger:#b91c1c;",
     "--hd-shadow:0 18px 48px -12px rgba(15,23,42,.28),0 4px 12px -4px rgba(15,23,42,.12);",
     "--hd-radius:14px;--hd-font:ui-sans-serif,system-ui,-apple-system,'Segoe UI',Roboto,",
     "'Helvetica Neue',Arial,sans-serif;font-family:var(--hd-font);font-size:14px;line-height:1.45;",
@@ -123,6 +123,15 @@
     ".hd-switch[aria-checked=true]::after{transform:translateX(16px)}",
     ".hd-switch:focus-visible{border-radius:999px}",
     ".hd-switch:disabled{opacity:.5;cursor:default}",
+    ".hd-switch[aria-disabled=true]{opacity:.6;cursor:progress}",
     ".hd-note{font-size:12px;color:var(--hd-muted)}.hd-note:empty{display:none}",
+    ".hd-push{padding:2px 14px}",
+    ".hd-push .hd-row{padding:12px 0}",
+    ".hd-push-text{display:flex;flex-direction:column;gap:2px;min-width:0}",
+    ".hd-push-label{font-size:13.5px;font-weight:650;color:var(--hd-text);cursor:pointer}",
+    ".hd-push-about{font-size:12.5px;line-height:1.4;color:var(--hd-muted)}",
+    ".hd-push-note{margin:0;padding:0 0 12px;font-size:12.5px;line-height:1.4;color:var(--hd-muted)}",
+    ".hd-push-note:empty{display:none}",
+    ".hd-push-note[data-error]{color:var(--hd-danger)}",
     ".hd-sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}",
   ].join("");
