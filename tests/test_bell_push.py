@@ -214,6 +214,9 @@ def test_the_service_worker_is_served_for_the_whole_site_uncached(push_herald):
     assert response.headers["Service-Worker-Allowed"] == "/"
     assert response.headers["Cache-Control"] == "no-cache"
     assert 'addEventListener("push"' in response.get_data(as_text=True)
+    # its notifications' icons may load from anywhere over https; it fetches nothing else
+    policy = response.headers["Content-Security-Policy"]
+    assert "img-src 'self' data: https:" in policy and "default-src 'none'" in policy
 
 
 def test_the_worker_shows_a_push_as_a_notification(page, host):

@@ -52,8 +52,12 @@ DEMO = _policy(
 )
 # /unsubscribe/<token>: its stylesheet and its one form, which posts to the page's own URL.
 UNSUBSCRIBE = _policy(**_LOCKED | {"style_src": "'self'", "form_action": "'self'"})
+# /widget-sw.js: the bell's service worker fetches nothing itself; the notifications it shows
+# load their icons (a message's icon, from anywhere over https).
+SERVICE_WORKER = _policy(**_LOCKED | {"img_src": "'self' data: https:"})
 PAGES = {"ops_page.page": OPS, "ops_page.login": OPS, "docs.docs": DOCS, "demo.page": DEMO}
 PAGES |= {"unsubscribe.page": UNSUBSCRIBE, "unsubscribe.confirm": UNSUBSCRIBE}
+PAGES |= {"bell.widget_sw_js": SERVICE_WORKER}
 
 
 def add_headers(response: Response) -> Response:
