@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 
 import dramatiq
 from dramatiq.middleware import Middleware
@@ -18,7 +19,7 @@ from shared.infra import Settings, autocommit, transaction, utcnow
 from shared.infra.errors import HeraldError
 from shared.operations.metrics import WEBHOOK_POST_SECONDS, WEBHOOK_POSTS
 from shared.webhooks import event_body, signing_secrets, target
-from shared.webhooks.dispatch import fan_out, load_delivery, record_post, take_due
+from shared.webhooks.dispatch import fan_out, load_delivery, record_post, take_due, take_next
 from shared.webhooks.posting import Posted, encode, post_event
 
 log = logging.getLogger("herald.webhooks")
@@ -28,6 +29,7 @@ PUMP_INTERVAL = 0.25
 # Set when a post of this process is recorded: the pump runs a pass at once rather than at its
 # next tick, so an endpoint's slot is filled again as soon as it frees (not 8 posts a second).
 POSTED = threading.Event()
+CHAIN_SECONDS = 5.0  # a job posts its endpoint's next due events for up to this long
 
 
 def post_job(delivery_pk: int) -> dramatiq.Message:
@@ -37,29 +39,41 @@ def post_job(delivery_pk: int) -> dramatiq.Message:
 
 
 def post_webhook(settings: Settings, engine, delivery_pk: int) -> str | None:
-    """Post one delivery's event to its endpoint and record the outcome: its new status
-    (None when there was nothing to post: done already, or its endpoint is gone or off)."""
-    with autocommit(engine) as connection:
-        row = load_delivery(connection, delivery_pk)
-    if row is None:
-        return None
+    """Post one delivery's event to its endpoint and record the outcome; after a success, post
+    the endpoint's next due event in the same slot, for up to CHAIN_SECONDS. The last post's
+    status (None when there was nothing to post: done already, or its endpoint gone or off)."""
+    started, status = time.monotonic(), None
+    next_pk: int | None = delivery_pk
+    while next_pk is not None:
+        with autocommit(engine) as connection:
+            row = load_delivery(connection, next_pk)
+        if row is None:
+            return status
+        posted = _post(settings, row)
+        chain = posted.ok and time.monotonic() - started < CHAIN_SECONDS
+        with transaction(engine) as connection:
+            status = record_post(connection, row, posted, utcnow(), settings)
+            lost_after = settings.webhook_lost_after
+            next_pk = take_next(connection, row.webhook_pk, utcnow(), lost_after) if chain else None
+        WEBHOOK_POSTS.labels(status).inc()
+        POSTED.set()
+        if not posted.ok:
+            log.warning("webhook post %s: %s", status, posted.error, extra={"event": row.event_id})
+    return status
+
+
+def _post(settings: Settings, row) -> Posted:
+    """One signed post of the delivery's event, to the address checked again now."""
     body = encode(event_body(row.type, row.event_at, row.data))
     now = utcnow()
     try:
         checked = target(row.url, settings.webhooks_allow_private)  # again: DNS may change
     except HeraldError as refused:
-        posted = Posted(None, 0, f"{refused.code}: {refused.message}")
-    else:
-        secrets = signing_secrets(row, settings.secret_keys, now)
-        posted = post_event(checked, row.event_id, body, secrets, settings.webhook_timeout)
-        WEBHOOK_POST_SECONDS.observe(posted.duration_ms / 1000)
-    with transaction(engine) as connection:
-        status = record_post(connection, row, posted, utcnow(), settings)
-    WEBHOOK_POSTS.labels(status).inc()
-    POSTED.set()
-    if not posted.ok:
-        log.warning("webhook post %s: %s", status, posted.error, extra={"event": row.event_id})
-    return status
+        return Posted(None, 0, f"{refused.code}: {refused.message}")
+    secrets = signing_secrets(row, settings.secret_keys, now)
+    posted = post_event(checked, row.event_id, body, secrets, settings.webhook_timeout)
+    WEBHOOK_POST_SECONDS.observe(posted.duration_ms / 1000)
+    return posted
 
 
 def declare_post_actor(broker: dramatiq.Broker, settings: Settings, engine) -> dramatiq.Actor:

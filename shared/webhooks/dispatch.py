@@ -173,4 +173,31 @@ def record_post(connection: Connection, row, posted, now: datetime, settings) ->
     return values["status"]
 
 
-__all__ = ["fan_out", "load_delivery", "record_post", "take_due"]
+def take_next(connection: Connection, webhook_pk: int, now: datetime, lost_after: float):
+    """The next due delivery of this endpoint, marked enqueued, for the job whose post to it
+    just succeeded to post in the same slot (None when there is none): a fast receiver's
+    backlog goes without a job and a pump pass an event."""
+    lost = now - timedelta(seconds=lost_after)
+    not_waiting = or_(
+        D.c.enqueued_at.is_(None), D.c.enqueued_at < D.c.next_at, D.c.enqueued_at < lost
+    )
+    query = (
+        select(D.c.pk)
+        .where(
+            D.c.webhook_pk == webhook_pk,
+            D.c.status == "pending",
+            D.c.next_at <= now,
+            not_waiting,
+        )
+        .order_by(D.c.next_at, D.c.pk)
+        .limit(1)
+    )
+    if connection.dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    pk = connection.execute(query).scalar()
+    if pk is not None:
+        connection.execute(update(D).where(D.c.pk == pk).values(enqueued_at=now))
+    return pk
+
+
+__all__ = ["fan_out", "load_delivery", "record_post", "take_due", "take_next"]
