@@ -17,7 +17,7 @@ import time
 from collections import OrderedDict
 
 from shared.webhooks.addresses import Target
-from shared.webhooks.posting import _connection as pinned_connection
+from shared.webhooks.posting import pinned_connection
 
 MAX_ANSWER = 64 * 1024
 # Origins kept open per thread: a handful of push services in practice; an endpoint a user made
