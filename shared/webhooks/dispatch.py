@@ -169,7 +169,10 @@ def record_post(connection: Connection, row, posted, now: datetime, settings) ->
         elif (now - since).total_seconds() >= settings.webhook_disable_after:
             endpoint |= {"enabled": False, "disabled": "failing"}
     connection.execute(update(D).where(D.c.pk == row.pk).values(**values))
-    connection.execute(update(W).where(W.c.pk == row.webhook_pk).values(**endpoint, updated_at=now))
+    if not posted.ok or row.failing_since is not None:  # a success of a healthy one: as it was
+        connection.execute(
+            update(W).where(W.c.pk == row.webhook_pk).values(**endpoint, updated_at=now)
+        )
     return values["status"]
 
 
