@@ -8,10 +8,11 @@ that compiles, an e-mail address is one `email_validator` takes (no special-use 
 `.test`), quiet hours' `start` and `end` differ, a time zone is one of the IANA database's
 and a language tag's subtags are in the IANA registry (the OpenAPI states their syntax), a
 `messages.list` or `webhooks.deliveries` cursor is one an earlier page of the project gave (none
-is, when generated), and a webhook URL's host resolves to a public address (this machine may
-have no DNS: a public address is put in, which is never posted to, the endpoint's id one of a
-few so that the project's 50 endpoints are never reached), and a push device is one of its
-kind's shape: a browser's subscription keys a real P-256 point (a public endpoint again).
+is, when generated), and a webhook URL's host resolves (the test's sink on loopback is put in,
+the private-address switch being on, so what Herald posts stays on this machine; the
+endpoint's id one of a few so that the project's 50 endpoints are never reached), and a push
+device is one of its kind's shape: a browser's subscription keys a real P-256 point (its
+endpoint the sink again).
 Requests generated as invalid are left as they are, so the refusals are still checked.
 """
 
@@ -32,6 +33,8 @@ from shared.notifications.catalog import REQUIRED
 from shared.templating.rendering import compile_templates
 
 ZONE = "Europe/London"
+# The test's sink on loopback (tests/support/sink.py): webhooks and pushes go nowhere else.
+SINK = os.environ.get("HERALD_SCHEMATHESIS_SINK", "http://127.0.0.1:9")
 ADDRESS = "sender@herald.example.com"
 ADDRESSES = ("from", "replyTo")
 
@@ -146,7 +149,7 @@ def valid_preview(body: dict[str, Any]) -> None:
 
 def valid_webhook(body: dict[str, Any]) -> None:
     """A generated `webhooks.upsert` body with a public URL and one of 20 ids."""
-    body["url"] = "https://8.8.8.8/schemathesis"
+    body["url"] = f"{SINK}/schemathesis"
     body["id"] = f"schemathesis-{len(str(body.get('id'))) % 20}"
 
 
@@ -158,7 +161,7 @@ def _subscription() -> dict[str, Any]:
         .public_bytes(Encoding.X962, PublicFormat.UncompressedPoint)
     )
     keys = {"p256dh": _b64(point), "auth": _b64(os.urandom(16))}
-    return {"endpoint": "https://8.8.8.8/push/schemathesis", "keys": keys}
+    return {"endpoint": f"{SINK}/push/schemathesis", "keys": keys}
 
 
 def _b64(raw: bytes) -> str:

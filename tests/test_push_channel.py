@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import json
 import time
+from datetime import UTC, datetime, timedelta
 
 from tests.support.calls import answer, send, until_final, upsert_notification, upsert_users
 from tests.support.data import token
@@ -115,7 +116,9 @@ def test_an_incremented_message_does_not_push_again(herald, client):
 
 def test_a_push_waits_out_quiet_hours_like_an_sms(herald, client):
     notification_id = f"n-{token()}"
-    always = {"start": "00:00", "end": "23:59", "timezone": "UTC"}
+    now = datetime.now(UTC)  # a window around now, whatever the time of the run
+    start, end = (f"{(now + timedelta(hours=h)):%H:%M}" for h in (-1, 1))
+    always = {"start": start, "end": end, "timezone": "UTC"}
     upsert_notification(client, push_notification(notification_id, quietHours=always))
     user_id = user_with_devices(client, {"kind": "fcm", "token": FCM})
     (result,) = send(client, {"notificationId": notification_id, "userId": user_id})
@@ -147,8 +150,6 @@ def test_a_push_settings_override_replaces_the_template(herald, client):
 
 
 def test_a_scheduled_push_goes_when_its_send_at_comes(herald, client):
-    from datetime import UTC, datetime, timedelta
-
     from shared.messages.sweeper import sweep
 
     notification_id = f"n-{token()}"

@@ -16,6 +16,7 @@ from tests.support.browser import served
 from tests.support.calls import Client, answer, upsert_notification
 from tests.support.data import notification, token
 from tests.support.herald import new_project, running_herald
+from tests.support.sink import Sink
 
 pytestmark = pytest.mark.process  # the schemathesis command, a process of its own
 
@@ -28,6 +29,9 @@ MAX_EXAMPLES = 25
 SEED = int(os.environ.get("HERALD_SCHEMATHESIS_SEED", "20251128"))
 UNLIMITED = {"rate_limit": 1e6, "rate_burst": 10**6}
 UNLIMITED |= {"front_rate_limit": 1e6, "front_rate_burst": 10**6}
+# Webhook endpoints and push subscriptions the run makes point at a sink on loopback (the
+# private-address switch on), so whatever Herald posts or pushes stays on this machine.
+UNLIMITED |= {"webhooks_allow_private": True}
 
 CONFIG = """
 seed = {seed}
@@ -91,7 +95,9 @@ def served_herald(request, tmp_path_factory):
     with (
         running_herald(request, tmp_path_factory, **UNLIMITED) as herald,
         served(herald.app) as url,
+        Sink() as sink,
     ):
+        os.environ["HERALD_SCHEMATHESIS_SINK"] = sink.url
         yield herald, url
 
 

@@ -115,7 +115,7 @@ def check_endpoint(
         scheme, host, port = check_url(token.address, allow_private)
     except HeraldError as error:
         raise _invalid(f"subscription.endpoint: {error.message}") from None
-    origin = f"{scheme}://{host}:{port}"
+    origin = f"{scheme}://{f'[{host}]' if ':' in host else host}:{port}"
     if origin not in looked_up:
         try:
             target(f"{origin}/", allow_private)
