@@ -23,6 +23,8 @@ LOAD_COLUMNS = [column.name for column in RESULT_COLUMNS] + [
     "email_override",
     "push_override",
     "sending_since",
+    # each channel's attempts so far: a retried channel's next send adds its own after them
+    *(c.attempts.name for c in Channel),
 ]
 
 
