@@ -29,6 +29,7 @@ from shared.messages.store import (
     list_messages,
     push_sends_of,
 )
+from shared.messages.timeline import message_timeline
 from shared.notifications.catalog import (
     delete_notification,
     get_notification,
@@ -156,6 +157,13 @@ def messages_retry():
     with autocommit(svc.engine) as connection:
         sends = push_sends_of(connection, [row])
     return {"message": message_json(row, sends.get(row.pk))}
+
+
+@bp.get("/messages.timeline")
+def messages_timeline():
+    """What happened to one message, oldest first: its attempts, feedback, webhook deliveries."""
+    with autocommit(services().engine) as connection:
+        return {"timeline": message_timeline(connection, current_project().id, query_id())}
 
 
 @bp.post("/templates.preview")
