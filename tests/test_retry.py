@@ -62,7 +62,7 @@ def test_what_cannot_be_retried_is_refused(herald, twilio):
     assert message["channels"]["sms"]["status"] == "sent", message
     assert retry(client, message["id"], "sms", 409)["error"] == "retry/notRetryable"
     assert retry(client, message["id"], "widget", 409)["error"] == "retry/notRetryable"
-    assert retry(client, message["id"], "email", 400)["error"] == "channel/invalid"
+    assert retry(client, message["id"], "email", 409)["error"] == "channel/invalid"
     assert retry(client, message["id"], "fax", 400)["error"] == "channel/invalid"
     assert retry(client, "no-such-id", "sms", 404)["error"] == "message/notFound"
     body = {"id": message["id"], "channel": "sms", "confirmUnknown": "yes"}

@@ -78,9 +78,10 @@ def _channel_of(row: Row, name: str) -> Channel:
         if channel.value == name:
             return channel
     choices = ", ".join(channel.value for channel in used) or "none"
-    raise HeraldError(
-        "channel/invalid", f"channel must be one of this message's channels ({choices})."
-    )
+    message = f"channel must be one of this message's channels ({choices})."
+    # a channel of Herald's that this message doesn't use is its state, not a malformed body
+    kind = Conflict if name in tuple(Channel) else HeraldError
+    raise kind("channel/invalid", message)
 
 
 def _check(row: Row, channel: Channel, confirm_unknown: bool) -> None:
