@@ -118,6 +118,9 @@ def _save(services: DeliveryServices, claimed: Claim, outcomes: dict[Channel, Ch
     values = {"status": status, "updated_at": utcnow()}
     for channel, state in outcomes.items():
         values.update(state.values(channel))
+        earlier = claimed.plan.earlier.get(channel)
+        if earlier and state.attempts:  # a retried channel: its attempts before come first
+            values[channel.attempts.name] = [*earlier, *state.attempts]
     retrying = Retrying(
         retry=retry_if_exception_type(RETRIED_WRITES),
         stop=stop_after_delay(min(WRITE_BUDGET, services.settings.send_time_limit / 2)),

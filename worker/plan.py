@@ -52,6 +52,8 @@ class Plan:
     channels: dict[Channel, ChannelState] = field(default_factory=dict)
     sends: dict[Channel, ProviderContent] = field(default_factory=dict)
     widget: Widget | None = None
+    # the attempts a retried channel to send had before (SPEC §11): its new ones go after them
+    earlier: dict[Channel, list[dict[str, Any]]] = field(default_factory=dict)
 
     def values(self) -> dict[str, Any]:
         """Every column this plan changes, the widget's rendering aside."""
@@ -93,6 +95,7 @@ def plan_delivery(row: Row, now: datetime, stale_before: datetime, refresh_widge
     if plan.sends:
         plan.channels.update(dict.fromkeys(plan.sends, SENDING))
         plan.changes["sending_since"] = now
+        plan.earlier = {c: row._mapping[c.attempts.name] for c in plan.sends}
     status = final_status(row, plan, decision.in_flight)
     if status is not None:
         plan.changes["status"] = status

@@ -10,6 +10,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from shared.infra.errors import (
+    Conflict,
     Forbidden,
     HeraldError,
     NotFound,
@@ -26,6 +27,7 @@ STATUSES: dict[type[HeraldError], int] = {
     NotFound: 404,
     Unauthorized: 401,
     Forbidden: 403,
+    Conflict: 409,
     UnsupportedMediaType: 415,
     RateLimited: 429,
     Unavailable: 503,

@@ -20,6 +20,7 @@ from shared.contacts.devices import remove_named_device, user_devices
 from shared.contacts.users import delete_users, get_user, upsert_batch, user_json
 from shared.infra.db import autocommit, transaction
 from shared.messages.results import message_json
+from shared.messages.retry import RetryRequest, retry_channel
 from shared.messages.sending import send_batch
 from shared.messages.store import (
     MAX_BATCH,
@@ -28,6 +29,7 @@ from shared.messages.store import (
     list_messages,
     push_sends_of,
 )
+from shared.messages.timeline import message_timeline
 from shared.notifications.catalog import (
     delete_notification,
     get_notification,
@@ -141,6 +143,27 @@ def messages_list():
         sends = push_sends_of(connection, page.rows)
     shown = [message_json(row, sends.get(row.pk)) for row in page.rows]
     return {"messages": shown, "nextCursor": page.next_cursor}
+
+
+@bp.post("/messages.retry")
+def messages_retry():
+    """Send a failed channel of a message again (an unknown one only when confirmed)."""
+    wanted = RetryRequest.from_body(json_body())
+    svc, project_id = services(), current_project().id
+    confirm = wanted.confirm_unknown
+    row = retry_channel(
+        svc.engine, svc.broker, project_id, wanted.message_id, wanted.channel, confirm
+    )
+    with autocommit(svc.engine) as connection:
+        sends = push_sends_of(connection, [row])
+    return {"message": message_json(row, sends.get(row.pk))}
+
+
+@bp.get("/messages.timeline")
+def messages_timeline():
+    """What happened to one message, oldest first: its attempts, feedback, webhook deliveries."""
+    with autocommit(services().engine) as connection:
+        return {"timeline": message_timeline(connection, current_project().id, query_id())}
 
 
 @bp.post("/templates.preview")

@@ -34,6 +34,10 @@ class Forbidden(HeraldError):
     """The request says who sent it, but that could not be verified: nothing it says is done."""
 
 
+class Conflict(HeraldError):
+    """The thing is not in a state that allows this change (now, or any more)."""
+
+
 class RateLimited(HeraldError):
     """The caller spent its request budget; it may retry once the bucket has refilled."""
 

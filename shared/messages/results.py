@@ -23,6 +23,8 @@ LOAD_COLUMNS = [column.name for column in RESULT_COLUMNS] + [
     "email_override",
     "push_override",
     "sending_since",
+    # each channel's attempts so far: a retried channel's next send adds its own after them
+    *(c.attempts.name for c in Channel),
 ]
 
 
@@ -97,7 +99,7 @@ def _channels_json(row) -> dict[str, Any]:
     }
 
 
-def _devices_json(sends: list, status: str) -> list[dict[str, Any]]:
+def devices_json(sends: list, status: str) -> list[dict[str, Any]]:
     """Each device's push of the message; one still `sending` once the channel is not (its
     delivery stopped during that push) is `unknown`: it may have gone, it is not pushed again;
     one never tried by a delivery that is over failed."""
@@ -151,7 +153,7 @@ def message_json(row, sends: list | None = None) -> dict[str, Any]:
         if attempts:  # every provider tried, first first
             outcome["attempts"] = attempts
         if channel.declared.devices and sends:
-            outcome["devices"] = _devices_json(sends, outcome["status"])
+            outcome["devices"] = devices_json(sends, outcome["status"])
     if row.status == MessageStatus.FAILED:
         out.update(error=row.error, message=row.error_message)
     if row.widget_status is not None:
