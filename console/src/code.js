@@ -1,10 +1,22 @@
 // A template field's editor: CodeMirror 6, HTML where the field is HTML, with the Jinja
 // tags marked in any field, and one line that can be marked as the error's.
 
-import { EditorView, basicSetup, minimalSetup } from "codemirror";
+import { defaultKeymap, history, historyKeymap } from "@codemirror/commands";
 import { html } from "@codemirror/lang-html";
+import { bracketMatching, defaultHighlightStyle, indentOnInput, syntaxHighlighting } from "@codemirror/language";
 import { EditorState, StateEffect, StateField } from "@codemirror/state";
-import { Decoration, MatchDecorator, ViewPlugin, keymap } from "@codemirror/view";
+import {
+  Decoration, EditorView, MatchDecorator, ViewPlugin, drawSelection, highlightActiveLineGutter,
+  highlightSpecialChars, keymap, lineNumbers,
+} from "@codemirror/view";
+
+// No bracket or tag closing: a template is half Jinja, half markup, and a `{{` closed for the
+// author is more often in the way than not. Tab leaves the editor (no indentWithTab).
+const common = [
+  highlightSpecialChars(), history(), drawSelection(), syntaxHighlighting(defaultHighlightStyle),
+  bracketMatching(), keymap.of([...defaultKeymap, ...historyKeymap]),
+];
+const multiLine = [lineNumbers(), highlightActiveLineGutter(), indentOnInput()];
 
 const jinjaTags = new MatchDecorator({
   regexp: /\{\{[\s\S]*?\}\}|\{%[\s\S]*?%\}|\{#[\s\S]*?#\}/g,
@@ -46,8 +58,9 @@ const oneLine = [
 
 export function codeField({ parent, value, label, id, isHtml, lines, onChange }) {
   const extensions = [
-    lines === 1 ? [minimalSetup, oneLine] : basicSetup,
-    isHtml ? html() : [],
+    common,
+    lines === 1 ? oneLine : multiLine,
+    isHtml ? html({ autoCloseTags: false }) : [],
     jinja,
     errorLine,
     EditorView.lineWrapping,

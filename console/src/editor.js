@@ -222,10 +222,11 @@ export async function editor(main, notificationId) {
     el("div", { class: "row" },
       el("div", { class: "field" }, el("label", { for: "f-defaultLanguage", text: "Default language" }), defaultLanguage,
         el("p", { class: "field-error", "data-field": "defaultLanguage" })),
-      input("stackTimeout", "Stack timeout (s)", { type: "number", min: 0, step: 1 }),
-      el("fieldset", { class: "field quiet" }, el("legend", { text: "Quiet hours (user's time)" }),
-        el("div", { class: "inline-row" }, quiet("start"), quiet("end")),
-        el("p", { class: "field-error", "data-field": "quietHours" }))),
+      input("stackTimeout", "Stack timeout (s)", { type: "number", min: 0, step: 1 })),
+    el("fieldset", { class: "field quiet" },
+      el("legend", {}, "Quiet hours ", el("span", { class: "dim", text: "· in the user's timezone; e-mail and SMS wait, the widget does not" })),
+      el("div", { class: "inline-row" }, quiet("start"), quiet("end")),
+      el("p", { class: "field-error", "data-field": "quietHours" })),
   );
 
   // ---- save, delete, test send
