@@ -114,3 +114,15 @@ def test_a_refused_template_names_its_line_and_saves_nothing(herald, project):
     assert preview.get_json()["message"] == refused.get_json()["message"]
     shown = keyed.post(f"{base}/templates.preview", json={"notification": SHIPPED, "data": {}})
     assert shown.get_json()["email"]["subject"] == "Order" and shown.get_json()["undefined"]
+
+
+def test_the_built_bundle_is_committed_and_served(herald, project):
+    from pathlib import Path
+
+    keyed = signed_in(herald, project["apiKey"])
+    page = keyed.get(f"/console/{project['projectId']}/notifications")
+    html = page.get_data(as_text=True)
+    assert '<script src="/static/console/console.js">' in html and "https://" not in html
+    for asset in ("console.js", "console.css"):
+        assert (Path("api/static/console") / asset).stat().st_size > 0
+        assert herald.app.test_client().get(f"/static/console/{asset}").status_code == 200

@@ -67,29 +67,8 @@ def test_create_preview_error_save_reload_and_test_send(
     sign_in(page, herald_url, project["apiKey"])
     page.click("#new-notification")
     page.wait_for_selector("body[data-loaded=true]")
-    page.fill("#f-id", "welcome")
-    page.fill("#f-name", "Welcome")
-    # When the author types the subject and the HTML, the preview follows
-    page.click("#tpl-subject")
-    page.keyboard.type("Hello {{ firstName }}")
-    page.click("#tpl-html")
-    page.keyboard.type("<p>Welcome <b>{{ firstName }}</b>, order {{ order.total }}</p>")
-    page.fill("#preview-user", user)
-    expect(page.locator("#pv-subject")).to_have_text("Hello Ann")
-    frame = page.frame_locator("iframe.mail-frame")
-    expect(frame.locator("b")).to_have_text("Ann")
-    expect(page.locator("#pv-undefined")).to_contain_text("order")
-    # A template error is shown next to its field, its line marked
-    page.click("#tpl-html")
-    page.keyboard.press("End")
-    page.keyboard.press("Enter")
-    page.keyboard.type("{{ broken }")
-    expect(page.locator("#preview-error")).to_contain_text("en.email.html, line 2")
-    expect(page.locator("[data-field=tpl-html]")).to_contain_text("line 2")
-    assert page.locator(".cm-error-line").count() == 1
-    page.keyboard.type("}")
-    expect(page.locator("#pv-subject")).to_have_text("Hello Ann")
-    assert page.locator(".cm-error-line").count() == 0
+    type_a_welcome_and_watch_the_preview(page, user)
+    show_a_template_error_on_its_line(page)
     # Saved, reloaded, still there
     page.click("#save")
     page.wait_for_url("**/notifications/welcome?saved=1")
@@ -101,10 +80,7 @@ def test_create_preview_error_save_reload_and_test_send(
     if herald.mode == "embedded":
         page.fill("#preview-user", user)
         expect(page.locator("#pv-subject")).to_have_text("Hello Ann")
-        page.screenshot(path=str(screenshots / "console-editor.png"), full_page=True)
-        page.emulate_media(color_scheme="dark")
-        page.screenshot(path=str(screenshots / "console-editor-dark.png"), full_page=True)
-        page.emulate_media(color_scheme="light")
+        pictures(page, screenshots / "console-editor", full_page=True)
     # A test send lands in the provider
     page.fill("#send-user", user)
     page.click("#send")
@@ -117,10 +93,7 @@ def test_create_preview_error_save_reload_and_test_send(
         page.click("text=← Notifications")
         page.wait_for_selector("body[data-loaded=true]")
         expect(page.locator("#notifications")).to_contain_text("welcome")
-        page.screenshot(path=str(screenshots / "console-list.png"))
-        page.emulate_media(color_scheme="dark")
-        page.screenshot(path=str(screenshots / "console-list-dark.png"))
-        page.emulate_media(color_scheme="light")
+        pictures(page, screenshots / "console-list")
     assert page.errors == []
 
 
@@ -156,3 +129,41 @@ def focus_on(page, element_id: str, limit: int = 60) -> None:
             return
         page.keyboard.press("Tab")
     raise AssertionError(f"Tab never reached #{element_id}")
+
+
+def show_a_template_error_on_its_line(page) -> None:
+    """Break the HTML on its line 2: the sentence beside the field, the line marked; mend it."""
+    page.click("#tpl-html")
+    page.keyboard.press("End")
+    page.keyboard.press("Enter")
+    page.keyboard.type("{{ broken }")
+    expect(page.locator("#preview-error")).to_contain_text("en.email.html, line 2")
+    expect(page.locator("[data-field=tpl-html]")).to_contain_text("line 2")
+    assert page.locator(".cm-error-line").count() == 1
+    page.keyboard.type("}")
+    expect(page.locator("#pv-subject")).to_have_text("Hello Ann")
+    assert page.locator(".cm-error-line").count() == 0
+
+
+def pictures(page, stem, **options) -> None:
+    """The page in the light and the dark theme: stem.png and stem-dark.png."""
+    page.screenshot(path=f"{stem}.png", **options)
+    page.emulate_media(color_scheme="dark")
+    page.screenshot(path=f"{stem}-dark.png", **options)
+    page.emulate_media(color_scheme="light")
+
+
+def type_a_welcome_and_watch_the_preview(page, user: str) -> None:
+    """Type a new notification's subject and HTML: the preview follows, with the user's profile
+    as the context and the undefined names listed."""
+    page.fill("#f-id", "welcome")
+    page.fill("#f-name", "Welcome")
+    page.click("#tpl-subject")
+    page.keyboard.type("Hello {{ firstName }}")
+    page.click("#tpl-html")
+    page.keyboard.type("<p>Welcome <b>{{ firstName }}</b>, order {{ order.total }}</p>")
+    page.fill("#preview-user", user)
+    expect(page.locator("#pv-subject")).to_have_text("Hello Ann")
+    frame = page.frame_locator("iframe.mail-frame")
+    expect(frame.locator("b")).to_have_text("Ann")
+    expect(page.locator("#pv-undefined")).to_contain_text("order")
