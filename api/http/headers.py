@@ -30,6 +30,21 @@ OPS = _policy(
         "form_action": "'self'",
     }
 )
+# /console: its own script and stylesheet, its JSON calls, its sign-in form. Styles may also be
+# inline: CodeMirror writes its style elements, and the e-mail preview (a sandboxed srcdoc frame,
+# which inherits this policy) is styled inline as e-mails are; its images come from anywhere, as
+# push icons do. No script runs in the frame (sandbox="").
+CONSOLE = _policy(
+    **_LOCKED
+    | {
+        "script_src": "'self'",
+        "style_src": "'self' 'unsafe-inline'",
+        "img_src": "'self' data: https:",
+        "connect_src": "'self'",
+        "frame_src": "'self'",
+        "form_action": "'self'",
+    }
+)
 # /docs: Swagger UI's bundle draws its icons from data: URLs; "Try it out" calls this Herald.
 DOCS = _policy(
     **_LOCKED
@@ -58,6 +73,10 @@ SERVICE_WORKER = _policy(**_LOCKED | {"img_src": "'self' data: https:"})
 PAGES = {"ops_page.page": OPS, "ops_page.login": OPS, "docs.docs": DOCS, "demo.page": DEMO}
 PAGES |= {"unsubscribe.page": UNSUBSCRIBE, "unsubscribe.confirm": UNSUBSCRIBE}
 PAGES |= {"bell.widget_sw_js": SERVICE_WORKER}
+PAGES |= {
+    f"console.{view}": CONSOLE
+    for view in ("page", "login", "logout", "notifications", "new_notification", "notification")
+}
 
 
 def add_headers(response: Response) -> Response:

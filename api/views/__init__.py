@@ -8,6 +8,8 @@ from api.views import (
     assets,
     backend,
     bell,
+    console,
+    console_api,
     demo,
     docs,
     endpoints,
@@ -26,6 +28,8 @@ BLUEPRINTS = (
     demo.bp,  # /demo, embedded mode only
     webhooks.bp,  # delivery feedback from SES through SNS
     ops_page.bp,  # /ops, the operator page
+    console.bp,  # /console, the people's page (SPEC §11)
+    console_api.bp,  # /console/api/, its JSON calls
     unsubscribe.bp,  # /unsubscribe/<token>, the e-mails' one-click unsubscribe (SPEC §8)
     probes.bp,  # /healthz, /readyz, /metrics
     docs.bp,  # /openapi.json, /docs

@@ -103,15 +103,52 @@ def revoke_key(connection: Connection, key: str) -> bool:
 
 def authenticate(connection: Connection, key: str) -> Project:
     """The project of a live API key, or 401 `auth/invalid`."""
+    return authenticate_key(connection, key).project
+
+
+@dataclass(frozen=True)
+class LiveKey:
+    """A live API key: its id (never the key) and its project."""
+
+    id: str
+    project: Project
+
+
+def authenticate_key(connection: Connection, key: str) -> LiveKey:
+    """The id and project of a live API key, or 401 `auth/invalid`."""
     digest = hash_key(key)
     row = connection.execute(
-        select(api_keys.c.key_hash, api_keys.c.revoked_at, projects)
+        select(api_keys.c.id.label("key_id"), api_keys.c.key_hash, api_keys.c.revoked_at, projects)
         .join(projects, projects.c.id == api_keys.c.project_id)
         .where(api_keys.c.key_hash == digest)
     ).first()
     # The look-up is by hash; the constant-time compare keeps the check itself timing-safe.
     if row is None or row.revoked_at is not None or not hmac.compare_digest(row.key_hash, digest):
         raise Unauthorized("auth/invalid", "The API key is unknown or revoked.")
+    return LiveKey(row.key_id, _project(row))
+
+
+def live_key(connection: Connection, key_id: str) -> LiveKey:
+    """A key by its id while it is live (a console session checks its key on each request), or
+    401 `auth/invalid` once it is revoked."""
+    row = connection.execute(
+        select(api_keys.c.id.label("key_id"), projects)
+        .join(projects, projects.c.id == api_keys.c.project_id)
+        .where(api_keys.c.id == key_id, api_keys.c.revoked_at.is_(None))
+    ).first()
+    if row is None:
+        raise Unauthorized("auth/invalid", "The API key of this session was revoked.")
+    return LiveKey(row.key_id, _project(row))
+
+
+def list_projects(connection: Connection) -> list[Project]:
+    """Every project, by name (the operator's console shows them all)."""
+    rows = connection.execute(select(projects).order_by(projects.c.name, projects.c.id)).all()
+    return [_project(row) for row in rows]
+
+
+def _project(row) -> Project:
+    """A project from a row holding its columns."""
     return Project(row.id, row.name, row.email_from, row.email_from_name, row.sms_sender_id)
 
 
@@ -120,7 +157,7 @@ def load_project(connection: Connection, project_id: str) -> Project:
     row = connection.execute(select(projects).where(projects.c.id == project_id)).first()
     if row is None:
         raise NotFound("project/notFound", f"No project with id {project_id!r}.")
-    return Project(row.id, row.name, row.email_from, row.email_from_name, row.sms_sender_id)
+    return _project(row)
 
 
 def widget_secrets(connection: Connection, box: SecretBox, project_id: str) -> tuple[str, ...]:
