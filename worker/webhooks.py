@@ -26,8 +26,9 @@ log = logging.getLogger("herald.webhooks")
 WEBHOOK_QUEUE = "herald-webhooks"
 POST = "post_webhook"
 PUMP_INTERVAL = 0.25
-# Set when a post of this process is recorded: the pump runs a pass at once rather than at its
-# next tick, so an endpoint's slot is filled again as soon as it frees (not 8 posts a second).
+# Set when a post job of this process ends: the pump runs a pass at once rather than at its
+# next tick, so the endpoint's slot is filled again as soon as it frees (a pass a job, not a
+# post: a pass reads up to 200 due deliveries).
 POSTED = threading.Event()
 CHAIN_SECONDS = 5.0  # a job posts its endpoint's next due events for up to this long
 
@@ -48,7 +49,7 @@ def post_webhook(settings: Settings, engine, delivery_pk: int) -> str | None:
         with autocommit(engine) as connection:
             row = load_delivery(connection, next_pk)
         if row is None:
-            return status
+            break
         posted = _post(settings, row)
         chain = posted.ok and time.monotonic() - started < CHAIN_SECONDS
         with transaction(engine) as connection:
@@ -56,9 +57,9 @@ def post_webhook(settings: Settings, engine, delivery_pk: int) -> str | None:
             lost_after = settings.webhook_lost_after
             next_pk = take_next(connection, row.webhook_pk, utcnow(), lost_after) if chain else None
         WEBHOOK_POSTS.labels(status).inc()
-        POSTED.set()
         if not posted.ok:
             log.warning("webhook post %s: %s", status, posted.error, extra={"event": row.event_id})
+    POSTED.set()  # this slot is free: the pump fills it at once
     return status
 
 
@@ -107,7 +108,7 @@ def pump_once(settings: Settings, engine, broker: dramatiq.Broker) -> int:
 
 
 class WebhookPump(Middleware):
-    """Runs `pump_once` every PUMP_INTERVAL s, and as soon as a post is recorded, in each
+    """Runs `pump_once` every PUMP_INTERVAL s, and as soon as a post job ends, in each
     process that consumes the webhooks queue (all processes when they consume every queue)."""
 
     def __init__(self, settings: Settings, engine, interval: float = PUMP_INTERVAL) -> None:
@@ -127,7 +128,7 @@ class WebhookPump(Middleware):
 
     def _loop(self, broker) -> None:
         while not self.stopped.is_set():
-            POSTED.wait(self.interval)  # a tick, or a post just recorded
+            POSTED.wait(self.interval)  # a tick, or a post job just ended
             POSTED.clear()
             if self.stopped.is_set():
                 return
