@@ -5,6 +5,7 @@ another project's message not found, and all of it from the keyboard; the README
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
@@ -53,7 +54,10 @@ def test_the_log_filters_by_channel_and_time_as_messages_list_does(herald, twili
     assert listed(session, project_id, until=bell["createdAt"]) == [sms["id"]]
     backend = answer(client.get("/messages.list", channel="sms", until=bell["createdAt"]))
     assert [message["id"] for message in backend["messages"]] == [sms["id"]]
-    for query, code in (({"channel": "fax"}, "channel/invalid"), ({"since": "soon"}, "since/invalid")):
+    for query, code in (
+        ({"channel": "fax"}, "channel/invalid"),
+        ({"since": "soon"}, "since/invalid"),
+    ):
         refused = session.get(f"/console/api/{project_id}/messages.list", query_string=query)
         assert refused.status_code == 400 and refused.get_json()["error"] == code
 
@@ -160,11 +164,25 @@ def test_an_unknown_channel_is_retried_only_after_its_confirmation(
     page.click("#confirm-yes")
     expect(page.locator("#channel-sms .chip")).to_have_text("sent", timeout=20_000)
     assert len(twilio.requests) == before + 1
-    # A second retry of what is sent now: the API's sentence, shown
+    assert page.errors == []
+
+
+def test_a_refused_retry_shows_the_apis_sentence(herald, herald_url, page, twilio):
+    client, project_id = texting_client(herald, twilio)
+    failed = texted(client, twilio, "21211")
+    sign_in(page, herald_url, client.key)
+    page.goto(f"{herald_url}/console/{project_id}/messages/{failed['id']}")
+    page.wait_for_selector("body[data-loaded=true]")
+    # Given another tab retried it meanwhile
+    twilio.fault, before = None, len(twilio.requests)
     session = signed_in(herald, client.key)
-    body = {"id": unknown["id"], "channel": "sms"}
-    refused = session.post(f"/console/api/{project_id}/messages.retry", json=body)
-    assert refused.status_code == 409 and refused.get_json()["error"] == "retry/notRetryable"
+    body = {"id": failed["id"], "channel": "sms"}
+    assert session.post(f"/console/api/{project_id}/messages.retry", json=body).status_code == 200
+    page.click("#retry-sms")
+    expect(page.locator("#retry-error")).to_contain_text(re.compile("retr"))
+    until_final(client, failed["id"], lambda m: m["channels"]["sms"]["status"] == "sent")
+    time.sleep(0.3)
+    assert len(twilio.requests) == before + 1
     assert page.errors == []
 
 
