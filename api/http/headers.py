@@ -77,6 +77,7 @@ PAGES |= {
     f"console.{view}": CONSOLE
     for view in ("page", "login", "logout", "notifications", "new_notification", "notification")
 }
+PAGES |= {f"console_messages.{view}": CONSOLE for view in ("messages", "message")}
 
 
 def add_headers(response: Response) -> Response:

@@ -10,6 +10,8 @@ from api.views import (
     bell,
     console,
     console_api,
+    console_messages,
+    console_messages_api,
     demo,
     docs,
     endpoints,
@@ -30,6 +32,8 @@ BLUEPRINTS = (
     ops_page.bp,  # /ops, the operator page
     console.bp,  # /console, the people's page (SPEC §11)
     console_api.bp,  # /console/api/, its JSON calls
+    console_messages.bp,  # /console/<project>/messages, the Messages pages
+    console_messages_api.bp,  # /console/api/<project>/messages.*, their JSON calls
     unsubscribe.bp,  # /unsubscribe/<token>, the e-mails' one-click unsubscribe (SPEC §8)
     probes.bp,  # /healthz, /readyz, /metrics
     docs.bp,  # /openapi.json, /docs

@@ -3,6 +3,16 @@
 import { call, el, project } from "./api.js";
 import { editor } from "./editor.js";
 import { list } from "./list.js";
+import { messageLog } from "./messages.js";
+import { messagePage } from "./timeline.js";
+
+// Each view the server names: the function that fills the page, and its section in the nav.
+const VIEWS = {
+  list: { section: "notifications", draw: list },
+  edit: { section: "notifications", draw: (main) => editor(main, document.body.dataset.notification) },
+  messages: { section: "messages", draw: messageLog },
+  message: { section: "messages", draw: messagePage },
+};
 
 async function switcher() {
   const select = document.getElementById("project-switch");
@@ -16,9 +26,13 @@ async function switcher() {
 
 async function start() {
   const main = document.getElementById("main");
-  const { view, notification } = document.body.dataset;
+  const shown = VIEWS[document.body.dataset.view] || VIEWS.list;
+  for (const link of document.querySelectorAll(".sections a")) {
+    if (link.dataset.section === shown.section) link.setAttribute("aria-current", "page");
+    else link.removeAttribute("aria-current");
+  }
   try {
-    await Promise.all([switcher(), view === "edit" ? editor(main, notification) : list(main)]);
+    await Promise.all([switcher(), shown.draw(main)]);
   } catch (error) {
     main.replaceChildren(el("p", { class: "preview-error", role: "alert", text: error.message }));
   }

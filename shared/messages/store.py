@@ -11,10 +11,11 @@ import base64
 import binascii
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from sqlalchemy import Connection, Row, select
 
-from shared.channels import MessageStatus
+from shared.channels import Channel, MessageStatus
 from shared.infra.errors import HeraldError, not_found
 from shared.infra.models import message_ids, messages, push_sends
 
@@ -32,6 +33,9 @@ class MessageFilter:
     user_id: str | None = None
     notification_id: str | None = None
     status: str | None = None
+    channel: Channel | None = None  # only messages that use this channel
+    since: datetime | None = None  # created at or after
+    until: datetime | None = None  # created before
 
     @classmethod
     def from_query(cls, args: Mapping[str, str]) -> MessageFilter:
@@ -43,13 +47,41 @@ class MessageFilter:
         cursor = _cursor(args.get("cursor"))
         if not 1 <= limit <= MAX_PAGE:
             raise HeraldError("limit/invalid", f"limit must be between 1 and {MAX_PAGE}.")
-        status = args.get("status") or None
-        if status and status not in tuple(MessageStatus):
-            choices = ", ".join(MessageStatus)
-            raise HeraldError("status/invalid", f"status must be one of {choices}.")
+        status = _one_of(args, "status", tuple(MessageStatus))
+        channel = _one_of(args, "channel", tuple(Channel))
         return cls(
-            limit, cursor, args.get("userId") or None, args.get("notificationId") or None, status
+            limit,
+            cursor,
+            args.get("userId") or None,
+            args.get("notificationId") or None,
+            status,
+            Channel(channel) if channel else None,
+            _instant(args, "since"),
+            _instant(args, "until"),
         )
+
+
+def _one_of(args: Mapping[str, str], name: str, choices: tuple[str, ...]) -> str | None:
+    """A query parameter that must be one of these values, or `<name>/invalid`."""
+    value = args.get(name) or None
+    if value and value not in choices:
+        raise HeraldError(f"{name}/invalid", f"{name} must be one of {', '.join(choices)}.")
+    return value
+
+
+def _instant(args: Mapping[str, str], name: str) -> datetime | None:
+    """A query parameter that must be an RFC 3339 time (UTC without an offset), or
+    `<name>/invalid`."""
+    value = args.get(name) or None
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise HeraldError(
+            f"{name}/invalid", f"{name} must be a time such as 2025-01-31T09:30:00Z."
+        ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 # A cursor names the last message of a page by its id, which the project sees anyway: unlike
@@ -108,8 +140,8 @@ def get_message(connection: Connection, project_id: str, message_id: str) -> Row
 
 
 def list_messages(connection: Connection, project_id: str, wanted: MessageFilter) -> MessagePage:
-    """The project's messages newest first, filtered by user, notification and status; a cursor
-    naming no message of the project is `cursor/invalid`."""
+    """The project's messages newest first, filtered by user, notification, status, channel
+    and creation time; a cursor naming no message of the project is `cursor/invalid`."""
     query = select(messages).where(messages.c.project_id == project_id)
     for column, value in (
         (messages.c.user_id, wanted.user_id),
@@ -118,6 +150,12 @@ def list_messages(connection: Connection, project_id: str, wanted: MessageFilter
     ):
         if value:
             query = query.where(column == value)
+    if wanted.channel is not None:
+        query = query.where(wanted.channel.status.is_not(None))
+    if wanted.since is not None:
+        query = query.where(messages.c.created_at >= wanted.since)
+    if wanted.until is not None:
+        query = query.where(messages.c.created_at < wanted.until)
     if wanted.cursor is not None:
         query = query.where(messages.c.pk < _cursor_pk(connection, project_id, wanted.cursor))
     limit = wanted.limit
