@@ -77,6 +77,7 @@ PAGES |= {
     f"console.{view}": CONSOLE
     for view in ("page", "login", "logout", "notifications", "new_notification", "notification")
 }
+PAGES |= {f"console_users_pages.{view}": CONSOLE for view in ("users_page", "user_page")}
 
 
 def add_headers(response: Response) -> Response:

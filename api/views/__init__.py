@@ -10,6 +10,7 @@ from api.views import (
     bell,
     console,
     console_api,
+    console_users,
     demo,
     docs,
     endpoints,
@@ -30,6 +31,8 @@ BLUEPRINTS = (
     ops_page.bp,  # /ops, the operator page
     console.bp,  # /console, the people's page (SPEC §11)
     console_api.bp,  # /console/api/, its JSON calls
+    console_users.pages,  # /console/<project>/users, the Users page
+    console_users.bp,  # its JSON calls
     unsubscribe.bp,  # /unsubscribe/<token>, the e-mails' one-click unsubscribe (SPEC §8)
     probes.bp,  # /healthz, /readyz, /metrics
     docs.bp,  # /openapi.json, /docs

@@ -3,6 +3,9 @@
 import { call, el, project } from "./api.js";
 import { editor } from "./editor.js";
 import { list } from "./list.js";
+import { users } from "./users.js";
+
+const PAGES = { edit: editor, list, users };
 
 async function switcher() {
   const select = document.getElementById("project-switch");
@@ -17,8 +20,12 @@ async function switcher() {
 async function start() {
   const main = document.getElementById("main");
   const { view, notification } = document.body.dataset;
+  for (const link of document.querySelectorAll(".sections a")) {
+    if (link.dataset.view.split(" ").includes(view)) link.setAttribute("aria-current", "page");
+    else link.removeAttribute("aria-current");
+  }
   try {
-    await Promise.all([switcher(), view === "edit" ? editor(main, notification) : list(main)]);
+    await Promise.all([switcher(), (PAGES[view] || list)(main, notification)]);
   } catch (error) {
     main.replaceChildren(el("p", { class: "preview-error", role: "alert", text: error.message }));
   }
