@@ -78,6 +78,7 @@ PAGES |= {
     for view in ("page", "login", "logout", "notifications", "new_notification", "notification")
 }
 PAGES |= {f"console_users_pages.{view}": CONSOLE for view in ("users_page", "user_page")}
+PAGES |= {"console_providers_pages.providers_page": CONSOLE}
 
 
 def add_headers(response: Response) -> Response:

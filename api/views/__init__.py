@@ -10,6 +10,7 @@ from api.views import (
     bell,
     console,
     console_api,
+    console_providers,
     console_users,
     demo,
     docs,
@@ -33,6 +34,8 @@ BLUEPRINTS = (
     console_api.bp,  # /console/api/, its JSON calls
     console_users.pages,  # /console/<project>/users, the Users page
     console_users.bp,  # its JSON calls
+    console_providers.pages,  # /console/<project>/providers, Providers & webhooks
+    console_providers.bp,  # its JSON calls
     unsubscribe.bp,  # /unsubscribe/<token>, the e-mails' one-click unsubscribe (SPEC §8)
     probes.bp,  # /healthz, /readyz, /metrics
     docs.bp,  # /openapi.json, /docs

@@ -3,9 +3,10 @@
 import { call, el, project } from "./api.js";
 import { editor } from "./editor.js";
 import { list } from "./list.js";
+import { providers } from "./providers.js";
 import { users } from "./users.js";
 
-const PAGES = { edit: editor, list, users };
+const PAGES = { edit: editor, list, users, providers };
 
 async function switcher() {
   const select = document.getElementById("project-switch");
