@@ -13,7 +13,9 @@ from shared.infra import Settings
 from shared.infra.errors import HeraldError
 from shared.infra.models import projects
 from shared.infra.validation import check_email, check_telephone
+from shared.providers.health import effective_chains
 from shared.providers.store import find_provider
+from shared.providers.urls import ProviderUrl, ProviderUrlError
 from worker.providers import Email, ProviderError, Sms, build_provider, send_with_retries
 
 SUBJECT = "Herald provider test"
@@ -48,13 +50,28 @@ def _content(channel: str, to: str, project, name: str) -> Email | Sms:
     )
 
 
+def _chain_member(settings: Settings, engine: Engine, project_id: str, name: str) -> ProviderUrl:
+    """The project's own provider of this name, else the default chains' of a channel the
+    project has no chain of its own for."""
+    try:
+        return find_provider(engine, settings.secret_keys, project_id, name)
+    except ProviderUrlError:
+        with engine.connect() as connection:
+            chains = effective_chains(connection, settings, project_id)
+        for urls, scope in chains.values():
+            for url in urls if scope == "default" else ():
+                if url.name == name:
+                    return url
+        raise
+
+
 def send_test(
     settings: Settings, engine: Engine, project_id: str, name: str, to: str
 ) -> dict[str, Any]:
     """Send it; {"status": "sent", "providerMessageId"} or {"status": "failed"|"unknown",
     "error", "failover"}: whether a chain would have tried its next provider."""
     project = _project(engine, project_id)
-    url = find_provider(engine, settings.secret_keys, project_id, name)
+    url = _chain_member(settings, engine, project_id, name)
     content = _content(url.channel, to, project, name)
     provider = build_provider(settings, url)
     try:

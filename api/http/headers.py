@@ -78,6 +78,8 @@ PAGES |= {
     for view in ("page", "login", "logout", "notifications", "new_notification", "notification")
 }
 PAGES |= {f"console_messages.{view}": CONSOLE for view in ("messages", "message")}
+PAGES |= {f"console_users_pages.{view}": CONSOLE for view in ("users_page", "user_page")}
+PAGES |= {"console_providers_pages.providers_page": CONSOLE}
 
 
 def add_headers(response: Response) -> Response:

@@ -12,6 +12,8 @@ from api.views import (
     console_api,
     console_messages,
     console_messages_api,
+    console_providers,
+    console_users,
     demo,
     docs,
     endpoints,
@@ -34,6 +36,10 @@ BLUEPRINTS = (
     console_api.bp,  # /console/api/, its JSON calls
     console_messages.bp,  # /console/<project>/messages, the Messages pages
     console_messages_api.bp,  # /console/api/<project>/messages.*, their JSON calls
+    console_users.pages,  # /console/<project>/users, the Users page
+    console_users.bp,  # its JSON calls
+    console_providers.pages,  # /console/<project>/providers, Providers & webhooks
+    console_providers.bp,  # its JSON calls
     unsubscribe.bp,  # /unsubscribe/<token>, the e-mails' one-click unsubscribe (SPEC §8)
     probes.bp,  # /healthz, /readyz, /metrics
     docs.bp,  # /openapi.json, /docs

@@ -5,6 +5,8 @@ import { editor } from "./editor.js";
 import { list } from "./list.js";
 import { messageLog } from "./messages.js";
 import { messagePage } from "./timeline.js";
+import { providers } from "./providers.js";
+import { users } from "./users.js";
 
 // Each view the server names: the function that fills the page, and its section in the nav.
 const VIEWS = {
@@ -12,6 +14,8 @@ const VIEWS = {
   edit: { section: "notifications", draw: (main) => editor(main, document.body.dataset.notification) },
   messages: { section: "messages", draw: messageLog },
   message: { section: "messages", draw: messagePage },
+  users: { section: "users", draw: users },
+  providers: { section: "providers", draw: providers },
 };
 
 async function switcher() {

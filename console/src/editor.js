@@ -224,7 +224,7 @@ export async function editor(main, notificationId) {
         el("p", { class: "field-error", "data-field": "defaultLanguage" })),
       input("stackTimeout", "Stack timeout (s)", { type: "number", min: 0, step: 1 })),
     el("fieldset", { class: "field quiet" },
-      el("legend", {}, "Quiet hours ", el("span", { class: "dim", text: "· in the user's timezone; e-mail and SMS wait, the widget does not" })),
+      el("legend", {}, "Quiet hours ", el("span", { class: "dim", text: "· in the user's timezone; e-mail, SMS and push wait, the widget does not" })),
       el("div", { class: "inline-row" }, quiet("start"), quiet("end")),
       el("p", { class: "field-error", "data-field": "quietHours" })),
   );

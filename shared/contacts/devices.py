@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from sqlalchemy import Connection, delete, func, select
 
 from shared.infra.db import dialect_insert
-from shared.infra.errors import HeraldError
+from shared.infra.errors import HeraldError, not_found
 from shared.infra.models import devices, utcnow
 from shared.webhooks.addresses import check_url, target
 
@@ -207,6 +207,21 @@ def user_devices(connection: Connection, project_id: str, user_id: str) -> list[
         }
         for row in rows
     ]
+
+
+def device_address(connection: Connection, project_id: str, user_id: str, device_id: str) -> dict:
+    """A device of the user by its id, as `users.devices.remove` names one: {userId, token} or
+    {userId, endpoint}; or `device/notFound`."""
+    row = connection.execute(
+        select(devices.c.kind, devices.c.address).where(
+            devices.c.project_id == project_id,
+            devices.c.user_id == user_id,
+            devices.c.id == device_id,
+        )
+    ).first()
+    if row is None:
+        raise not_found("device", device_id)
+    return {"userId": user_id, ("endpoint" if row.kind == "webpush" else "token"): row.address}
 
 
 def count_devices(connection: Connection, project_id: str, user_id: str) -> int:

@@ -238,6 +238,22 @@ def get_user(connection: Connection, project_id: str, user_id: str):
     return row
 
 
+def find_user(connection: Connection, project_id: str, wanted: str):
+    """The user of this id, else the first (oldest) with this e-mail address, whatever its
+    case; or `user/notFound`."""
+    by_id = users.c.id == wanted
+    by_email = func.lower(users.c.email) == wanted.strip().lower()
+    row = connection.execute(
+        select(users)
+        .where(users.c.project_id == project_id, by_id | by_email)
+        .order_by(by_id.desc(), users.c.created_at, users.c.id)
+        .limit(1)
+    ).first()
+    if row is None:
+        raise not_found("user", wanted)
+    return row
+
+
 def delete_users(connection: Connection, project_id: str, user_ids: list[str]) -> set[str]:
     """Remove the users, their messages, stacks and devices; return the ids that existed.
 

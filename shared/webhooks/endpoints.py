@@ -130,6 +130,14 @@ def list_webhooks(connection: Connection, project_id: str) -> list[dict[str, Any
     return [webhook_json(row) for row in rows]
 
 
+def failing_since(connection: Connection, project_id: str) -> dict[str, str | None]:
+    """Each endpoint's first failed attempt since its last success (None when not failing)."""
+    rows = connection.execute(
+        select(webhooks.c.id, webhooks.c.failing_since).where(webhooks.c.project_id == project_id)
+    )
+    return {row.id: row.failing_since.isoformat() if row.failing_since else None for row in rows}
+
+
 def delete_webhook(connection: Connection, project_id: str, webhook_id: str) -> None:
     gone = connection.execute(
         delete(webhooks).where(webhooks.c.project_id == project_id, webhooks.c.id == webhook_id)
