@@ -76,6 +76,11 @@ def _start_webhooks(herald: Stack) -> Process:
     """The Procfile's `webhooks` process (one child, four threads)."""
     env = herald.env(HERALD_WEBHOOK_PROCESSES="1", HERALD_WEBHOOK_THREADS="4")
     herald.workers.append(herald.processes.start("webhooks", procfile("webhooks"), env))
+    # booted (its schema checked, its pump started) before a test cuts the database
+    deadline = time.monotonic() + 60
+    while b"ready for action" not in herald.workers[-1].log.read_bytes():
+        assert time.monotonic() < deadline, "the webhooks process never became ready"
+        time.sleep(0.1)
     return herald.workers[-1]
 
 
